@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { contextHeaders, DEFAULT_ROUTING_HEADERS } from './context-headers.ts';
+import { DEADLINE_HEADER, Deadline } from './deadline.ts';
+import { HopError } from './errors.ts';
+import { type AllowList, checkHost } from './hosts.ts';
+import { IdTokens } from './id-tokens.ts';
+import { callWithMesh, type HopContext } from './with-mesh.ts';
+import { callWithoutMesh, callWithoutToken } from './without-mesh.ts';
+
+/** How the next hop is called; the mode carries along the whole chain. */
+export const MODES = {
+  call: 'with mesh: http://<mesh host>, no token',
+  'call-with-authheader': 'without mesh: https://<run.app host> + ID token',
+  'call-without-authheader': 'without mesh, no token: Cloud Run refuses it',
+} as const;
+export type Mode = keyof typeof MODES;
+
+export interface ChainOptions {
+  /** This service's name (K_SERVICE). */
+  service: string;
+  /** Mesh domain for `/call`: only `*.<meshDomain>` hosts are called. */
+  meshDomain?: string;
+  /** Allow-list for the without-mesh modes. */
+  runApp?: AllowList;
+  hopLimit?: number;
+  hopTimeoutMs?: number;
+  routingHeaders?: readonly string[];
+  /** Outbound HTTP; defaults to one that honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY. */
+  dispatcher?: Dispatcher;
+  idTokens?: IdTokens;
+}
+
+export const CHAIN_DEFAULTS = {
+  meshDomain: 'meshapps.internal',
+  runApp: { suffixes: ['.run.app'] } satisfies AllowList,
+  hopLimit: 10,
+  hopTimeoutMs: 5000,
+  routingHeaders: DEFAULT_ROUTING_HEADERS,
+};
+
+/**
+ * `GET /<mode>/h1/h2/…/hn` calls h1 at `/<mode>/h2/…/hn` (or `/` when nothing is left) and answers
+ * `{"message": "<service> <- <h1's message>"}`. `GET /` answers `{"message": "<service>"}`.
+ */
+export async function chainRoutes(app: FastifyInstance, opts: ChainOptions): Promise<void> {
+  const config = { ...CHAIN_DEFAULTS, ...opts };
+  const meshAllow: AllowList = { suffixes: [`.${config.meshDomain}`] };
+  const dispatcher = opts.dispatcher ?? new EnvHttpProxyAgent({ keepAliveTimeout: 4000 });
+  const idTokens = opts.idTokens ?? new IdTokens();
+  if (!opts.dispatcher) app.addHook('onClose', () => dispatcher.close());
+
+  app.get('/', async () => ({ message: config.service }));
+
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      const allow = mode === 'call' ? meshAllow : config.runApp;
+      const { hosts, query } = parseHops(req.raw.url ?? '', mode, allow, config.hopLimit, config.service);
+      const [next, ...rest] = hosts as [string, ...string[]];
+      const path = (rest.length > 0 ? `/${mode}/${rest.join('/')}` : '/') + query;
+      const deadline = Deadline.fromInbound(req.headers[DEADLINE_HEADER], config.hopTimeoutMs);
+      const hop: HopContext = {
+        name: `${config.service} -> ${next}`,
+        headers: {
+          ...contextHeaders(req.headers, config.routingHeaders),
+          [DEADLINE_HEADER]: String(deadline.nextHopBudgetMs()),
+        },
+        timeoutMs: Math.max(1, deadline.remainingMs()),
+        dispatcher,
+      };
+      try {
+        const answer =
+          mode === 'call'
+            ? await callWithMesh(next, path, hop)
+            : mode === 'call-with-authheader'
+              ? await callWithoutMesh(next, path, hop, idTokens)
+              : await callWithoutToken(next, path, hop);
+        return reply.send({ message: `${config.service} <- ${answer.message}` });
+      } catch (err) {
+        if (err instanceof HopError) throw err.seenBy(config.service);
+        // Anything else is ours (e.g. no ID token could be fetched): 500, hop named, no stack.
+        const message = err instanceof Error ? err.message : String(err);
+        throw new HopError(500, message, { hop: hop.name, chain: [config.service] });
+      }
+    };
+    app.get(`/${mode}`, handler);
+    app.get(`/${mode}/*`, handler);
+  }
+}
+
+/** Splits `/<mode>/h1/…/hn?query` and checks every host before anything is sent anywhere. */
+export function parseHops(
+  rawUrl: string,
+  mode: Mode,
+  allow: AllowList,
+  hopLimit: number,
+  service: string,
+): { hosts: string[]; query: string } {
+  const q = rawUrl.indexOf('?');
+  const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const query = q === -1 ? '' : rawUrl.slice(q);
+  const segments = pathname.slice(`/${mode}`.length).split('/').slice(1);
+  if (segments.length === 0 || (segments.length === 1 && segments[0] === '')) {
+    throw new HopError(400, `name at least one host: /${mode}/<host>[/<host>…]`, { chain: [service] });
+  }
+  if (segments.length > hopLimit) {
+    throw new HopError(400, `too many hops: ${segments.length} hosts, the hop limit is ${hopLimit}`, {
+      chain: [service],
+    });
+  }
+  const hosts = segments.map((segment, i) => {
+    const check = checkHost(segment, allow);
+    if (!check.ok) {
+      throw new HopError(400, `host ${i + 1} refused: ${check.reason}`, { chain: [service] });
+    }
+    return check.host;
+  });
+  return { hosts, query };
+}

@@ -1,0 +1,136 @@
+import { type Dispatcher, request, errors as undiciErrors } from 'undici';
+import { HopError, parseErrorBody } from './errors.ts';
+
+/** Upstream answers larger than this are not ours: refuse them rather than buffer them. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface GetOptions {
+  headers: Record<string, string>;
+  timeoutMs: number;
+  dispatcher: Dispatcher;
+  /** "caller -> host", used to name the failing hop in errors. */
+  hop: string;
+}
+
+export interface HopAnswer {
+  message: string;
+}
+
+/** Connection-level failures: Envoy answers these with 503 (UF, UC, UR). */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * GET a URL and read the `{"message": "…"}` answer every meshapps service gives.
+ * Redirects are never followed (a redirect could point outside the allow-list).
+ */
+export async function getJson(url: string, opts: GetOptions): Promise<HopAnswer> {
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(url, {
+      method: 'GET',
+      headers: opts.headers,
+      dispatcher: opts.dispatcher,
+      signal: AbortSignal.timeout(opts.timeoutMs),
+    });
+  } catch (err) {
+    throw connectionError(err, opts);
+  }
+
+  let text: string;
+  try {
+    text = await readCapped(res.body);
+  } catch (err) {
+    if (err instanceof HopError) throw new HopError(err.status, err.message, { hop: opts.hop });
+    throw connectionError(err, opts);
+  }
+
+  if (res.statusCode >= 400) throw upstreamError(res.statusCode, text, opts.hop);
+  if (res.statusCode !== 200) {
+    throw new HopError(502, `upstream answered ${res.statusCode}, expected 200`, { hop: opts.hop });
+  }
+  const parsed = tryParse(text);
+  const message = (parsed as { message?: unknown } | undefined)?.message;
+  if (typeof message !== 'string') {
+    throw new HopError(502, 'upstream answer is not the expected JSON {"message": string}', {
+      hop: opts.hop,
+    });
+  }
+  return { message };
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      body.destroy();
+      throw new HopError(502, `upstream answer larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The upstream's status passes through; the innermost failing hop stays named. */
+function upstreamError(status: number, text: string, hop: string): HopError {
+  const inner = parseErrorBody(tryParse(text));
+  if (inner) return new HopError(status, inner.message, { hop: inner.hop ?? hop, chain: inner.chain });
+  const detail = summarise(text);
+  return new HopError(
+    status,
+    detail ? `upstream answered ${status}: ${detail}` : `upstream answered ${status}`,
+    {
+      hop,
+    },
+  );
+}
+
+/** Cloud Run's own error pages are HTML: keep a short readable line of them. */
+function summarise(text: string): string {
+  return text
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
+}
+
+function connectionError(err: unknown, opts: GetOptions): HopError {
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new HopError(504, `upstream did not answer within ${opts.timeoutMs} ms`, { hop: opts.hop });
+  }
+  const code = e.code ?? e.cause?.code;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new HopError(503, `upstream host not found (${code}): is the mesh DNS zone in place?`, {
+      hop: opts.hop,
+    });
+  }
+  if (err instanceof undiciErrors.RequestAbortedError && /Proxy response/.test(e.message ?? '')) {
+    return new HopError(503, `the egress proxy refused the tunnel: ${e.message}`, { hop: opts.hop });
+  }
+  if ((code && UNAVAILABLE_CODES.has(code)) || err instanceof undiciErrors.UndiciError) {
+    return new HopError(503, `upstream connection failed (${code ?? e.name})`, { hop: opts.hop });
+  }
+  return new HopError(503, `upstream request failed: ${e.message ?? String(err)}`, { hop: opts.hop });
+}

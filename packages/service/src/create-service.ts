@@ -1,0 +1,44 @@
+import { HopError } from '@meshapps/call';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+
+export interface ServiceOptions {
+  logger: Logger;
+  /** Registers the service's own routes. */
+  routes: (app: FastifyInstance) => Promise<void> | void;
+}
+
+/**
+ * A Fastify app with what Cloud Run expects of every service: `/healthz`, JSON logs, and
+ * errors as one small JSON shape (never a stack trace).
+ */
+export async function createService(opts: ServiceOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    // Cloud Run ends requests itself (default 300 s); this only guards against stuck sockets.
+    requestTimeout: 120_000,
+    return503OnClosing: true,
+  });
+
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+
+  app.setNotFoundHandler((req, reply) => {
+    const err = new HopError(404, `no route for ${req.method} ${req.url.split('?')[0]}`);
+    return reply.code(404).send(err.toBody());
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    if (error instanceof HopError) {
+      // 4xx/5xx from a hop is expected demo behaviour (e.g. the IAM 403), not a crash.
+      req.log.info({ status: error.status, hop: error.hop }, error.message);
+      return reply.code(error.status).send(error.toBody());
+    }
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) req.log.error({ err: error }, 'request failed');
+    const message = status >= 500 ? 'internal error' : error.message;
+    return reply.code(status).send(new HopError(status, message).toBody());
+  });
+
+  await opts.routes(app);
+  return app;
+}
