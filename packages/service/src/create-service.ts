@@ -1,5 +1,5 @@
 import { HopError } from '@meshapps/call';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 export interface ServiceOptions {
@@ -14,7 +14,7 @@ export interface ServiceOptions {
  */
 export async function createService(opts: ServiceOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: opts.logger,
+    loggerInstance: opts.logger as FastifyBaseLogger,
     // Cloud Run ends requests itself (default 300 s); this only guards against stuck sockets.
     requestTimeout: 120_000,
     return503OnClosing: true,
@@ -27,7 +27,7 @@ export async function createService(opts: ServiceOptions): Promise<FastifyInstan
     return reply.code(404).send(err.toBody());
   });
 
-  app.setErrorHandler((error, req, reply) => {
+  app.setErrorHandler((error: FastifyError, req, reply) => {
     if (error instanceof HopError) {
       // 4xx/5xx from a hop is expected demo behaviour (e.g. the IAM 403), not a crash.
       req.log.info({ status: error.status, hop: error.hop }, error.message);
