@@ -1,0 +1,38 @@
+// pnpm routes:render --project <id> [--out dir] — route YAML with the project filled in, ready for
+// `gcloud network-services http-routes import <name> --source=<file> --location=global`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigInvalidError, formatErrors } from './errors.ts';
+import { ROUTES_DIR, TOPOLOGY_FILE } from './paths.ts';
+import { loadRoutes, renderRoute } from './routes.ts';
+import { loadTopology } from './topology.ts';
+
+const { values } = parseArgs({
+  options: {
+    project: { type: 'string' },
+    out: { type: 'string' },
+    routes: { type: 'string', default: ROUTES_DIR },
+  },
+});
+if (!values.project) {
+  console.error('usage: pnpm routes:render --project <project-id> [--out <dir>]');
+  process.exit(2);
+}
+try {
+  const routes = loadRoutes(values.routes, loadTopology(TOPOLOGY_FILE));
+  for (const r of routes) {
+    const text = renderRoute(r.text, values.project);
+    if (values.out) {
+      mkdirSync(values.out, { recursive: true });
+      writeFileSync(join(values.out, basename(r.file)), text);
+      console.log(`${r.route.name}\t${join(values.out, basename(r.file))}`);
+    } else {
+      process.stdout.write(`---\n${text}`);
+    }
+  }
+} catch (err) {
+  if (!(err instanceof ConfigInvalidError)) throw err;
+  console.error(formatErrors(err.errors));
+  process.exitCode = 1;
+}

@@ -1,0 +1,172 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { type ConfigError, ConfigInvalidError } from './errors.ts';
+import type { Destination, HttpRoute } from './http-route.ts';
+import { HTTP_ROUTE_SHAPE } from './http-route-shape.ts';
+import { REPO_ROOT } from './paths.ts';
+import { checkShape } from './shape.ts';
+import type { Topology } from './topology.ts';
+
+/** Route files name the project only through this placeholder; `routes:render` fills it in. */
+export const PROJECT_PLACEHOLDER = '${PROJECT_ID}';
+const BACKEND_PREFIX = `projects/${PROJECT_PLACEHOLDER}/locations/global/backendServices/`;
+
+export interface RouteFile {
+  /** Path as given (absolute when loaded from a directory). */
+  file: string;
+  text: string;
+  route: HttpRoute;
+}
+
+export function routeFilesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Loads every route in `dir` and checks it against the HttpRoute shape and the topology. */
+export function loadRoutes(dir: string, topology: Topology): RouteFile[] {
+  const files = routeFilesIn(dir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  return checkRoutes(files, topology);
+}
+
+export function checkRoutes(
+  files: readonly { file: string; text: string }[],
+  topology: Topology,
+): RouteFile[] {
+  const errors: ConfigError[] = [];
+  const routes: RouteFile[] = [];
+  for (const { file, text } of files) {
+    const shown = relative(REPO_ROOT, file) || file;
+    let doc: unknown;
+    try {
+      doc = parse(text);
+    } catch (err) {
+      errors.push({ file: shown, path: '(document)', message: `not valid YAML: ${(err as Error).message}` });
+      continue;
+    }
+    const shapeErrors = checkShape(doc, HTTP_ROUTE_SHAPE);
+    if (shapeErrors.length > 0) {
+      errors.push(...shapeErrors.map((e) => ({ file: shown, ...e })));
+      continue;
+    }
+    const route = doc as HttpRoute;
+    errors.push(...crossCheck(route, text, topology).map((e) => ({ file: shown, ...e })));
+    routes.push({ file, text, route });
+  }
+  errors.push(...acrossFiles(routes));
+  if (errors.length > 0) throw new ConfigInvalidError(errors);
+  return routes;
+}
+
+/** The backend service a destination names; by convention it is named after its Cloud Run service. */
+export function backendServiceName(serviceName: string): string | undefined {
+  return serviceName.startsWith(BACKEND_PREFIX) ? serviceName.slice(BACKEND_PREFIX.length) : undefined;
+}
+
+function crossCheck(route: HttpRoute, text: string, topology: Topology): { path: string; message: string }[] {
+  const errors: { path: string; message: string }[] = [];
+  const meshRef = `projects/${PROJECT_PLACEHOLDER}/locations/global/meshes/${topology.mesh.name}`;
+  const literal = /projects\/(?!\$\{PROJECT_ID\}\/)[^/\s]+\//.exec(text);
+  if (literal) {
+    errors.push({
+      path: '(document)',
+      message: `"${literal[0]}" names a project: write projects/${PROJECT_PLACEHOLDER}/ instead`,
+    });
+  }
+  if (!route.meshes || route.meshes.length === 0) {
+    errors.push({ path: 'meshes', message: `attach the route to the mesh: meshes: [${meshRef}]` });
+  }
+  route.meshes?.forEach((m, i) => {
+    if (m !== meshRef) errors.push({ path: `meshes[${i}]`, message: `expected ${meshRef}` });
+  });
+  if (route.gateways) errors.push({ path: 'gateways', message: 'Cloud Run meshes use meshes, not gateways' });
+  const domain = `.${topology.mesh.domain}`;
+  route.hostnames.forEach((h, i) => {
+    if (!h.endsWith(domain) || h.length === domain.length) {
+      errors.push({
+        path: `hostnames[${i}]`,
+        message: `"${h}" is not under the mesh domain ${topology.mesh.domain}`,
+      });
+    }
+  });
+  route.rules.forEach((rule, r) => {
+    const destinations = rule.action?.destinations;
+    if (!destinations) {
+      errors.push({
+        path: `rules[${r}].action.destinations`,
+        message: 'a mesh route rule needs destinations',
+      });
+      return;
+    }
+    const weighted = destinations.filter((d) => d.weight !== undefined).length;
+    if (weighted !== 0 && weighted !== destinations.length) {
+      errors.push({
+        path: `rules[${r}].action.destinations`,
+        message: 'set weight on all destinations or on none (none means equal shares)',
+      });
+    }
+    if (weighted === destinations.length && destinations.every((d) => d.weight === 0)) {
+      errors.push({
+        path: `rules[${r}].action.destinations`,
+        message: 'weights add up to 0: no destination can be chosen',
+      });
+    }
+    destinations.forEach((d, i) => {
+      errors.push(...checkDestination(d, `rules[${r}].action.destinations[${i}]`, topology));
+    });
+  });
+  return errors;
+}
+
+function checkDestination(
+  d: Destination,
+  path: string,
+  topology: Topology,
+): { path: string; message: string }[] {
+  const name = backendServiceName(d.serviceName);
+  if (name === undefined) {
+    return [{ path: `${path}.serviceName`, message: `expected ${BACKEND_PREFIX}<service>` }];
+  }
+  if (!topology.services.some((s) => s.name === name)) {
+    return [
+      { path: `${path}.serviceName`, message: `backend service "${name}" is not a service in the topology` },
+    ];
+  }
+  return [];
+}
+
+function acrossFiles(routes: readonly RouteFile[]): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const hostOwner = new Map<string, string>();
+  const nameOwner = new Map<string, string>();
+  for (const { file, route } of routes) {
+    const shown = relative(REPO_ROOT, file) || file;
+    const other = nameOwner.get(route.name);
+    if (other)
+      errors.push({ file: shown, path: 'name', message: `"${route.name}" is also the name in ${other}` });
+    nameOwner.set(route.name, shown);
+    route.hostnames.forEach((h, i) => {
+      const owner = hostOwner.get(h);
+      if (owner) {
+        errors.push({
+          file: shown,
+          path: `hostnames[${i}]`,
+          message: `"${h}" is already routed by ${owner} (unique per mesh)`,
+        });
+      }
+      hostOwner.set(h, shown);
+    });
+  }
+  return errors;
+}
+
+/** Fills in the project id, for `gcloud network-services http-routes import`. */
+export function renderRoute(text: string, projectId: string): string {
+  if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(projectId)) {
+    throw new Error(`"${projectId}" is not a Google Cloud project id (6–30 lower-case letters, digits, "-")`);
+  }
+  return text.replaceAll(PROJECT_PLACEHOLDER, projectId);
+}

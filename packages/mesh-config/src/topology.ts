@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { parse } from 'yaml';
+import { type ConfigError, ConfigInvalidError } from './errors.ts';
+import { REPO_ROOT } from './paths.ts';
+import { arr, bool, checkShape, map, obj, str } from './shape.ts';
+
+export const INGRESS = ['all', 'internal', 'internal-and-cloud-load-balancing'] as const;
+export type Ingress = (typeof INGRESS)[number];
+export const ENTRY = ['load-balancer', 'participant', 'none'] as const;
+export type Entry = (typeof ENTRY)[number];
+
+export interface ServiceSpec {
+  name: string;
+  app: string;
+  serviceAccount: string;
+  mesh: boolean;
+  ingress: Ingress;
+  entry: Entry;
+  invokers: string[];
+}
+
+export interface Topology {
+  file: string;
+  mesh: { name: string; domain: string };
+  services: ServiceSpec[];
+}
+
+const NAME = /^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$/;
+const SHAPE = obj(
+  {
+    mesh: obj(
+      { name: str(NAME), domain: str(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/) },
+      { required: ['name', 'domain'] },
+    ),
+    services: map(
+      obj(
+        {
+          app: str(NAME),
+          serviceAccount: str(
+            /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/,
+            'service account id: 6–30 lower-case letters, digits, "-"',
+          ),
+          mesh: bool,
+          ingress: str(
+            new RegExp(`^(${INGRESS.join('|')})$`),
+            `ingress must be one of ${INGRESS.join(', ')}`,
+          ),
+          entry: str(new RegExp(`^(${ENTRY.join('|')})$`), `entry must be one of ${ENTRY.join(', ')}`),
+          invokers: arr(str()),
+        },
+        { required: ['app', 'serviceAccount', 'mesh', 'ingress', 'entry', 'invokers'] },
+      ),
+    ),
+  },
+  { required: ['mesh', 'services'] },
+);
+
+export function loadTopology(file: string): Topology {
+  return parseTopology(readFileSync(file, 'utf8'), file);
+}
+
+export function parseTopology(text: string, file: string): Topology {
+  const shown = relative(REPO_ROOT, file) || file;
+  const doc: unknown = parse(text);
+  const shapeErrors = checkShape(doc, SHAPE);
+  if (shapeErrors.length > 0) throw new ConfigInvalidError(shapeErrors.map((e) => ({ file: shown, ...e })));
+
+  const raw = doc as { mesh: Topology['mesh']; services: Record<string, Omit<ServiceSpec, 'name'>> };
+  const services = Object.entries(raw.services).map(([name, spec]) => ({ name, ...spec }));
+  const errors: ConfigError[] = [];
+  const names = new Set(services.map((s) => s.name));
+  for (const s of services) {
+    if (!NAME.test(s.name))
+      errors.push({ file: shown, path: `services.${s.name}`, message: 'invalid service name' });
+    s.invokers.forEach((caller, i) => {
+      if (!names.has(caller)) {
+        errors.push({
+          file: shown,
+          path: `services.${s.name}.invokers[${i}]`,
+          message: `no service named "${caller}"`,
+        });
+      }
+    });
+  }
+  const accounts = new Map<string, string>();
+  for (const s of services) {
+    const other = accounts.get(s.serviceAccount);
+    if (other) {
+      errors.push({
+        file: shown,
+        path: `services.${s.name}.serviceAccount`,
+        message: `"${s.serviceAccount}" is already ${other}'s: each service runs as its own identity`,
+      });
+    }
+    accounts.set(s.serviceAccount, s.name);
+  }
+  if (errors.length > 0) throw new ConfigInvalidError(errors);
+  return { file, mesh: raw.mesh, services };
+}
+
+export function findService(topology: Topology, name: string): ServiceSpec | undefined {
+  return topology.services.find((s) => s.name === name);
+}
