@@ -1,0 +1,104 @@
+// pnpm start — the whole demo on this machine, no Docker, no cloud account.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
+import { formatAppLine, formatHop, prefix } from './log-format.ts';
+import { startLocalMesh } from './mesh.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8080' },
+    'participant-port': { type: 'string', default: '8081' },
+    host: { type: 'string', default: '127.0.0.1' },
+    topology: { type: 'string' },
+    routes: { type: 'string' },
+    'ready-file': { type: 'string' },
+    'raw-logs': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: pnpm start [-- options]
+  --port N              load balancer stand-in port (default 8080; 0 = any free port)
+  --participant-port N  port of the without-mesh client (default 8081)
+  --host H              interface for those two (default 127.0.0.1)
+  --topology FILE       topology (default infra/topology.yaml)
+  --routes DIR          HTTPRoute files (default infra/routes)
+  --raw-logs            show the apps' JSON log lines as they are
+  --quiet               no app logs, only mesh hops
+  --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`);
+  process.exit(0);
+}
+
+const say = (line: string) => console.log(`${prefix('local-mesh')} ${line}`);
+
+try {
+  const mesh = await startLocalMesh({
+    lbPort: Number(values.port),
+    participantPort: Number(values['participant-port']),
+    host: values.host,
+    ...(values.topology ? { topologyFile: values.topology } : {}),
+    ...(values.routes ? { routesDir: values.routes } : {}),
+    onProgress: say,
+    onAppLog: (line) => {
+      if (!values.quiet) console.log(formatAppLine(line, values['raw-logs']));
+    },
+    onHop: (hop) => console.log(formatHop(hop)),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping every service…`);
+    await mesh.stop();
+    say('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const lb = mesh.loadBalancerUrl;
+  const woTarget = mesh.runAppHosts['without-mesh-target'];
+  say(`ready. The load balancer stand-in is ${lb}`);
+  console.log(`
+  Try the demos (each answers as on Cloud Run):
+    curl ${lb}/call/proxy.meshapps.internal
+    curl ${lb}/call/proxy.meshapps.internal/target1.meshapps.internal
+    curl ${lb}/call/target1.meshapps.internal            # 403: client may not invoke target1
+    curl ${lb}/call/target23.meshapps.internal           # 50:50 target2 / target3
+    curl ${lb}/call/target.meshapps.internal             # canary: 99 target / 1 target-green
+    curl -H 'x-variant: green' ${lb}/call/ab.meshapps.internal
+    pnpm split:check -- --url ${lb}/call/target23.meshapps.internal -n 1000 --expect target2=50,target3=50
+${
+  mesh.participantUrl && woTarget
+    ? `
+  Without the mesh (run.app URL + ID token from the metadata server):
+    curl ${mesh.participantUrl}/call-with-authheader/${woTarget}
+    curl ${mesh.participantUrl}/call-without-authheader/${woTarget}   # 401: no token
+`
+    : ''
+}
+  Ctrl-C stops everything.
+`);
+  if (values['ready-file']) {
+    writeFileSync(
+      values['ready-file'],
+      JSON.stringify({
+        loadBalancerUrl: lb,
+        participantUrl: mesh.participantUrl,
+        runAppHosts: mesh.runAppHosts,
+        pid: process.pid,
+      }),
+    );
+  }
+} catch (err) {
+  if (err instanceof ConfigInvalidError) {
+    console.error(`local mesh not started — fix these first:\n${formatErrors(err.errors)}`);
+    process.exit(1);
+  }
+  console.error(`local mesh not started: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,49 @@
+import type { HopEvent } from './sidecar.ts';
+import type { LogLine } from './supervisor.ts';
+
+const COLOURS = [36, 32, 33, 35, 34, 96, 92, 93, 95, 94];
+const width = 20;
+const useColour = process.stdout.isTTY && !process.env.NO_COLOR;
+
+function paint(code: number, text: string): string {
+  return useColour ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+function colourFor(name: string): number {
+  let h = 0;
+  for (const c of name) h = (h * 31 + (c.codePointAt(0) ?? 0)) >>> 0;
+  return COLOURS[h % COLOURS.length] ?? 36;
+}
+
+export function prefix(name: string): string {
+  return paint(colourFor(name), name.padEnd(width).slice(0, width));
+}
+
+/**
+ * One app log line, readable: the Cloud Logging JSON the app writes becomes
+ * `severity message (status, url, hop)`; anything else is shown as is.
+ */
+export function formatAppLine({ service, line }: LogLine, raw: boolean): string {
+  if (raw) return `${prefix(service)} ${line}`;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return `${prefix(service)} ${line}`;
+  }
+  const req = entry.req as { method?: string; url?: string } | undefined;
+  const res = entry.res as { statusCode?: number } | undefined;
+  const details = [
+    req ? `${req.method} ${req.url}` : undefined,
+    res?.statusCode !== undefined ? String(res.statusCode) : undefined,
+    typeof entry.responseTime === 'number' ? `${entry.responseTime.toFixed(1)} ms` : undefined,
+    typeof entry.hop === 'string' ? `hop ${entry.hop}` : undefined,
+  ].filter(Boolean);
+  const severity = String(entry.severity ?? 'INFO').padEnd(7);
+  return `${prefix(service)} ${severity} ${entry.message ?? ''}${details.length ? `  ${details.join('  ')}` : ''}`;
+}
+
+export function formatHop(e: HopEvent): string {
+  const to = e.service ? `${e.route} → ${e.service}` : 'no route';
+  return `${prefix('mesh')} ${e.caller} -> ${e.host}  ${to}  ${e.status}  ${e.ms.toFixed(1)} ms`;
+}

@@ -1,0 +1,293 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigInvalidError,
+  loadRoutes,
+  loadTopology,
+  REPO_ROOT,
+  ROUTES_DIR,
+  type ServiceSpec,
+  TOPOLOGY_FILE,
+  type Topology,
+} from '@meshapps/mesh-config';
+import { runAppHost, serviceAccountEmail } from './cloud-names.ts';
+import { CloudRunFront, type Source } from './cloud-run-front.ts';
+import { TokenIssuer } from './identity.ts';
+import { closeServer, startMetadataServer } from './metadata-server.ts';
+import { freePort } from './ports.ts';
+import { Router } from './router.ts';
+import { makeRunAppTls } from './run-app-tls.ts';
+import { type HopEvent, startSidecar } from './sidecar.ts';
+import { type LogLine, ServiceProcess } from './supervisor.ts';
+import { unsupportedFields } from './unsupported.ts';
+
+export interface LocalMeshOptions {
+  topologyFile?: string;
+  routesDir?: string;
+  /** Interface for the public listeners (load balancer, participant entry). */
+  host?: string;
+  /** The load balancer stand-in; 0 picks a free port. */
+  lbPort?: number;
+  /** Where the participant calls `entry: participant` services (the without-mesh client). */
+  participantPort?: number;
+  /** Extra environment for every app (e.g. OTEL_* for the local collector). */
+  appEnv?: Record<string, string>;
+  /** Node flags before each app's entry file (e.g. --import for telemetry). */
+  nodeFlags?: string[];
+  tokenLifetimeSeconds?: number;
+  random?: () => number;
+  onAppLog?: (line: LogLine) => void;
+  onHop?: (event: HopEvent) => void;
+  onProgress?: (message: string) => void;
+}
+
+export interface LocalMesh {
+  topology: Topology;
+  loadBalancerUrl: string;
+  participantUrl: string | undefined;
+  /** The emulated https://<service>-<number>.<region>.run.app host of each service. */
+  runAppHosts: Record<string, string>;
+  /** ID tokens the metadata servers issued, per "service audience". */
+  identityRequests: Map<string, number>;
+  processes: ServiceProcess[];
+  stop: () => Promise<void>;
+}
+
+/** Starts the whole demo: every topology service as a process behind emulated Cloud Run + CSM. */
+export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<LocalMesh> {
+  const progress = opts.onProgress ?? (() => {});
+  const topology = loadTopology(opts.topologyFile ?? TOPOLOGY_FILE);
+  const routes = loadRoutes(opts.routesDir ?? ROUTES_DIR, topology);
+  const unsupported = unsupportedFields(routes);
+  if (unsupported.length > 0) throw new ConfigInvalidError(unsupported);
+  const entries = entryServices(topology);
+  progress(
+    `topology: ${topology.services.length} services; routes: ${routes.length} (${routes.map((r) => r.route.name).join(', ')})`,
+  );
+
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const fn of cleanup.reverse()) await fn();
+  };
+  try {
+    const state = mkdtempSync(join(tmpdir(), 'meshapps-'));
+    cleanup.push(() => rmSync(state, { recursive: true, force: true }));
+    const issuer = new TokenIssuer(
+      opts.tokenLifetimeSeconds ? { lifetimeSeconds: opts.tokenLifetimeSeconds } : {},
+    );
+    const tls = await makeRunAppTls();
+    const caFile = join(state, 'run-app-ca.pem');
+    writeFileSync(caFile, tls.caPem);
+
+    const emailOf = (name: string) => serviceAccountEmail(serviceNamed(topology, name).serviceAccount);
+    const identityRequests = new Map<string, number>();
+    const appPorts = new Map<string, number>();
+    const fronts = new Map<string, CloudRunFront>();
+    const runAppHosts: Record<string, string> = {};
+    for (const spec of topology.services) {
+      runAppHosts[spec.name] = runAppHost(spec.name);
+      const front = new CloudRunFront({
+        spec,
+        invokers: new Set(spec.invokers.map(emailOf)),
+        audiences: [`https://${runAppHost(spec.name)}`],
+        issuer,
+        appPort: () => appPorts.get(spec.name),
+      });
+      fronts.set(spec.name, front);
+      cleanup.push(() => front.close());
+    }
+
+    // https://<service>-<number>.<region>.run.app, reached through the egress proxies' CONNECT.
+    const byRunAppHost = new Map(
+      topology.services.map((s) => [runAppHost(s.name), fronts.get(s.name) as CloudRunFront]),
+    );
+    const runAppServer = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+      const front = byRunAppHost.get((req.headers.host ?? '').replace(/:\d+$/, ''));
+      if (!front) return void res.writeHead(404).end('no such run.app service\n');
+      front.handle(req, res, { source: 'internet' });
+    });
+    cleanup.push(() => runAppServer.closeAllConnections());
+
+    const router = new Router(routes, opts.random);
+    const processes: ServiceProcess[] = [];
+    for (const spec of topology.services) {
+      const email = emailOf(spec.name);
+      const metadata = await startMetadataServer({ service: spec.name, email }, issuer, {
+        onIdentity: (service, audience) => {
+          const key = `${service} ${audience}`;
+          identityRequests.set(key, (identityRequests.get(key) ?? 0) + 1);
+        },
+      });
+      cleanup.push(metadata.close);
+      const sidecar = await startSidecar({
+        caller: spec,
+        callerEmail: email,
+        meshDomain: topology.mesh.domain,
+        router,
+        fronts,
+        runApp: { server: runAppServer, hosts: new Set(byRunAppHost.keys()) },
+        issuer,
+        ...(opts.onHop ? { onHop: opts.onHop } : {}),
+      });
+      cleanup.push(sidecar.close);
+      const port = await freePort();
+      appPorts.set(spec.name, port);
+      const proc = new ServiceProcess({
+        name: spec.name,
+        args: [...(opts.nodeFlags ?? []), '--conditions=source', 'src/main.ts'],
+        cwd: appDir(spec),
+        port,
+        env: appEnvironment(spec, {
+          port,
+          metadataHost: metadata.host,
+          proxyPort: sidecar.port,
+          caFile,
+          state,
+          extra: opts.appEnv,
+        }),
+      });
+      processes.push(proc);
+    }
+
+    progress(`starting ${processes.length} services, each its own Node process…`);
+    cleanup.push(async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+    });
+    const started = performance.now();
+    for (const p of processes) p.start(opts.onAppLog ?? (() => {}));
+    await Promise.all(
+      processes.map(async (p) => {
+        await p.waitReady();
+        progress(`  ready  ${p.spec.name.padEnd(22)} ${Math.round(performance.now() - started)} ms`);
+      }),
+    );
+
+    const host = opts.host ?? '127.0.0.1';
+    const lb = await listen(host, opts.lbPort ?? 8080, entries.loadBalancer, 'load-balancer', fronts);
+    cleanup.push(() => closeServer(lb.server));
+    let participantUrl: string | undefined;
+    if (entries.participant) {
+      const p = await listen(host, opts.participantPort ?? 8081, entries.participant, 'participant', fronts);
+      cleanup.push(() => closeServer(p.server));
+      participantUrl = p.url;
+    }
+    return {
+      topology,
+      loadBalancerUrl: lb.url,
+      participantUrl,
+      runAppHosts,
+      identityRequests,
+      processes,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function serviceNamed(topology: Topology, name: string): ServiceSpec {
+  const spec = topology.services.find((s) => s.name === name);
+  if (!spec) throw new Error(`no service named ${name} in ${topology.file}`);
+  return spec;
+}
+
+function entryServices(topology: Topology): { loadBalancer: string; participant: string | undefined } {
+  const of = (entry: ServiceSpec['entry']) =>
+    topology.services.filter((s) => s.entry === entry).map((s) => s.name);
+  const lb = of('load-balancer');
+  const participant = of('participant');
+  if (lb.length !== 1 || participant.length > 1) {
+    throw new ConfigInvalidError([
+      {
+        file: topology.file,
+        path: 'services.*.entry',
+        message: `the local mesh needs exactly one load-balancer entry (found ${lb.length}) and at most one participant entry (found ${participant.length})`,
+      },
+    ]);
+  }
+  return { loadBalancer: lb[0] as string, participant: participant[0] };
+}
+
+function appDir(spec: ServiceSpec): string {
+  const dir = join(REPO_ROOT, 'apps', spec.app);
+  if (!existsSync(join(dir, 'src', 'main.ts'))) {
+    throw new Error(
+      `service ${spec.name}: app "${spec.app}" has no ${join('apps', spec.app, 'src', 'main.ts')}`,
+    );
+  }
+  return dir;
+}
+
+/**
+ * Exactly what Cloud Run gives a container, plus the standard variables that point the real
+ * client libraries at the emulated cloud. Nothing of the developer's own environment leaks in
+ * (their gcloud credentials or proxies would change what the apps do).
+ */
+function appEnvironment(
+  spec: ServiceSpec,
+  at: {
+    port: number;
+    metadataHost: string;
+    proxyPort: number;
+    caFile: string;
+    state: string;
+    extra?: Record<string, string> | undefined;
+  },
+): Record<string, string> {
+  const home = join(at.state, 'home', spec.name);
+  mkdirSync(home, { recursive: true });
+  const proxy = `http://127.0.0.1:${at.proxyPort}`;
+  const noProxy = '127.0.0.1,localhost,metadata.google.internal,169.254.169.254';
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    PORT: String(at.port),
+    K_SERVICE: spec.name,
+    K_REVISION: `${spec.name}-00001-loc`,
+    K_CONFIGURATION: spec.name,
+    GCE_METADATA_HOST: at.metadataHost,
+    HTTP_PROXY: proxy,
+    HTTPS_PROXY: proxy,
+    NO_PROXY: noProxy,
+    http_proxy: proxy,
+    https_proxy: proxy,
+    no_proxy: noProxy,
+    NODE_EXTRA_CA_CERTS: at.caFile,
+    ...at.extra,
+  };
+}
+
+async function listen(
+  host: string,
+  port: number,
+  service: string,
+  source: Source,
+  fronts: ReadonlyMap<string, CloudRunFront>,
+): Promise<{ server: Server; url: string }> {
+  const front = fronts.get(service) as CloudRunFront;
+  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) =>
+    front.handle(req, res, { source }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is in use: pass --port <free port> (the ${source} of ${service})`)
+          : err,
+      ),
+    );
+    server.listen(port, host, resolve);
+  });
+  const { port: actual } = server.address() as AddressInfo;
+  return { server, url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actual}` };
+}

@@ -1,0 +1,96 @@
+import {
+  backendServiceName,
+  type Destination,
+  type HeaderModifier,
+  type RouteFile,
+} from '@meshapps/mesh-config';
+import { type RequestFacts, ruleMatches } from './route-match.ts';
+
+export interface RouteDecision {
+  route: string;
+  /** The topology service the chosen backend service stands for. */
+  service: string;
+  requestHeaders: HeaderModifier[];
+  responseHeaders: HeaderModifier[];
+}
+
+export type RouteResult = { ok: true; decision: RouteDecision } | { ok: false; status: 404; reason: string };
+
+/**
+ * The mesh's routing table, built from the very HTTPRoute files the cloud imports:
+ * hostname → first matching rule → weighted destination → backend service → service.
+ */
+export class Router {
+  private readonly exact = new Map<string, RouteFile>();
+  private readonly wildcard: [suffix: string, route: RouteFile][] = [];
+  private readonly random: () => number;
+
+  constructor(routes: readonly RouteFile[], random: () => number = Math.random) {
+    this.random = random;
+    for (const r of routes) {
+      for (const h of r.route.hostnames) {
+        if (h.startsWith('*.')) this.wildcard.push([h.slice(1), r]);
+        else this.exact.set(h, r);
+      }
+    }
+    // Longest wildcard suffix first, so the most specific route wins.
+    this.wildcard.sort((a, b) => b[0].length - a[0].length);
+  }
+
+  resolve(host: string, req: RequestFacts): RouteResult {
+    const name = host.replace(/:\d+$/, '').toLowerCase();
+    const file = this.exact.get(name) ?? this.wildcard.find(([suffix]) => name.endsWith(suffix))?.[1];
+    if (!file) return { ok: false, status: 404, reason: `no route for host "${name}" in the mesh` };
+    const rule = file.route.rules.find((r) => ruleMatches(r.matches, req));
+    if (!rule?.action?.destinations) {
+      return {
+        ok: false,
+        status: 404,
+        reason: `no rule of ${file.route.name} matches this request to "${name}"`,
+      };
+    }
+    const dest = this.pick(rule.action.destinations);
+    return {
+      ok: true,
+      decision: {
+        route: file.route.name,
+        service: backendServiceName(dest.serviceName) ?? dest.serviceName,
+        requestHeaders: [rule.action.requestHeaderModifier, dest.requestHeaderModifier].filter(isSet),
+        responseHeaders: [rule.action.responseHeaderModifier, dest.responseHeaderModifier].filter(isSet),
+      },
+    };
+  }
+
+  /** share = weight / sum of weights; no weights means equal shares. */
+  private pick(destinations: readonly Destination[]): Destination {
+    const weights = destinations.map((d) => d.weight ?? 1);
+    const total = weights.reduce((a, b) => a + b, 0);
+    let x = this.random() * total;
+    for (let i = 0; i < destinations.length; i++) {
+      x -= weights[i] ?? 0;
+      if (x < 0 && (weights[i] ?? 0) > 0) return destinations[i] as Destination;
+    }
+    // Floating-point edge: the last destination with weight.
+    return destinations.findLast((_, i) => (weights[i] ?? 0) > 0) ?? (destinations[0] as Destination);
+  }
+}
+
+function isSet<T>(v: T | undefined): v is T {
+  return v !== undefined;
+}
+
+/** Applies route header modifiers in order: set, then add, then remove. */
+export function applyHeaderModifiers(
+  headers: Record<string, string | string[] | undefined>,
+  modifiers: readonly HeaderModifier[],
+): void {
+  for (const m of modifiers) {
+    for (const [k, v] of Object.entries(m.set ?? {})) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(m.add ?? {})) {
+      const key = k.toLowerCase();
+      const prev = headers[key];
+      headers[key] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+    }
+    for (const k of m.remove ?? []) delete headers[k.toLowerCase()];
+  }
+}

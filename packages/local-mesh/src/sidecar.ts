@@ -1,0 +1,176 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { ServiceSpec } from '@meshapps/mesh-config';
+import { runAppHost } from './cloud-names.ts';
+import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
+import type { TokenIssuer } from './identity.ts';
+import { closeServer } from './metadata-server.ts';
+import { applyHeaderModifiers, type Router } from './router.ts';
+
+export interface HopEvent {
+  caller: string;
+  host: string;
+  route?: string;
+  service?: string;
+  status: number;
+  ms: number;
+}
+
+export interface SidecarOptions {
+  caller: ServiceSpec;
+  callerEmail: string;
+  meshDomain: string;
+  router: Router;
+  /** Every service's Cloud Run front, by service name. */
+  fronts: ReadonlyMap<string, CloudRunFront>;
+  /** The TLS server answering the emulated https://*.run.app URLs. */
+  runApp: { server: Server; hosts: ReadonlySet<string> };
+  issuer: TokenIssuer;
+  onHop?: (event: HopEvent) => void;
+}
+
+/**
+ * One service's egress, standing in for CSM's sidecar. Apps reach it through the standard
+ * proxy variables (HTTP_PROXY / HTTPS_PROXY): `http://*.<mesh domain>` is routed by the
+ * HTTPRoute table and sent with the caller's ID token; `https://*.run.app` is tunnelled
+ * (CONNECT) to the emulated Cloud Run URLs; everything else is refused.
+ */
+export async function startSidecar(
+  opts: SidecarOptions,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const tokens = new TokenCache(opts.issuer, opts.callerEmail);
+  const routeMeshRequest = (req: IncomingMessage, res: ServerResponse, host: string) =>
+    routeMesh(req, res, host, opts, tokens);
+
+  // Requests arriving inside a CONNECT tunnel to a mesh host (e.g. Node's built-in fetch with
+  // NODE_USE_ENV_PROXY) are origin-form: this server reads them and routes by Host.
+  const tunnelled = createServer((req, res) => routeMeshRequest(req, res, req.headers.host ?? ''));
+
+  const server = createServer((req, res) => {
+    const url = req.url ?? '';
+    if (!url.startsWith('http://')) {
+      return plain(
+        res,
+        400,
+        `this is the egress proxy of ${opts.caller.name}: send absolute-form proxy requests (http://host/path)\n`,
+      );
+    }
+    const target = new URL(url);
+    req.url = target.pathname + target.search;
+    routeMeshRequest(req, res, target.host);
+  });
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const [host = '', port = ''] = (req.url ?? '').split(':');
+    const to = (next: Server) => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) socket.unshift(head);
+      next.emit('connection', socket);
+    };
+    if (port === '443' && opts.runApp.hosts.has(host)) return to(opts.runApp.server);
+    if (port === '80' && host.endsWith(`.${opts.meshDomain}`)) return to(tunnelled);
+    socket.end(
+      `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\negress to ${host}:${port} is not allowed from the local mesh\n`,
+    );
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: async () => {
+      await closeServer(server);
+      tunnelled.closeAllConnections();
+    },
+  };
+}
+
+function routeMesh(
+  req: IncomingMessage,
+  res: ServerResponse,
+  host: string,
+  opts: SidecarOptions,
+  tokens: TokenCache,
+): void {
+  const started = performance.now();
+  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  const report = (status: number, extra: Partial<HopEvent> = {}) =>
+    opts.onHop?.({
+      caller: opts.caller.name,
+      host: hostname,
+      status,
+      ms: performance.now() - started,
+      ...extra,
+    });
+
+  if (!hostname.endsWith(`.${opts.meshDomain}`)) {
+    report(403);
+    return plain(
+      res,
+      403,
+      `egress to "${hostname}" is outside the mesh: only *.${opts.meshDomain} is routed\n`,
+    );
+  }
+  if (!opts.caller.mesh) {
+    report(503);
+    return plain(
+      res,
+      503,
+      `${opts.caller.name} is not in the mesh (topology: mesh: false), so ${hostname} does not resolve\n`,
+    );
+  }
+  const url = new URL(req.url ?? '/', 'http://x');
+  const result = opts.router.resolve(hostname, {
+    path: url.pathname,
+    headers: req.headers,
+    query: url.searchParams,
+  });
+  if (!result.ok) {
+    report(404);
+    return plain(res, 404, `${result.reason}\n`);
+  }
+  const { decision } = result;
+  const front = opts.fronts.get(decision.service);
+  if (!front) {
+    report(503, { route: decision.route, service: decision.service });
+    return plain(res, 503, `backend service ${decision.service} has no Cloud Run service\n`);
+  }
+  const headers = withoutHopByHop(req.headers);
+  headers.host = hostname;
+  // As CSM does on Cloud Run: the sidecar, not the app, presents the caller's identity.
+  headers.authorization = `Bearer ${tokens.get(`https://${runAppHost(decision.service)}`)}`;
+  applyHeaderModifiers(headers, decision.requestHeaders);
+  res.on('finish', () => report(res.statusCode, { route: decision.route, service: decision.service }));
+  front.handle(req, res, {
+    source: 'mesh',
+    headers,
+    editResponseHeaders: (h) => applyHeaderModifiers(h, decision.responseHeaders),
+  });
+}
+
+/** Mints the caller's token per audience once and reuses it until 5 minutes before expiry. */
+class TokenCache {
+  private readonly cache = new Map<string, { token: string; refreshAt: number }>();
+  private readonly issuer: TokenIssuer;
+  private readonly email: string;
+
+  constructor(issuer: TokenIssuer, email: string) {
+    this.issuer = issuer;
+    this.email = email;
+  }
+
+  get(audience: string): string {
+    const hit = this.cache.get(audience);
+    if (hit && hit.refreshAt > Date.now()) return hit.token;
+    const token = this.issuer.issue(this.email, audience);
+    this.cache.set(audience, { token, refreshAt: Date.now() + 55 * 60_000 });
+    return token;
+  }
+}
+
+function plain(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
