@@ -1,0 +1,31 @@
+// Loopback fixtures shared by the tests of packages/* and apps/*. Apps tests import this file by
+// relative path; undici is re-exported so they need no dependency of their own on it.
+export { Agent, Client, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+export { type MappedAgent, mappedAgent, recording } from './dispatchers.ts';
+export { type ForwardingProxy, startForwardingProxy } from './forwarding-proxy.ts';
+export { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './hostile-hosts.ts';
+export {
+  decodeJwtPayload,
+  fakeIdToken,
+  type MetadataServer,
+  startMetadataServer,
+  TEST_SERVICE_ACCOUNT,
+  useMetadataServer,
+} from './metadata-server.ts';
+export { type AppProcess, REPO_ROOT, spawnApp } from './processes.ts';
+export {
+  CLOUD_RUN_403_HTML,
+  Cleanup,
+  closedPort,
+  closeHttp,
+  type HttpStub,
+  json,
+  listen,
+  resetMidBody,
+  type SeenRequest,
+  startHttpStub,
+  startTcpStub,
+  type TcpStub,
+} from './servers.ts';
+export { selfSignedCert, type TestCert } from './tls-cert.ts';
+export { startTlsStub, type TlsStub } from './tls-server.ts';

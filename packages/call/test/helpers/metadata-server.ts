@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { closeHttp, listen } from './servers.ts';
+
+/**
+ * A stand-in for the GCE/Cloud Run metadata server, enough for google-auth-library's Compute
+ * client to mint ID tokens: it demands `Metadata-Flavor: Google` (403 otherwise) and sends it
+ * back on every answer, as the real one does (gcp-metadata refuses answers without it).
+ */
+export interface MetadataServer {
+  /** `127.0.0.1:<port>`, for GCE_METADATA_HOST. */
+  host: string;
+  /** Audiences of every identity request, in order. */
+  identityRequests: string[];
+  /** Requests refused for a missing Metadata-Flavor header. */
+  refused: number;
+  close(): Promise<void>;
+}
+
+export const TEST_SERVICE_ACCOUNT = 'client@meshapps-test.iam.gserviceaccount.com';
+
+export async function startMetadataServer(): Promise<MetadataServer> {
+  const state = { identityRequests: [] as string[], refused: 0 };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://metadata');
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { 'metadata-flavor': 'Google', 'content-type': 'application/text' });
+      res.end(body);
+    };
+    if (req.headers['metadata-flavor'] !== 'Google') {
+      state.refused++;
+      return send(403, 'Missing Metadata-Flavor:Google header.');
+    }
+    switch (url.pathname) {
+      case '/computeMetadata/v1/instance':
+      case '/computeMetadata/v1/instance/':
+        return send(200, '');
+      case '/computeMetadata/v1/project/project-id':
+        return send(200, 'meshapps-test');
+      case '/computeMetadata/v1/instance/service-accounts/default/identity': {
+        const audience = url.searchParams.get('audience') ?? '';
+        state.identityRequests.push(audience);
+        if (!audience) return send(400, 'non-empty audience parameter required');
+        return send(200, fakeIdToken(audience));
+      }
+      default:
+        return send(404, 'not found');
+    }
+  });
+  const port = await listen(server);
+  return {
+    host: `127.0.0.1:${port}`,
+    get identityRequests() {
+      return state.identityRequests;
+    },
+    get refused() {
+      return state.refused;
+    },
+    close: () => closeHttp(server),
+  };
+}
+
+/** JWT-shaped (not signed): google-auth-library only reads `exp` to decide when to refetch. */
+export function fakeIdToken(audience: string, lifetimeS = 3600): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return [
+    part({ alg: 'RS256', kid: 'meshapps-test', typ: 'JWT' }),
+    part({
+      aud: audience,
+      azp: '100000000000000000001',
+      email: TEST_SERVICE_ACCOUNT,
+      email_verified: true,
+      exp: now + lifetimeS,
+      iat: now,
+      iss: 'https://accounts.google.com',
+      sub: '100000000000000000001',
+    }),
+    Buffer.from('not-a-real-signature').toString('base64url'),
+  ].join('.');
+}
+
+export function decodeJwtPayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+}
+
+/**
+ * Points google-auth-library at the stub for this process, and returns a function that puts the
+ * environment back. No credentials file or gcloud config can be found (empty HOME), detection
+ * is skipped (`assume-present`), and K_SERVICE is unset: with it, gcp-metadata drops its timeout.
+ */
+export function useMetadataServer(host: string): () => void {
+  const home = mkdtempSync(path.join(tmpdir(), 'meshapps-home-'));
+  const set: Record<string, string | undefined> = {
+    GCE_METADATA_HOST: host,
+    GCE_METADATA_IP: undefined,
+    METADATA_SERVER_DETECTION: 'assume-present',
+    GOOGLE_CLOUD_PROJECT: 'meshapps-test',
+    GOOGLE_APPLICATION_CREDENTIALS: undefined,
+    CLOUDSDK_CONFIG: undefined,
+    HOME: home,
+    K_SERVICE: undefined,
+    CLOUD_RUN_JOB: undefined,
+    FUNCTION_NAME: undefined,
+    HTTP_PROXY: undefined,
+    http_proxy: undefined,
+    HTTPS_PROXY: undefined,
+    https_proxy: undefined,
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: undefined,
+  };
+  const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  apply(set);
+  return () => {
+    apply(saved);
+    rmSync(home, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,100 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { callWithoutMesh, callWithoutToken, type HopContext, IdTokens } from '../src/index.ts';
+import {
+  Cleanup,
+  decodeJwtPayload,
+  json,
+  type MetadataServer,
+  mappedAgent,
+  startMetadataServer,
+  startTlsStub,
+  TEST_SERVICE_ACCOUNT,
+  useMetadataServer,
+} from './helpers/index.ts';
+
+const RUN_APP_HOST = 'without-mesh-target-abc123-uc.a.run.app';
+const AUDIENCE = `https://${RUN_APP_HOST}`;
+
+let metadata: MetadataServer;
+let restoreEnv: () => void;
+beforeAll(async () => {
+  metadata = await startMetadataServer();
+  restoreEnv = useMetadataServer(metadata.host);
+});
+afterAll(async () => {
+  restoreEnv();
+  await metadata.close();
+});
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+describe('the stub metadata server', () => {
+  it('demands Metadata-Flavor: Google and echoes it', async () => {
+    const url = `http://${metadata.host}/computeMetadata/v1/instance/service-accounts/default/identity?audience=x`;
+    const refused = await fetch(url);
+    expect(refused.status).toBe(403);
+    const ok = await fetch(url, { headers: { 'metadata-flavor': 'Google' } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('metadata-flavor')).toBe('Google');
+    expect(decodeJwtPayload(await ok.text()).aud).toBe('x');
+  });
+});
+
+describe('IdTokens', () => {
+  it('fetches one token for 50 concurrent first calls to one audience, then serves it cached', async () => {
+    const before = metadata.identityRequests.length;
+    const refusedBefore = metadata.refused;
+    const tokens = new IdTokens();
+    const got = await Promise.all(Array.from({ length: 50 }, () => tokens.get(AUDIENCE)));
+    expect(new Set(got).size).toBe(1);
+    expect(metadata.identityRequests.slice(before)).toEqual([AUDIENCE]);
+
+    await tokens.get(AUDIENCE);
+    expect(metadata.identityRequests.length).toBe(before + 1);
+
+    const claims = decodeJwtPayload(got[0] ?? '');
+    expect(claims.aud).toBe(AUDIENCE);
+    expect(claims.email).toBe(TEST_SERVICE_ACCOUNT);
+    expect(metadata.refused).toBe(refusedBefore);
+  });
+
+  it('keeps one token per audience', async () => {
+    const tokens = new IdTokens();
+    const [a, b] = await Promise.all([tokens.get('https://a.a.run.app'), tokens.get('https://b.a.run.app')]);
+    expect(decodeJwtPayload(a).aud).toBe('https://a.a.run.app');
+    expect(decodeJwtPayload(b).aud).toBe('https://b.a.run.app');
+  });
+});
+
+describe('the without-mesh call', () => {
+  async function target() {
+    const tls = await startTlsStub(['*.a.run.app'], json(200, { message: 'without-mesh-target' }));
+    const { agent } = mappedAgent({ [RUN_APP_HOST]: tls.port }, { ca: tls.ca });
+    cleanup.add(() => tls.close());
+    cleanup.add(() => agent.destroy());
+    const hop: HopContext = {
+      name: `client -> ${RUN_APP_HOST}`,
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      timeoutMs: 2000,
+      dispatcher: agent,
+    };
+    return { tls, hop };
+  }
+
+  it('sends an ID token for the https origin over TLS', async () => {
+    const { tls, hop } = await target();
+    expect(await callWithoutMesh(RUN_APP_HOST, '/', hop, new IdTokens())).toEqual({
+      message: 'without-mesh-target',
+    });
+    const auth = String(tls.seen[0]?.headers.authorization);
+    expect(auth).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(decodeJwtPayload(auth.slice('Bearer '.length)).aud).toBe(AUDIENCE);
+    expect(tls.seen[0]?.headers.traceparent).toBe(hop.headers.traceparent);
+  });
+
+  it('sends no Authorization at all without a token', async () => {
+    const { tls, hop } = await target();
+    await callWithoutToken(RUN_APP_HOST, '/', hop);
+    expect(tls.seen[0]?.headers).not.toHaveProperty('authorization');
+  });
+});
