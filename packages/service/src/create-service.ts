@@ -1,5 +1,10 @@
 import { HopError } from '@meshapps/call';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Logger } from 'pino';
 
 export interface ServiceOptions {
@@ -18,6 +23,12 @@ export async function createService(opts: ServiceOptions): Promise<FastifyInstan
     // Cloud Run ends requests itself (default 300 s); this only guards against stuck sockets.
     requestTimeout: 120_000,
     return503OnClosing: true,
+    // The router refuses some URLs (bad percent-encoding such as `/call/%zz`) before any route or
+    // error handler runs; without this they would get Fastify's own error body, not ours.
+    frameworkErrors: (error, _req, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 400;
+      (reply as FastifyReply).code(status).send(new HopError(status, error.message).toBody());
+    },
   });
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
