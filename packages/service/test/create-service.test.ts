@@ -1,0 +1,95 @@
+import { chainRoutes, HopError } from '@meshapps/call';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from '../../call/test/helpers/index.ts';
+import { startService } from './support.ts';
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function start(routes: (app: FastifyInstance) => Promise<void> | void) {
+  const started = await startService('target2', routes);
+  app = started.app;
+  return started;
+}
+
+async function get(url: string) {
+  const res = await request(url);
+  const text = await res.body.text();
+  return { status: res.statusCode, type: String(res.headers['content-type']), text, body: JSON.parse(text) };
+}
+
+describe('createService', () => {
+  it('answers /healthz', async () => {
+    const { url } = await start(() => {});
+    expect(await get(`${url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('answers GET / with the service name when the chain routes are registered', async () => {
+    const { url } = await start(async (a) => {
+      await a.register(chainRoutes, { service: 'target2' });
+    });
+    expect(await get(`${url}/`)).toMatchObject({ status: 200, body: { message: 'target2' } });
+  });
+
+  it('answers unknown routes with the JSON error shape', async () => {
+    const { url } = await start(() => {});
+    const res = await get(`${url}/nope/deeper?token=abc`);
+    expect(res.status).toBe(404);
+    expect(res.type).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ error: { status: 404, message: 'no route for GET /nope/deeper', chain: [] } });
+  });
+
+  it('answers a HopError with its own status and body', async () => {
+    const { url } = await start((a) => {
+      a.get('/hop', async () => {
+        throw new HopError(403, 'upstream answered 403', { hop: 'a -> b', chain: ['a'] });
+      });
+    });
+    expect(await get(`${url}/hop`)).toMatchObject({
+      status: 403,
+      body: { error: { status: 403, message: 'upstream answered 403', hop: 'a -> b', chain: ['a'] } },
+    });
+  });
+
+  it('hides the message and stack of unexpected errors', async () => {
+    const { url, sink } = await start((a) => {
+      a.get('/boom', async () => {
+        throw new Error('database password is hunter2');
+      });
+    });
+    const res = await get(`${url}/boom`);
+    expect(res).toMatchObject({
+      status: 500,
+      body: { error: { status: 500, message: 'internal error', chain: [] } },
+    });
+    expect(res.text).not.toMatch(/hunter2|stack|\.ts:\d+/);
+    // ... but the log has it, for the operator.
+    expect(sink.lines.some((l) => l.includes('hunter2') && l.includes('"severity":"ERROR"'))).toBe(true);
+  });
+
+  it("keeps Fastify's own 4xx status and message", async () => {
+    const { url } = await start((a) => {
+      a.get('/teapot', async () => {
+        throw Object.assign(new Error('short and stout'), { statusCode: 418 });
+      });
+    });
+    expect(await get(`${url}/teapot`)).toMatchObject({
+      status: 418,
+      body: { error: { status: 418, message: 'short and stout', chain: [] } },
+    });
+  });
+
+  it('answers a URL with bad percent-encoding with the JSON error shape too', async () => {
+    const { url } = await start(async (a) => {
+      await a.register(chainRoutes, { service: 'client' });
+    });
+    const res = await get(`${url}/call/target1%zz.meshapps.internal`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { status: 400, chain: [] } });
+    expect(typeof res.body.error.message).toBe('string');
+  });
+});
