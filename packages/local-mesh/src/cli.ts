@@ -5,7 +5,9 @@ import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
 import { formatAppLine, formatHop, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
 
+// `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     port: { type: 'string', default: '8080' },
     'participant-port': { type: 'string', default: '8081' },
@@ -46,6 +48,8 @@ try {
       if (!values.quiet) console.log(formatAppLine(line, values['raw-logs']));
     },
     onHop: (hop) => console.log(formatHop(hop)),
+    onIdentity: (service, audience) =>
+      console.log(`${prefix('metadata')} ${service}: ID token issued for audience ${audience}`),
   });
 
   let stopping = false;

@@ -47,6 +47,8 @@ export interface LocalMeshOptions {
   random?: () => number;
   onAppLog?: (line: LogLine) => void;
   onHop?: (event: HopEvent) => void;
+  /** A metadata server issued an ID token (the token itself is never passed on). */
+  onIdentity?: (service: string, audience: string) => void;
   onProgress?: (message: string) => void;
 }
 
@@ -56,8 +58,6 @@ export interface LocalMesh {
   participantUrl: string | undefined;
   /** The emulated https://<service>-<number>.<region>.run.app host of each service. */
   runAppHosts: Record<string, string>;
-  /** ID tokens the metadata servers issued, per "service audience". */
-  identityRequests: Map<string, number>;
   processes: ServiceProcess[];
   stop: () => Promise<void>;
 }
@@ -89,7 +89,6 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     writeFileSync(caFile, tls.caPem);
 
     const emailOf = (name: string) => serviceAccountEmail(serviceNamed(topology, name).serviceAccount);
-    const identityRequests = new Map<string, number>();
     const appPorts = new Map<string, number>();
     const fronts = new Map<string, CloudRunFront>();
     const runAppHosts: Record<string, string> = {};
@@ -121,12 +120,11 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     const processes: ServiceProcess[] = [];
     for (const spec of topology.services) {
       const email = emailOf(spec.name);
-      const metadata = await startMetadataServer({ service: spec.name, email }, issuer, {
-        onIdentity: (service, audience) => {
-          const key = `${service} ${audience}`;
-          identityRequests.set(key, (identityRequests.get(key) ?? 0) + 1);
-        },
-      });
+      const metadata = await startMetadataServer(
+        { service: spec.name, email },
+        issuer,
+        opts.onIdentity ? { onIdentity: opts.onIdentity } : {},
+      );
       cleanup.push(metadata.close);
       const sidecar = await startSidecar({
         caller: spec,
@@ -185,7 +183,6 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       loadBalancerUrl: lb.url,
       participantUrl,
       runAppHosts,
-      identityRequests,
       processes,
       stop,
     };

@@ -8,7 +8,9 @@ import { ROUTES_DIR, TOPOLOGY_FILE } from './paths.ts';
 import { loadRoutes, renderRoute } from './routes.ts';
 import { loadTopology } from './topology.ts';
 
+// `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     project: { type: 'string' },
     out: { type: 'string' },

@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '@meshapps/mesh-config';
+
+export interface Stack {
+  lb: string;
+  participant: string;
+  runAppHosts: Record<string, string>;
+  /** Every line the stack printed (mesh and apps), in order. */
+  lines: string[];
+  stop: () => Promise<number | null>;
+}
+
+const CLI = join(REPO_ROOT, 'packages/local-mesh/src/cli.ts');
+
+/** `pnpm start`, as a real process tree, on free ports. */
+export async function startStack(extraArgs: string[] = []): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshapps-stack-'));
+  const readyFile = join(dir, 'ready.json');
+  const run = runCli([
+    '--port',
+    '0',
+    '--participant-port',
+    '0',
+    '--raw-logs',
+    '--ready-file',
+    readyFile,
+    ...extraArgs,
+  ]);
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(readyFile)) {
+    if (run.child.exitCode !== null)
+      throw new Error(`the local mesh exited (${run.child.exitCode}):\n${run.lines.join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`the local mesh was not ready in 60 s:\n${run.lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
+  return {
+    lb: ready.loadBalancerUrl,
+    participant: ready.participantUrl,
+    runAppHosts: ready.runAppHosts,
+    lines: run.lines,
+    stop: async () => {
+      run.child.kill('SIGTERM');
+      const code = await run.exited;
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+export function runCli(args: string[]): {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['--conditions=source', CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on('line', (l) => lines.push(l));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) };
+}
