@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 
 /**
  * Google-style ID tokens for the local mesh: real RS256 JWTs signed by a key made at start,
@@ -85,7 +85,7 @@ export class TokenIssuer {
 
   /** The public key as a JWKS, like https://www.googleapis.com/oauth2/v3/certs. */
   jwks(): { keys: object[] } {
-    const jwk = createPublicKey(this.publicKey).export({ format: 'jwk' });
+    const jwk = this.publicKey.export({ format: 'jwk' });
     return { keys: [{ ...jwk, kid: this.kid, alg: 'RS256', use: 'sig' }] };
   }
 }

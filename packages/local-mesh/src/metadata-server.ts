@@ -40,6 +40,9 @@ function answer(
 ): void {
   res.setHeader('Metadata-Flavor', 'Google');
   res.setHeader('Server', 'Metadata Server for Serverless');
+  // The local stand-in for https://www.googleapis.com/oauth2/v3/certs: verify tokens like Google's.
+  if (req.url === '/oauth2/v3/certs')
+    return send(res, 200, 'application/json', JSON.stringify(issuer.jwks()));
   if (req.headers['metadata-flavor'] !== 'Google') {
     return send(res, 403, 'text/html', 'Missing required header "Metadata-Flavor": "Google"');
   }

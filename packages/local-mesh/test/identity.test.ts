@@ -1,0 +1,165 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IdTokens } from '@meshapps/call';
+import type { ServiceSpec } from '@meshapps/mesh-config';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CloudRunFront, type Source } from '../src/cloud-run-front.ts';
+import { TokenIssuer } from '../src/identity.ts';
+import { startMetadataServer } from '../src/metadata-server.ts';
+
+const AUD = 'https://target1-123456789012.asia-northeast1.run.app';
+const issuer = new TokenIssuer();
+
+function front(spec: Partial<ServiceSpec> = {}): CloudRunFront {
+  return new CloudRunFront({
+    spec: {
+      name: 'target1',
+      app: 'target',
+      serviceAccount: 'meshapps-target1',
+      mesh: true,
+      ingress: 'internal',
+      entry: 'none',
+      invokers: ['proxy'],
+      ...spec,
+    },
+    invokers: new Set(['meshapps-proxy@p.iam.gserviceaccount.com']),
+    audiences: [AUD],
+    issuer,
+    appPort: () => undefined,
+  });
+}
+const decide = (token: string | undefined, source: Source = 'mesh', f = front()) =>
+  f.decide(token ? { authorization: `Bearer ${token}` } : {}, source);
+
+describe('Cloud Run front: token, then IAM', () => {
+  it('an invoker with a valid token is admitted', () => {
+    expect(decide(issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD))).toMatchObject({
+      status: 200,
+    });
+  });
+  it('no token → 401', () => {
+    expect(decide(undefined)).toMatchObject({ status: 401, reason: expect.stringContaining('no bearer') });
+  });
+  it('a token for another audience → 401', () => {
+    const d = decide(issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', 'https://other-1.a.run.app'));
+    expect(d).toMatchObject({ status: 401, reason: expect.stringContaining('audience') });
+  });
+  it('an expired token → 401', () => {
+    const old = issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD, Date.now() - 2 * 3600_000);
+    expect(decide(old)).toMatchObject({ status: 401, reason: 'the token has expired' });
+  });
+  it('a token signed by another key → 401', () => {
+    const forged = new TokenIssuer().issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD);
+    expect(decide(forged).status).toBe(401);
+  });
+  it('a tampered token → 401', () => {
+    const [h, , s] = issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD).split('.');
+    const claims = Buffer.from(
+      JSON.stringify({ iss: 'https://accounts.google.com', aud: AUD, email: 'x', exp: 9e9 }),
+    ).toString('base64url');
+    expect(decide(`${h}.${claims}.${s}`)).toMatchObject({
+      status: 401,
+      reason: 'the token signature is invalid',
+    });
+  });
+  it('a valid token from a non-invoker → 403 naming account, role and service', () => {
+    const d = decide(issuer.issue('meshapps-client@p.iam.gserviceaccount.com', AUD));
+    expect(d.status).toBe(403);
+    expect(d.reason).toBe(
+      'serviceAccount:meshapps-client@p.iam.gserviceaccount.com lacks roles/run.invoker (run.routes.invoke) on service target1',
+    );
+  });
+  it('ingress internal refuses load-balancer and internet traffic (404, before any token check)', () => {
+    expect(decide(undefined, 'load-balancer').status).toBe(404);
+    expect(decide(undefined, 'internet').status).toBe(404);
+  });
+  it('the load-balancer entry is invokable by allUsers, but only through the load balancer', () => {
+    const f = front({ ingress: 'internal-and-cloud-load-balancing', entry: 'load-balancer' });
+    expect(decide(undefined, 'load-balancer', f).status).toBe(200);
+    expect(decide(undefined, 'mesh', f).status).toBe(401);
+    expect(decide(undefined, 'internet', f).status).toBe(404);
+  });
+  it('the JWKS verifies the tokens with a standard library', async () => {
+    const { createPublicKey, verify } = await import('node:crypto');
+    const key = createPublicKey({ key: issuer.jwks().keys[0] as never, format: 'jwk' });
+    const [h, p, s] = issuer.issue('a@b', AUD).split('.') as [string, string, string];
+    expect(verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))).toBe(true);
+  });
+});
+
+describe('metadata server with the real google-auth-library', () => {
+  let identityCalls: string[] = [];
+  let server: Awaited<ReturnType<typeof startMetadataServer>>;
+  const saved = { ...process.env };
+
+  async function start(lifetimeSeconds: number): Promise<void> {
+    const shortLived = new TokenIssuer({ lifetimeSeconds });
+    server = await startMetadataServer(
+      { service: 'without-mesh-client', email: 'wmc@p.iam.gserviceaccount.com' },
+      shortLived,
+      {
+        onIdentity: (_s, audience) => identityCalls.push(audience),
+      },
+    );
+    process.env.GCE_METADATA_HOST = server.host;
+  }
+  beforeAll(() => {
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'meshapps-home-'));
+    process.env.GOOGLE_CLOUD_PROJECT = 'meshapps-local';
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+  });
+  afterEach(async () => {
+    identityCalls = [];
+    await server.close();
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('requires Metadata-Flavor: Google and echoes it', async () => {
+    await start(3600);
+    const bare = await fetch(`http://${server.host}/computeMetadata/v1/project/project-id`);
+    expect(bare.status).toBe(403);
+    expect(bare.headers.get('metadata-flavor')).toBe('Google');
+    const jwks = (await (await fetch(`http://${server.host}/oauth2/v3/certs`)).json()) as { keys: object[] };
+    expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
+    const ok = await fetch(`http://${server.host}/computeMetadata/v1/project/project-id`, {
+      headers: { 'Metadata-Flavor': 'Google' },
+    });
+    expect(await ok.text()).toBe('meshapps-local');
+  });
+
+  it('500 concurrent first calls to one audience ask the metadata server once', async () => {
+    await start(3600);
+    const tokens = new IdTokens();
+    const all = await Promise.all(Array.from({ length: 500 }, () => tokens.get(AUD)));
+    expect(new Set(all).size).toBe(1);
+    expect(identityCalls).toEqual([AUD]);
+    const claims = JSON.parse(
+      Buffer.from((all[0] as string).split('.')[1] as string, 'base64url').toString(),
+    );
+    expect(claims).toMatchObject({
+      aud: AUD,
+      email: 'wmc@p.iam.gserviceaccount.com',
+      iss: 'https://accounts.google.com',
+    });
+    expect(claims.exp - claims.iat).toBe(3600);
+  });
+
+  it('a short-lived token is refreshed before it expires', async () => {
+    // google-auth-library refreshes 5 minutes ahead; a 302 s token enters that window after 2 s.
+    await start(302);
+    const tokens = new IdTokens();
+    const first = await tokens.get(AUD);
+    expect(await tokens.get(AUD)).toBe(first);
+    await new Promise((r) => setTimeout(r, 2100));
+    const second = await tokens.get(AUD);
+    const exp = (t: string) =>
+      JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString()).exp * 1000;
+    expect(second).not.toBe(first);
+    expect(exp(first)).toBeGreaterThan(Date.now()); // the old token was still valid when replaced
+    expect(exp(second)).toBeGreaterThan(exp(first));
+    expect(identityCalls).toEqual([AUD, AUD]);
+  });
+});

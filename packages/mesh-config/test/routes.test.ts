@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import {
+  ConfigInvalidError,
+  checkRoutes,
+  loadRoutes,
+  loadTopology,
+  parseTopology,
+  ROUTES_DIR,
+  renderRoute,
+  TOPOLOGY_FILE,
+} from '../src/index.ts';
+
+const topology = loadTopology(TOPOLOGY_FILE);
+const original = (name: string) => readFileSync(join(ROUTES_DIR, name), 'utf8');
+
+function errorsOf(files: { file: string; text: string }[]): string[] {
+  try {
+    checkRoutes(files, topology);
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigInvalidError)) throw err;
+    return err.errors.map((e) => `${e.path}: ${e.message}`);
+  }
+}
+function withEdit(name: string, edit: (r: any) => void): { file: string; text: string }[] {
+  const route = parse(original(name));
+  edit(route);
+  return [{ file: name, text: stringify(route) }];
+}
+
+describe('the shipped routes and topology', () => {
+  it('are valid', () => {
+    const routes = loadRoutes(ROUTES_DIR, topology);
+    expect(routes.map((r) => r.route.name).sort()).toEqual(
+      [
+        'route-ab',
+        'route-proxy',
+        'route-target',
+        'route-target1',
+        'route-target2',
+        'route-target23',
+        'route-target3',
+      ].sort(),
+    );
+  });
+});
+
+describe('HttpRoute shape and cross-checks', () => {
+  const cases: [string, string, (r: any) => void, string][] = [
+    [
+      'unknown field',
+      'target23.yaml',
+      (r) => (r.rules[0].action.destinations[0].wieght = 1),
+      'rules[0].action.destinations[0].wieght: unknown field',
+    ],
+    ['missing rules', 'proxy.yaml', (r) => delete r.rules, 'rules: required field is missing'],
+    ['output-only field', 'proxy.yaml', (r) => (r.createTime = 'x'), 'createTime: output-only field'],
+    [
+      'weights on some only',
+      'target23.yaml',
+      (r) => delete r.rules[0].action.destinations[1].weight,
+      'set weight on all destinations or on none',
+    ],
+    [
+      'negative weight',
+      'target23.yaml',
+      (r) => (r.rules[0].action.destinations[1].weight = -1),
+      'must be at least 0',
+    ],
+    [
+      'two path matches',
+      'ab.yaml',
+      (r) => (r.rules[0].matches[0] = { prefixMatch: '/', fullPathMatch: '/x' }),
+      'set only one of',
+    ],
+    ['bad duration', 'proxy.yaml', (r) => (r.rules[0].action.timeout = '5 seconds'), 'expected a duration'],
+    [
+      'bad retry condition',
+      'proxy.yaml',
+      (r) => (r.rules[0].action.retryPolicy = { retryConditions: ['server_error'] }),
+      'retry condition must be one of',
+    ],
+    [
+      'hostname outside the mesh domain',
+      'proxy.yaml',
+      (r) => (r.hostnames = ['proxy.example.com']),
+      'not under the mesh domain',
+    ],
+    [
+      'hostname with a port',
+      'proxy.yaml',
+      (r) => (r.hostnames = ['proxy.meshapps.internal:80']),
+      'hostname must be a lower-case DNS name',
+    ],
+    [
+      'destination not in the topology',
+      'proxy.yaml',
+      (r) =>
+        (r.rules[0].action.destinations[0].serviceName =
+          r.rules[0].action.destinations[0].serviceName.replace('proxy', 'nosuch')),
+      'backend service "nosuch" is not a service in the topology',
+    ],
+    [
+      'a literal project id',
+      'proxy.yaml',
+      (r) => (r.meshes = ['projects/my-project/locations/global/meshes/meshapps']),
+      'names a project',
+    ],
+    [
+      'another mesh',
+      'proxy.yaml',
+      (r) => (r.meshes = ['projects/${PROJECT_ID}/locations/global/meshes/other']),
+      'expected projects/${PROJECT_ID}/locations/global/meshes/meshapps',
+    ],
+    ['no mesh', 'proxy.yaml', (r) => delete r.meshes, 'attach the route to the mesh'],
+  ];
+  it.each(cases)('%s is caught', (_name, file, edit, message) => {
+    expect(errorsOf(withEdit(file, edit)).join('\n')).toContain(message);
+  });
+
+  it('duplicate hostnames across files are caught, naming the other file', () => {
+    const a = { file: 'a.yaml', text: original('target1.yaml') };
+    const b = {
+      file: 'b.yaml',
+      text: original('target1.yaml').replace('name: route-target1', 'name: route-other'),
+    };
+    expect(errorsOf([a, b])).toContain(
+      'hostnames[0]: "target1.meshapps.internal" is already routed by a.yaml (unique per mesh)',
+    );
+  });
+});
+
+describe('rendering for a project', () => {
+  it('fills every placeholder and stays valid YAML', () => {
+    const text = renderRoute(original('target23.yaml'), 'my-project-123');
+    expect(text).not.toContain('${');
+    expect(parse(text).meshes).toEqual(['projects/my-project-123/locations/global/meshes/meshapps']);
+  });
+  it('refuses something that is not a project id', () => {
+    expect(() => renderRoute('x', 'My Project')).toThrow(/not a Google Cloud project id/);
+  });
+});
+
+describe('topology', () => {
+  const text = readFileSync(TOPOLOGY_FILE, 'utf8');
+  it('grants exactly the talk’s invokers', () => {
+    const grants = topology.services.flatMap((s) => s.invokers.map((i) => `${i} -> ${s.name}`)).sort();
+    expect(grants).toEqual(
+      [
+        'client -> proxy',
+        'proxy -> target1',
+        'client -> target2',
+        'client -> target3',
+        'client -> target',
+        'client -> target-green',
+        'without-mesh-client -> without-mesh-target',
+      ].sort(),
+    );
+  });
+  it('an invoker that is not a service is caught', () => {
+    expect(() =>
+      parseTopology(text.replace('invokers: [proxy]', 'invokers: [proxi]'), 'topology.yaml'),
+    ).toThrow(/no service named "proxi"/);
+  });
+  it('a shared service account is caught', () => {
+    expect(() =>
+      parseTopology(
+        text.replace('serviceAccount: meshapps-target2', 'serviceAccount: meshapps-target1'),
+        't.yaml',
+      ),
+    ).toThrow(/already target1's/);
+  });
+  it('an unknown ingress is caught', () => {
+    expect(() => parseTopology(text.replace('ingress: all', 'ingress: public'), 't.yaml')).toThrow(
+      /ingress must be one of/,
+    );
+  });
+});
