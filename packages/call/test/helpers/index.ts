@@ -1,7 +1,7 @@
 // Loopback fixtures shared by the tests of packages/* and apps/*. Apps tests import this file by
 // relative path; undici is re-exported so they need no dependency of their own on it.
-export { Agent, Client, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
-export { type MappedAgent, mappedAgent, recording } from './dispatchers.ts';
+export { Agent, Client, type Dispatcher, EnvHttpProxyAgent, getGlobalDispatcher, request } from 'undici';
+export { type MappedAgent, mappedAgent, mappedConnect, type PortLookup, recording } from './dispatchers.ts';
 export { type ForwardingProxy, startForwardingProxy } from './forwarding-proxy.ts';
 export { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './hostile-hosts.ts';
 export {

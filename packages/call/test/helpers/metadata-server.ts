@@ -16,13 +16,16 @@ export interface MetadataServer {
   identityRequests: string[];
   /** Requests refused for a missing Metadata-Flavor header. */
   refused: number;
+  /** Holds identity answers this long (a slow metadata server). */
+  identityDelayMs: number;
   close(): Promise<void>;
 }
 
 export const TEST_SERVICE_ACCOUNT = 'client@meshapps-test.iam.gserviceaccount.com';
 
 export async function startMetadataServer(): Promise<MetadataServer> {
-  const state = { identityRequests: [] as string[], refused: 0 };
+  const state = { identityRequests: [] as string[], refused: 0, identityDelayMs: 0 };
+  const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://metadata');
     const send = (status: number, body: string) => {
@@ -43,7 +46,13 @@ export async function startMetadataServer(): Promise<MetadataServer> {
         const audience = url.searchParams.get('audience') ?? '';
         state.identityRequests.push(audience);
         if (!audience) return send(400, 'non-empty audience parameter required');
-        return send(200, fakeIdToken(audience));
+        if (!state.identityDelayMs) return send(200, fakeIdToken(audience));
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          send(200, fakeIdToken(audience));
+        }, state.identityDelayMs);
+        timers.add(timer);
+        return;
       }
       default:
         return send(404, 'not found');
@@ -58,7 +67,16 @@ export async function startMetadataServer(): Promise<MetadataServer> {
     get refused() {
       return state.refused;
     },
-    close: () => closeHttp(server),
+    get identityDelayMs() {
+      return state.identityDelayMs;
+    },
+    set identityDelayMs(ms: number) {
+      state.identityDelayMs = ms;
+    },
+    close: () => {
+      for (const t of timers) clearTimeout(t);
+      return closeHttp(server);
+    },
   };
 }
 
