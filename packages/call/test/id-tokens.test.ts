@@ -92,6 +92,29 @@ describe('the without-mesh call', () => {
     expect(tls.seen[0]?.headers.traceparent).toBe(hop.headers.traceparent);
   });
 
+  it('gives up with 504 naming the hop when no token comes within the hop budget', async () => {
+    const { tls, hop } = await target();
+    class StuckIdTokens extends IdTokens {
+      override get(): Promise<string> {
+        return new Promise(() => {});
+      }
+    }
+    const started = performance.now();
+    const err = await callWithoutMesh(
+      RUN_APP_HOST,
+      '/',
+      { ...hop, timeoutMs: 200 },
+      new StuckIdTokens(),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      status: 504,
+      hop: `client -> ${RUN_APP_HOST}`,
+      message: 'no ID token within 200 ms',
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(tls.seen).toHaveLength(0);
+  });
+
   it('sends no Authorization at all without a token', async () => {
     const { tls, hop } = await target();
     await callWithoutToken(RUN_APP_HOST, '/', hop);

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppProcess, request, spawnApp } from '../../../packages/call/test/helpers/index.ts';
+
+/** The real target app in its own process: one app, deployed under many names. */
+let app: AppProcess;
+beforeAll(async () => {
+  app = await spawnApp('apps/target/src/main.ts', {
+    K_SERVICE: 'target-green',
+    K_REVISION: 'target-green-00002-xyz',
+  });
+});
+afterAll(() => app.stop());
+
+async function get(path: string) {
+  const res = await request(`http://127.0.0.1:${app.port}${path}`);
+  const text = await res.body.text();
+  return { status: res.statusCode, type: String(res.headers['content-type']), text };
+}
+
+describe('apps/target', () => {
+  it('answers GET / with its K_SERVICE', async () => {
+    expect(await get('/')).toMatchObject({ status: 200, text: '{"message":"target-green"}' });
+  });
+
+  it('answers /healthz', async () => {
+    expect(await get('/healthz')).toMatchObject({ status: 200, text: '{"status":"ok"}' });
+  });
+
+  it('answers unknown routes, including /call (a target calls no one), with the JSON error shape', async () => {
+    for (const path of ['/nope', '/call/target1.meshapps.internal']) {
+      const res = await get(path);
+      expect(res.status).toBe(404);
+      expect(res.type).toMatch(/^application\/json/);
+      expect(JSON.parse(res.text)).toEqual({
+        error: { status: 404, message: `no route for GET ${path}`, chain: [] },
+      });
+    }
+  });
+
+  it('logs Cloud Logging JSON with its service and revision', () => {
+    expect(app.logs.length).toBeGreaterThan(0);
+    for (const entry of app.logs) {
+      expect(entry).toMatchObject({
+        severity: expect.any(String),
+        message: expect.any(String),
+        serviceContext: { service: 'target-green', version: 'target-green-00002-xyz' },
+      });
+    }
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toMatchObject({ code: 0, signal: null });
+  });
+});
