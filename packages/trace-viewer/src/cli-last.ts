@@ -1,0 +1,56 @@
+/**
+ * `pnpm trace:last [traceId] [--url URL]`: the latest trace (or the one named) from the local
+ * viewer, as a waterfall in the terminal. URL from `--url`, else `MESHAPPS_TRACE_VIEWER`, else
+ * http://127.0.0.1:16686.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_VIEWER_PORT } from './server.ts';
+import type { TraceSummary, TraceView } from './span-record.ts';
+import { renderTextWaterfall } from './waterfall.ts';
+
+const { values, positionals } = parseArgs({
+  options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  allowPositionals: true,
+});
+if (values.help) {
+  process.stdout.write('usage: pnpm trace:last [traceId] [--url http://127.0.0.1:16686]\n');
+  process.exit(0);
+}
+const base = (
+  values.url ??
+  process.env.MESHAPPS_TRACE_VIEWER ??
+  `http://127.0.0.1:${DEFAULT_VIEWER_PORT}`
+).replace(/\/+$/, '');
+
+try {
+  let traceId = positionals[0];
+  if (!traceId) {
+    const { traces } = (await getJson(`${base}/api/traces?limit=1`)) as { traces: TraceSummary[] };
+    traceId = traces[0]?.traceId;
+    if (!traceId) {
+      process.stderr.write(`no traces at ${base} yet: call a service first (see docs/tracing.md)\n`);
+      process.exit(1);
+    }
+  }
+  const trace = (await getJson(`${base}/api/traces/${encodeURIComponent(traceId)}`)) as TraceView;
+  process.stdout.write(
+    `${renderTextWaterfall(trace.traceId, trace.spans, { color: process.stdout.isTTY })}\n`,
+  );
+  process.stdout.write(`${base}/?trace=${trace.traceId}\n`);
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+async function getJson(url: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new Error(`cannot reach the trace viewer at ${base} (${reason}): is \`pnpm start\` running?`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${body.error ?? ''}`.trim());
+  return body;
+}

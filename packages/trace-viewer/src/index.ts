@@ -1,0 +1,32 @@
+export { spansFromOtlpJson } from './otlp-json.ts';
+export { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
+export {
+  DEFAULT_VIEWER_PORT,
+  startTraceViewer,
+  type TraceViewer,
+  type TraceViewerOptions,
+} from './server.ts';
+export {
+  type AttributeValue,
+  isSpanId,
+  isTraceId,
+  msFromUnixNano,
+  nowUnixNano,
+  type SpanKindName,
+  type SpanRecord,
+  type SpanStatus,
+  type SpanStatusCode,
+  type SpanView,
+  type TraceSummary,
+  type TraceView,
+  unixNanoFromMs,
+} from './span-record.ts';
+export {
+  formatTraceparent,
+  parseTraceparent,
+  randomSpanId,
+  randomTraceId,
+  type TraceParent,
+} from './trace-context.ts';
+export { TraceStore, type TraceStoreOptions } from './trace-store.ts';
+export { renderTextWaterfall, type WaterfallRow, waterfallRows } from './waterfall.ts';

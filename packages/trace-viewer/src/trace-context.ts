@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { isSpanId, isTraceId } from './span-record.ts';
+
+/**
+ * W3C `traceparent` helpers for in-process span producers without an SDK (the local mesh's
+ * sidecar): read the caller's context, record a span as its child, pass the child on.
+ * https://www.w3.org/TR/trace-context/#traceparent-header
+ */
+export interface TraceParent {
+  traceId: string;
+  /** The caller's span: the parent of whatever is recorded next. */
+  spanId: string;
+  sampled: boolean;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+
+export function parseTraceparent(value: string | string[] | undefined): TraceParent | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  const match = TRACEPARENT.exec(raw?.trim().toLowerCase() ?? '');
+  if (!match) return undefined;
+  const [, version, traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
+  if (version === 'ff' || !isTraceId(traceId) || !isSpanId(spanId)) return undefined;
+  return { traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
+}
+
+export function formatTraceparent(context: TraceParent): string {
+  return `00-${context.traceId}-${context.spanId}-${context.sampled ? '01' : '00'}`;
+}
+
+export function randomSpanId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function randomTraceId(): string {
+  return randomBytes(16).toString('hex');
+}

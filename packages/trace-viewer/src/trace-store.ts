@@ -1,0 +1,119 @@
+import {
+  isSpanId,
+  isTraceId,
+  msFromUnixNano,
+  type SpanRecord,
+  type SpanView,
+  type TraceSummary,
+} from './span-record.ts';
+
+export interface TraceStoreOptions {
+  /** Traces kept; the least recently updated go first. */
+  maxTraces?: number;
+  /** Spans kept per trace (a runaway loop must not eat the memory). */
+  maxSpansPerTrace?: number;
+}
+
+interface StoredTrace {
+  spans: Map<string, SpanView>;
+}
+
+/** Recent traces in memory, bounded: enough for a workshop, never a database. */
+export class TraceStore {
+  private readonly traces = new Map<string, StoredTrace>();
+  private readonly maxTraces: number;
+  private readonly maxSpansPerTrace: number;
+
+  constructor(opts: TraceStoreOptions = {}) {
+    this.maxTraces = opts.maxTraces ?? 500;
+    this.maxSpansPerTrace = opts.maxSpansPerTrace ?? 2000;
+  }
+
+  /**
+   * Adds spans from any producer (OTLP decoders, the local mesh's sidecar). Spans with malformed
+   * ids are dropped; a span id seen again replaces the earlier record. Returns how many were kept.
+   */
+  add(spans: readonly SpanRecord[]): number {
+    let kept = 0;
+    for (const span of spans) {
+      if (!isTraceId(span.traceId) || !isSpanId(span.spanId)) continue;
+      let stored = this.traces.get(span.traceId);
+      if (stored) {
+        // Re-insert so Map order stays "least recently updated first" for eviction.
+        this.traces.delete(span.traceId);
+      } else {
+        stored = { spans: new Map() };
+      }
+      this.traces.set(span.traceId, stored);
+      if (stored.spans.size >= this.maxSpansPerTrace && !stored.spans.has(span.spanId)) continue;
+      stored.spans.set(span.spanId, toView(span));
+      kept++;
+    }
+    while (this.traces.size > this.maxTraces) {
+      const oldest = this.traces.keys().next().value as string;
+      this.traces.delete(oldest);
+    }
+    return kept;
+  }
+
+  /** The trace's spans ordered by start time, or undefined when it is not (or no longer) here. */
+  get(traceId: string): SpanView[] | undefined {
+    const stored = this.traces.get(traceId);
+    if (!stored) return undefined;
+    return [...stored.spans.values()].sort((a, b) => a.startMs - b.startMs);
+  }
+
+  /** Newest first, by the start of the trace. */
+  list(limit = 50): TraceSummary[] {
+    const summaries: TraceSummary[] = [];
+    for (const [traceId, stored] of this.traces)
+      summaries.push(summarise(traceId, [...stored.spans.values()]));
+    return summaries.sort((a, b) => b.startMs - a.startMs).slice(0, Math.max(0, limit));
+  }
+
+  get size(): number {
+    return this.traces.size;
+  }
+
+  clear(): void {
+    this.traces.clear();
+  }
+}
+
+function toView(span: SpanRecord): SpanView {
+  const startMs = msFromUnixNano(span.startTimeUnixNano);
+  const endMs = msFromUnixNano(span.endTimeUnixNano);
+  const view: SpanView = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    serviceName: span.serviceName,
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    status: span.status,
+    attributes: span.attributes,
+    startMs,
+    durationMs: Math.max(0, endMs - startMs),
+  };
+  if (span.parentSpanId && isSpanId(span.parentSpanId)) view.parentSpanId = span.parentSpanId;
+  return view;
+}
+
+function summarise(traceId: string, spans: SpanView[]): TraceSummary {
+  const ids = new Set(spans.map((s) => s.spanId));
+  const byStart = [...spans].sort((a, b) => a.startMs - b.startMs);
+  const root = byStart.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? byStart[0];
+  const startMs = byStart[0]?.startMs ?? 0;
+  const endMs = Math.max(...spans.map((s) => s.startMs + s.durationMs));
+  return {
+    traceId,
+    rootService: root?.serviceName ?? '',
+    rootName: root?.name ?? '',
+    services: [...new Set(byStart.map((s) => s.serviceName))],
+    spanCount: spans.length,
+    errorCount: spans.filter((s) => s.status.code === 'error').length,
+    startMs,
+    durationMs: Math.max(0, endMs - startMs),
+  };
+}
