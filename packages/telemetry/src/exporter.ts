@@ -1,0 +1,63 @@
+import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { googleAuthHeaders } from './google-auth-headers.ts';
+import type { TelemetrySettings } from './settings.ts';
+
+/** Deprecated upstream (archived after 2026-10-30): selectable, never installed by default. */
+export const LEGACY_CLOUD_TRACE_EXPORTER = '@google-cloud/opentelemetry-cloud-trace-exporter';
+
+/**
+ * The span exporter `OTEL_TRACES_EXPORTER` asks for. Exporter modules are imported on demand so a
+ * service loads only the one it uses (start-up time is Cloud Run cold-start time).
+ */
+export async function createSpanExporter(
+  settings: TelemetrySettings,
+  warn: (message: string) => void,
+): Promise<SpanExporter | undefined> {
+  switch (settings.exporter) {
+    case 'none':
+      return undefined;
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'google_cloud_trace': {
+      const legacy = await legacyCloudTraceExporter(warn);
+      if (legacy) return legacy;
+      return otlpExporter(settings);
+    }
+    case 'otlp':
+      return otlpExporter(settings);
+  }
+}
+
+async function otlpExporter(settings: TelemetrySettings): Promise<SpanExporter> {
+  const config = {
+    url: settings.tracesUrl,
+    ...(settings.googleAuth ? { headers: googleAuthHeaders() } : {}),
+  };
+  if (settings.protocol === 'http/json') {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter(config);
+  }
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter(config);
+}
+
+/** See docs/decisions/010-otlp-to-telemetry-api.md for why this is opt-in and how to install it. */
+async function legacyCloudTraceExporter(warn: (message: string) => void): Promise<SpanExporter | undefined> {
+  // A variable specifier: the package is not a dependency, so neither tsc nor a bundler should resolve it.
+  const specifier: string = LEGACY_CLOUD_TRACE_EXPORTER;
+  let mod: { TraceExporter?: new () => SpanExporter };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch {
+    warn(
+      `OTEL_TRACES_EXPORTER=google_cloud_trace needs ${LEGACY_CLOUD_TRACE_EXPORTER} ` +
+        `(pnpm --filter @meshapps/telemetry add ${LEGACY_CLOUD_TRACE_EXPORTER}@3.1.0): using OTLP instead`,
+    );
+    return undefined;
+  }
+  if (typeof mod.TraceExporter !== 'function') {
+    warn(`${LEGACY_CLOUD_TRACE_EXPORTER} has no TraceExporter export: using OTLP instead`);
+    return undefined;
+  }
+  return new mod.TraceExporter();
+}

@@ -1,0 +1,39 @@
+import { isSpanContextValid, TraceFlags, trace } from '@opentelemetry/api';
+import { telemetryState } from './state.ts';
+
+export const TRACE_FIELD = 'logging.googleapis.com/trace';
+export const SPAN_ID_FIELD = 'logging.googleapis.com/spanId';
+export const TRACE_SAMPLED_FIELD = 'logging.googleapis.com/trace_sampled';
+
+/**
+ * pino `mixin`: the Cloud Logging fields that put a log line under its trace in the console
+ * (https://cloud.google.com/trace/docs/trace-log-integration). Empty when the preload is not
+ * running (`OTEL_SDK_DISABLED=true`, or started without `--import @meshapps/telemetry/register`).
+ */
+export function traceLogFields(): Record<string, unknown> {
+  const state = telemetryState();
+  if (!state) return {};
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !isSpanContextValid(spanContext)) return {};
+  const fields: Record<string, unknown> = {
+    [SPAN_ID_FIELD]: spanContext.spanId,
+    [TRACE_SAMPLED_FIELD]: (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
+  };
+  if (state.projectId) fields[TRACE_FIELD] = `projects/${state.projectId}/traces/${spanContext.traceId}`;
+  return fields;
+}
+
+/** The trace id of the active span, if any (e.g. to show it to a person). */
+export function activeTraceId(): string | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+export function cloudTraceConsoleUrl(projectId: string, traceId: string): string {
+  return `https://console.cloud.google.com/traces/list?project=${encodeURIComponent(projectId)}&tid=${traceId}`;
+}
+
+/** The local viewer (packages/trace-viewer) opens a trace from `/?trace=<id>`. */
+export function localViewerUrl(origin: string, traceId: string): string {
+  return `${origin}/?trace=${traceId}`;
+}

@@ -1,0 +1,93 @@
+/**
+ * Everything the preload decides from the environment, in one pure function so it can be tested
+ * without starting an SDK. Only standard variables are read: Cloud Run's `K_*` and `OTEL_*`.
+ */
+
+/** Google's OTLP endpoint (Telemetry API); the exporter appends `/v1/traces`. */
+export const GOOGLE_TELEMETRY_ENDPOINT = 'https://telemetry.googleapis.com';
+
+export type TracesExporterName = 'otlp' | 'console' | 'none' | 'google_cloud_trace';
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+export interface TelemetrySettings {
+  /** `OTEL_SDK_DISABLED=true`: no SDK, no instrumentation, no export. */
+  disabled: boolean;
+  /** From `K_SERVICE` (Cloud Run); `OTEL_SERVICE_NAME` still wins in the resource. */
+  serviceName: string | undefined;
+  /** From `K_REVISION`. */
+  serviceVersion: string | undefined;
+  exporter: TracesExporterName;
+  protocol: OtlpProtocol;
+  /** Full URL spans are POSTed to (OTLP exporters only). */
+  tracesUrl: string;
+  /** Attach Google credentials: only for https://*.googleapis.com, never for a local collector. */
+  googleAuth: boolean;
+  /** Origin of a collector on this machine (the local trace viewer), for log links. */
+  localCollector: string | undefined;
+  /** Things worth one line on stderr at start-up (unsupported values that were replaced). */
+  warnings: string[];
+}
+
+const EXPORTERS: readonly TracesExporterName[] = ['otlp', 'console', 'none', 'google_cloud_trace'];
+
+export function readTelemetrySettings(env: NodeJS.ProcessEnv): TelemetrySettings {
+  const warnings: string[] = [];
+  const tracesUrl = resolveTracesUrl(env);
+  const url = safeUrl(tracesUrl);
+  if (!url) warnings.push(`OTLP traces endpoint "${tracesUrl}" is not a URL`);
+  const loopbackHttp = url?.protocol === 'http:' && isLoopback(url.hostname);
+
+  return {
+    disabled: (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true',
+    serviceName: env.K_SERVICE || undefined,
+    serviceVersion: env.K_REVISION || undefined,
+    exporter: readExporter(env.OTEL_TRACES_EXPORTER, warnings),
+    protocol: readProtocol(
+      env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL,
+      warnings,
+    ),
+    tracesUrl,
+    // A Google access token must only ever travel to Google: not to a local or third-party collector.
+    googleAuth: url?.protocol === 'https:' && url.hostname.endsWith('.googleapis.com'),
+    localCollector: loopbackHttp && url ? url.origin : undefined,
+    warnings,
+  };
+}
+
+/** OTLP spec: the per-signal variable is used as is; the generic one gets `/v1/traces` appended. */
+function resolveTracesUrl(env: NodeJS.ProcessEnv): string {
+  const perSignal = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (perSignal) return perSignal;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || GOOGLE_TELEMETRY_ENDPOINT;
+  return `${base.replace(/\/+$/, '')}/v1/traces`;
+}
+
+function readExporter(raw: string | undefined, warnings: string[]): TracesExporterName {
+  // The variable is a list; this stack sends to one place, so the first entry decides.
+  const first = (raw ?? '').split(',')[0]?.trim().toLowerCase() || 'otlp';
+  if ((EXPORTERS as readonly string[]).includes(first)) return first as TracesExporterName;
+  warnings.push(`OTEL_TRACES_EXPORTER="${raw}" is not supported (${EXPORTERS.join(', ')}): using otlp`);
+  return 'otlp';
+}
+
+function readProtocol(raw: string | undefined, warnings: string[]): OtlpProtocol {
+  const value = raw?.trim().toLowerCase() || 'http/protobuf';
+  if (value === 'http/protobuf' || value === 'http/json') return value;
+  warnings.push(
+    `OTLP protocol "${raw}" is not supported here (http/protobuf, http/json): using http/protobuf`,
+  );
+  return 'http/protobuf';
+}
+
+function safeUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

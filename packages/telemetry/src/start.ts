@@ -1,0 +1,191 @@
+import { context, DiagConsoleLogger, diag, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  diagLogLevelFromString,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import {
+  defaultResource,
+  detectResources,
+  resourceAttributesEnvDetector,
+  resourceFromAttributes,
+  serviceNameEnvDetector,
+} from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { CloudTraceContextPropagator } from './cloud-trace-context.ts';
+import { createSpanExporter } from './exporter.ts';
+import { createInstrumentations } from './instrumentations.ts';
+import { cloudTraceConsoleUrl, localViewerUrl } from './log-fields.ts';
+import { fetchProjectId, LOCAL_PROJECT_ID, projectIdSource } from './project-id.ts';
+import { samplerFromEnv } from './sampler.ts';
+import { readTelemetrySettings, type TelemetrySettings } from './settings.ts';
+import { setTelemetryState, type TelemetryState, telemetryState } from './state.ts';
+
+/** Cloud Run kills 10 s after SIGTERM; the server drain gets most of it, the last export the rest. */
+const SHUTDOWN_TIMEOUT_MS = 2000;
+
+/** Metadata server and token endpoints: plumbing of credentials, not hops of the chain. */
+const UNTRACED_HOSTNAMES: ReadonlySet<string> = new Set([
+  '169.254.169.254',
+  'metadata.google.internal',
+  'metadata.google.internal.',
+  'oauth2.googleapis.com',
+  'sts.googleapis.com',
+  'iamcredentials.googleapis.com',
+]);
+
+/**
+ * Starts tracing for this process: W3C propagation (plus Google's `X-Cloud-Trace-Context` on the
+ * way in), the three instrumentations this stack needs, and one exporter chosen by environment.
+ * Returns undefined (and touches nothing) when `OTEL_SDK_DISABLED=true`.
+ *
+ * Built from the trace SDK (`@opentelemetry/sdk-trace`) rather than `NodeSDK`: NodeSDK 0.301 loads
+ * the gRPC, metrics and logs exporters at import, adding start-up time for signals we don't send.
+ */
+export async function startTelemetry(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TelemetryState | undefined> {
+  const existing = telemetryState();
+  if (existing) return existing;
+  const settings = readTelemetrySettings(env);
+  if (settings.disabled) return undefined;
+
+  const logLevel = env.OTEL_LOG_LEVEL?.trim();
+  if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
+  const warn = (message: string) => writeStderr('WARNING', `telemetry: ${message}`);
+  for (const message of settings.warnings) warn(message);
+
+  const exportsToGoogle = settings.googleAuth || settings.exporter === 'google_cloud_trace';
+  const project = projectIdSource(env, exportsToGoogle);
+  const state: TelemetryState = {
+    projectId: project.immediate ?? (project.metadataBase ? undefined : LOCAL_PROJECT_ID),
+    traceLink: (traceId) => traceLinkFor(settings, exportsToGoogle, state.projectId, traceId),
+    shutdown: async () => {},
+  };
+  // Asked in the background so start-up does not wait on it; log lines get the trace field once known.
+  const projectForResource = project.metadataBase
+    ? fetchProjectId(project.metadataBase).then((id) => {
+        state.projectId = id ?? LOCAL_PROJECT_ID;
+        return id;
+      })
+    : project.immediate;
+
+  const exporter = await createSpanExporter(settings, warn);
+  const provider = new TracerProvider({
+    resource: defaultResource()
+      .merge(
+        resourceFromAttributes({
+          ...(settings.serviceName ? { 'service.name': settings.serviceName } : {}),
+          ...(settings.serviceVersion ? { 'service.version': settings.serviceVersion } : {}),
+          ...(projectForResource ? { 'gcp.project_id': projectForResource } : {}),
+        }),
+      )
+      // Explicit OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME win over what Cloud Run's variables say.
+      .merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] })),
+    sampler: samplerFromEnv(env, warn),
+    spanProcessors: exporter ? [spanProcessorFor(exporter, settings, env)] : [],
+  });
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({
+      // The last propagator that finds its header wins: Google's legacy header first, W3C after it.
+      propagators: [
+        new CloudTraceContextPropagator(),
+        new W3CTraceContextPropagator(),
+        new W3CBaggagePropagator(),
+      ],
+    }),
+  );
+  trace.setGlobalTracerProvider(provider);
+
+  const metadataHosts = configuredMetadataHosts(env);
+  const isUntraced = (origin: URL) =>
+    UNTRACED_HOSTNAMES.has(origin.hostname.toLowerCase()) || metadataHosts.has(origin.host.toLowerCase());
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: createInstrumentations({
+      isUntraced,
+      onRequest: (span, request) => {
+        const link = state.traceLink(span.spanContext().traceId);
+        if (link) request.log.info({ traceUrl: link }, `trace ${link}`);
+      },
+    }),
+  });
+
+  let stopping: Promise<void> | undefined;
+  state.shutdown = () => {
+    stopping ??= (async () => {
+      unregister();
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref());
+      await Promise.race([provider.shutdown().catch(() => {}), timeout]);
+      setTelemetryState(undefined);
+    })();
+    return stopping;
+  };
+  setTelemetryState(state);
+  return state;
+}
+
+function spanProcessorFor(
+  exporter: SpanExporter,
+  settings: TelemetrySettings,
+  env: NodeJS.ProcessEnv,
+): SpanProcessor {
+  // Console output is for reading along; batching would only delay it.
+  if (settings.exporter === 'console') return new SimpleSpanProcessor({ exporter });
+  return new BatchSpanProcessor({
+    exporter,
+    scheduledDelayMillis: nonNegative(env.OTEL_BSP_SCHEDULE_DELAY),
+    exportTimeoutMillis: nonNegative(env.OTEL_BSP_EXPORT_TIMEOUT),
+    maxQueueSize: nonNegative(env.OTEL_BSP_MAX_QUEUE_SIZE),
+    maxExportBatchSize: nonNegative(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
+  });
+}
+
+function traceLinkFor(
+  settings: TelemetrySettings,
+  exportsToGoogle: boolean,
+  projectId: string | undefined,
+  traceId: string,
+): string | undefined {
+  if (settings.exporter === 'none' || settings.exporter === 'console') return undefined;
+  if (exportsToGoogle) return projectId ? cloudTraceConsoleUrl(projectId, traceId) : undefined;
+  return settings.localCollector ? localViewerUrl(settings.localCollector, traceId) : undefined;
+}
+
+/**
+ * A configured metadata server (the local mesh's fake) as host:port: matching only its hostname
+ * would also hide every other loopback call, e.g. hops through a local sidecar proxy.
+ */
+function configuredMetadataHosts(env: NodeJS.ProcessEnv): Set<string> {
+  const hosts = new Set<string>();
+  for (const raw of [env.GCE_METADATA_HOST, env.GCE_METADATA_IP]) {
+    if (!raw?.trim()) continue;
+    try {
+      hosts.add(new URL(raw.includes('://') ? raw : `http://${raw}`).host.toLowerCase());
+    } catch {
+      // not a host: nothing to leave out
+    }
+  }
+  return hosts;
+}
+
+function nonNegative(raw: string | undefined): number | undefined {
+  const value = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Same JSON shape as the service logs, so Cloud Logging shows the severity right. */
+function writeStderr(severity: string, message: string): void {
+  process.stderr.write(`${JSON.stringify({ severity, message, time: new Date().toISOString() })}\n`);
+}
