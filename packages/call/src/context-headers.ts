@@ -1,7 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 
 /** Trace context travels hop by hop; apps must forward it themselves (the mesh does not). */
 export const TRACE_HEADERS = ['traceparent', 'tracestate', 'x-cloud-trace-context'] as const;
+
+/**
+ * The W3C headers OpenTelemetry's undici instrumentation writes itself (as a child of its client
+ * span). It appends rather than replaces, so copying them too would send two `traceparent`s.
+ */
+const SDK_INJECTED = new Set(['traceparent', 'tracestate']);
 
 /** Headers HTTPRoute rules may match on; they must reach every hop for header routing to work. */
 export const DEFAULT_ROUTING_HEADERS = ['x-variant'] as const;
@@ -15,7 +22,12 @@ export function contextHeaders(
   routingHeaders: readonly string[],
 ): Record<string, string> {
   const out: Record<string, string> = {};
+  // With the telemetry preload running there is an active span and the SDK propagates the context;
+  // without it (OTEL_SDK_DISABLED, no preload) the inbound headers are passed on unchanged.
+  const activeSpan = trace.getActiveSpan()?.spanContext();
+  const sdkPropagates = activeSpan !== undefined && isSpanContextValid(activeSpan);
   for (const name of [...TRACE_HEADERS, ...routingHeaders]) {
+    if (sdkPropagates && SDK_INJECTED.has(name)) continue;
     const value = inbound[name.toLowerCase()];
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined && first !== '') out[name.toLowerCase()] = first;

@@ -1,3 +1,4 @@
+import { shutdownTelemetry, traceLogFields } from '@meshapps/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { readCloudRunEnv } from './cloud-run-env.ts';
 import { createService } from './create-service.ts';
@@ -13,9 +14,10 @@ export interface RunServiceOptions {
 /** The whole life of a service process: read env, build, listen on $PORT, drain on SIGTERM. */
 export async function runService(opts: RunServiceOptions): Promise<FastifyInstance> {
   const env = readCloudRunEnv(process.env, opts.defaultName);
-  const logger = createLogger({ service: env.service, revision: env.revision });
+  // Trace fields on every line (empty unless the @meshapps/telemetry/register preload is running).
+  const logger = createLogger({ service: env.service, revision: env.revision, mixin: traceLogFields });
   const app = await createService({ logger, routes: (a) => opts.routes(a, env.service) });
-  closeGracefully(app);
+  closeGracefully(app, { onClosed: shutdownTelemetry });
   // Cloud Run's contract: listen on all interfaces on $PORT.
   await app.listen({ host: '0.0.0.0', port: env.port });
   return app;
