@@ -1,0 +1,92 @@
+variable "project_id" {
+  description = "Google Cloud project id to deploy into (an empty project is fine: the APIs are enabled here)."
+  type        = string
+}
+
+variable "region" {
+  description = "Region for Cloud Run, the serverless NEGs, the subnet and Artifact Registry. The NEGs must be in the services' region."
+  type        = string
+  default     = "asia-northeast1"
+}
+
+variable "network_name" {
+  description = "Name of the VPC the mesh services egress into (Direct VPC egress) and the private DNS zone is bound to."
+  type        = string
+  default     = "meshapps-vpc"
+}
+
+variable "subnet_name" {
+  description = "Name of the subnet used for Direct VPC egress."
+  type        = string
+  default     = "meshapps-subnet"
+}
+
+variable "subnet_cidr" {
+  description = "Subnet range for Direct VPC egress. Cloud Run needs /26 or larger; keep it clear of mesh_dns_address."
+  type        = string
+  default     = "10.8.0.0/26"
+
+  validation {
+    condition     = can(cidrhost(var.subnet_cidr, 0)) && tonumber(split("/", var.subnet_cidr)[1]) <= 26
+    error_message = "subnet_cidr must be an IPv4 CIDR of /26 or larger (Direct VPC egress needs at least 64 addresses)."
+  }
+}
+
+variable "mesh_dns_address" {
+  description = "Unused RFC 1918 address that *.<mesh domain> resolves to. The sidecar captures by address and routes by Host, so nothing listens here; it must lie outside subnet_cidr."
+  type        = string
+  default     = "10.0.0.1"
+}
+
+variable "repository" {
+  description = "Artifact Registry Docker repository id for the app images (cloudbuild.yaml's _REPOSITORY)."
+  type        = string
+  default     = "meshapps"
+}
+
+variable "initial_image" {
+  description = "Image Terraform creates every service with. Cloud Build deploys the real app images as new revisions afterwards; Terraform ignores image changes from then on."
+  type        = string
+  default     = "us-docker.pkg.dev/cloudrun/container/hello"
+}
+
+variable "participants" {
+  description = "Members allowed to invoke the `entry: participant` services with their own ID token, e.g. [\"user:alice@example.com\"]."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.participants : can(regex("^(user|group|serviceAccount|domain):", m))])
+    error_message = "Each participant must be an IAM member such as user:alice@example.com or group:workshop@example.com."
+  }
+}
+
+variable "min_instances" {
+  description = "Minimum instances per service. 0 keeps an idle workshop project close to free (at the price of cold starts)."
+  type        = number
+  default     = 0
+}
+
+variable "max_instances" {
+  description = "Maximum instances per service: a cost guardrail for a workshop, not a capacity plan."
+  type        = number
+  default     = 3
+}
+
+variable "cpu" {
+  description = "vCPU limit per instance."
+  type        = string
+  default     = "1"
+}
+
+variable "memory" {
+  description = "Memory limit per instance (the mesh sidecar needs < 50 MB of it)."
+  type        = string
+  default     = "512Mi"
+}
+
+variable "mesh_settle_duration" {
+  description = "Wait after creating the mesh and the trafficdirector.client grants before any mesh service is created; without it the sidecar can stay stuck starting."
+  type        = string
+  default     = "90s"
+}
