@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import type { ConfigError, RouteFile, Topology } from '@meshapps/mesh-config';
+import { Findings } from '../errors.ts';
+import { checkNetwork } from './check-network.ts';
+import { checkServices } from './check-services.ts';
+import { checkStatic } from './check-static.ts';
+import { loadModule } from './module.ts';
+import { Plan } from './plan.ts';
+
+export { terraformFmtCheck } from './fmt.ts';
+export { loadModule } from './module.ts';
+export { Plan } from './plan.ts';
+
+/** Values for variables without defaults, and participants so their bindings are planned too. */
+export const CHECK_VARIABLES = {
+  project_id: 'offline-check-project',
+  participants: ['user:participant@example.com'],
+};
+
+export interface TerraformCheckOptions {
+  root: string;
+  topology: Topology;
+  routes: RouteFile[];
+  variables?: Record<string, unknown>;
+}
+
+/**
+ * Plans infra/terraform offline and cross-checks the plan against the topology and routes.
+ * Returns findings; empty means Terraform creates exactly what the topology describes.
+ */
+export async function checkTerraform(opts: TerraformCheckOptions): Promise<ConfigError[]> {
+  const dir = join(opts.root, 'infra', 'terraform');
+  const variables = { ...CHECK_VARIABLES, ...opts.variables };
+  const plan = new Plan(await loadModule(dir), variables);
+  const findings = new Findings(opts.root);
+  const ctx = { dir, plan, topology: opts.topology, routes: opts.routes, findings, variables };
+  plan.instances();
+  checkServices(ctx);
+  checkNetwork(ctx);
+  checkStatic(ctx);
+  for (const e of plan.errors) findings.add(dir, e.address, `does not evaluate: ${e.message}`);
+  return findings.errors;
+}
