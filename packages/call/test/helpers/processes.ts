@@ -44,7 +44,12 @@ export async function spawnApp(entry: string, env: Record<string, string>): Prom
       buffered = lines.pop() ?? '';
       for (const line of lines) {
         if (!line.trim()) continue;
-        const entry = JSON.parse(line) as Record<string, unknown>;
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          entry = { message: line, notJson: true }; // kept, so a test can see something printed raw
+        }
         logs.push(entry);
         const m = /listening at https?:\/\/[^\s]*:(\d+)/.exec(String(entry.message ?? ''));
         if (m) resolve(Number(m[1]));
