@@ -1,0 +1,189 @@
+// End to end: real app processes with the preload, exporting to the local trace viewer, hops
+// through an HTTP_PROXY forwarding proxy (the sidecar's role). One trace must span every hop.
+import { type SpanView, startTraceViewer, type TraceViewer } from '@meshapps/trace-viewer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ForwardingProxy, startForwardingProxy } from '../../call/test/helpers/forwarding-proxy.ts';
+import { CLOUD_RUN_403_HTML, type HttpStub, json, startHttpStub } from '../../call/test/helpers/servers.ts';
+import { eventually, newSpanId, newTraceId, type ServiceProcess, startService } from './support.ts';
+
+const PROJECT = 'meshapps-test';
+const TRACE_FIELD = 'logging.googleapis.com/trace';
+
+let viewer: TraceViewer;
+let sidecar: ForwardingProxy;
+let forbidden: HttpStub;
+let echo: HttpStub;
+let target1: ServiceProcess;
+let proxy: ServiceProcess;
+let proxyOff: ServiceProcess;
+const routes: Record<string, number> = {};
+
+beforeAll(async () => {
+  viewer = await startTraceViewer({ port: 0 });
+  forbidden = await startHttpStub((_req, res) => {
+    res.writeHead(403, { 'content-type': 'text/html' });
+    res.end(CLOUD_RUN_403_HTML);
+  });
+  echo = await startHttpStub(json(200, { message: 'echo' }));
+  sidecar = await startForwardingProxy({ routes });
+  const common = {
+    GOOGLE_CLOUD_PROJECT: PROJECT,
+    OTEL_EXPORTER_OTLP_ENDPOINT: viewer.otlpEndpoint,
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+    HTTP_PROXY: sidecar.url,
+    NO_PROXY: '127.0.0.1,localhost',
+  };
+  [target1, proxy, proxyOff] = await Promise.all([
+    // target1 exports protobuf (the exporters' default), proxy JSON: the viewer must read both.
+    startService('target', { ...common, K_SERVICE: 'target1', K_REVISION: 'target1-00001' }),
+    startService('proxy', { ...common, K_SERVICE: 'proxy', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+    startService('proxy', { ...common, K_SERVICE: 'proxy-off', OTEL_SDK_DISABLED: 'true' }),
+  ]);
+  Object.assign(routes, {
+    'target1.meshapps.internal': target1.port,
+    'forbidden.meshapps.internal': forbidden.port,
+    'echo.meshapps.internal': echo.port,
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([target1?.stop(), proxy?.stop(), proxyOff?.stop()]);
+  await Promise.all([sidecar?.close(), forbidden?.close(), echo?.close(), viewer?.close()]);
+});
+
+function traceparent(traceId: string, spanId: string, sampled = true): string {
+  return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
+}
+
+/** The trace's spans once `ready` says all expected ones have arrived (each service exports on its own). */
+async function spansOf(traceId: string, ready: (spans: SpanView[]) => boolean): Promise<SpanView[]> {
+  return eventually(async () => {
+    const res = await fetch(`${viewer.url}/api/traces/${traceId}`);
+    if (res.status !== 200) return undefined;
+    const { spans } = (await res.json()) as { spans: SpanView[] };
+    return ready(spans) ? spans : undefined;
+  });
+}
+
+const find = (spans: SpanView[], service: string, kind: SpanView['kind']) =>
+  spans.find((s) => s.serviceName === service && s.kind === kind);
+
+describe('one trace across every hop', () => {
+  it('links proxy and target1 spans into a single tree under the caller, and logs say so', async () => {
+    const traceId = newTraceId();
+    const caller = newSpanId();
+    const res = await fetch(`${proxy.url}/call/target1.meshapps.internal`, {
+      headers: { traceparent: traceparent(traceId, caller) },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ message: 'proxy <- target1' });
+    expect(res.headers.get('x-trace-id')).toBe(traceId);
+
+    const spans = await spansOf(
+      traceId,
+      (s) => !!find(s, 'proxy', 'server') && !!find(s, 'proxy', 'client') && !!find(s, 'target1', 'server'),
+    );
+    expect(new Set(spans.map((s) => s.serviceName))).toEqual(new Set(['proxy', 'target1']));
+    // A single tree: one span hangs off the caller, every other span off a span of this trace.
+    const ids = new Set(spans.map((s) => s.spanId));
+    const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+    expect(roots.map((s) => [s.serviceName, s.kind, s.parentSpanId])).toEqual([['proxy', 'server', caller]]);
+    // The hop: target1's server span is the child of proxy's client span.
+    const hop = find(spans, 'proxy', 'client');
+    expect(hop?.name).toBe('GET target1.meshapps.internal');
+    expect(find(spans, 'target1', 'server')?.parentSpanId).toBe(hop?.spanId);
+    expect(spans.every((s) => s.status.code !== 'error')).toBe(true);
+
+    // Both services' log lines for this request carry the same Cloud Logging trace.
+    const field = `projects/${PROJECT}/traces/${traceId}`;
+    for (const service of [proxy, target1]) {
+      const lines = service.logs.filter((l) => l[TRACE_FIELD] === field);
+      expect(lines.map((l) => l.message)).toContain('incoming request');
+      expect(lines.every((l) => l['logging.googleapis.com/trace_sampled'] === true)).toBe(true);
+      expect(lines.every((l) => /^[0-9a-f]{16}$/.test(String(l['logging.googleapis.com/spanId'])))).toBe(
+        true,
+      );
+      // Once per request: where to look at the trace (locally: the viewer).
+      expect(lines.filter((l) => l.traceUrl === `${viewer.url}/?trace=${traceId}`)).toHaveLength(1);
+    }
+  });
+
+  it('records a forbidden hop as an error on the client span of that hop', async () => {
+    const traceId = newTraceId();
+    const res = await fetch(`${proxy.url}/call/forbidden.meshapps.internal`, {
+      headers: { traceparent: traceparent(traceId, newSpanId()) },
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('x-trace-id')).toBe(traceId);
+
+    const spans = await spansOf(traceId, (s) => !!find(s, 'proxy', 'server') && !!find(s, 'proxy', 'client'));
+    const hop = find(spans, 'proxy', 'client');
+    expect(hop?.name).toBe('GET forbidden.meshapps.internal');
+    expect(hop?.status.code).toBe('error');
+    expect(hop?.attributes['http.response.status_code']).toBe(403);
+    // A 4xx answered by us is not a server error (OTel semantic conventions).
+    expect(find(spans, 'proxy', 'server')?.status.code).toBe('unset');
+  });
+
+  it('sends exactly one traceparent per hop: the child of the hop span, tracestate kept', async () => {
+    const traceId = newTraceId();
+    const legacyTraceId = newTraceId();
+    await fetch(`${proxy.url}/call/echo.meshapps.internal`, {
+      headers: {
+        traceparent: traceparent(traceId, newSpanId()),
+        tracestate: 'congo=t61rcWkgMzE',
+        // Both present: W3C wins (the legacy reader runs first), the legacy header still travels on.
+        'x-cloud-trace-context': `${legacyTraceId}/12345;o=1`,
+      },
+    });
+    const seen = echo.seen.find((r) => String(r.headers.traceparent).includes(traceId));
+    const spans = await spansOf(traceId, (s) => !!find(s, 'proxy', 'client') && !!find(s, 'proxy', 'server'));
+    // Node joins repeated headers with ", ": a second traceparent would show up here.
+    expect(seen?.headers.traceparent).toBe(
+      traceparent(traceId, find(spans, 'proxy', 'client')?.spanId ?? ''),
+    );
+    expect(seen?.headers.tracestate).toBe('congo=t61rcWkgMzE');
+    expect(seen?.headers['x-cloud-trace-context']).toBe(`${legacyTraceId}/12345;o=1`);
+  });
+
+  it("accepts X-Cloud-Trace-Context alone (all Google's load balancer sends) as the parent", async () => {
+    const traceId = newTraceId();
+    const res = await fetch(`${target1.url}/`, {
+      headers: { 'x-cloud-trace-context': `${traceId}/18446744073709551615;o=1` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-trace-id')).toBe(traceId);
+    const spans = await spansOf(traceId, (s) => !!find(s, 'target1', 'server'));
+    expect(find(spans, 'target1', 'server')?.parentSpanId).toBe('ffffffffffffffff');
+  });
+
+  it('honours an unsampled caller: no spans, but the trace id still reaches logs and the response', async () => {
+    const traceId = newTraceId();
+    const res = await fetch(`${target1.url}/`, {
+      headers: { traceparent: traceparent(traceId, newSpanId(), false) },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-trace-id')).toBe(traceId);
+    const line = target1.logs.find((l) => l[TRACE_FIELD] === `projects/${PROJECT}/traces/${traceId}`);
+    expect(line?.['logging.googleapis.com/trace_sampled']).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // several export intervals
+    expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
+  });
+
+  it('with OTEL_SDK_DISABLED=true still serves, passing the caller’s trace headers on unchanged', async () => {
+    const traceId = newTraceId();
+    const inbound = traceparent(traceId, newSpanId());
+    const res = await fetch(`${proxyOff.url}/call/echo.meshapps.internal`, {
+      headers: { traceparent: inbound },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ message: 'proxy-off <- echo' });
+    expect(res.headers.get('x-trace-id')).toBeNull();
+    expect(echo.seen.find((r) => String(r.headers.traceparent).includes(traceId))?.headers.traceparent).toBe(
+      inbound,
+    );
+    expect(proxyOff.logs.some((l) => TRACE_FIELD in l)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
+  });
+});
