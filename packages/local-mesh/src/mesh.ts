@@ -161,10 +161,20 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       await Promise.all(processes.map((p) => p.stop()));
     });
     const started = performance.now();
-    for (const p of processes) p.start(opts.onAppLog ?? (() => {}));
+    const onAppLog = opts.onAppLog ?? (() => {});
+    for (const p of processes) p.start(onAppLog);
     await Promise.all(
       processes.map(async (p) => {
-        await p.waitReady();
+        try {
+          await p.waitReady();
+        } catch (err) {
+          // The port was free when picked but taken before the app bound it: pick another, once.
+          if (!p.lostPortRace()) throw err;
+          const port = await freePort();
+          appPorts.set(p.spec.name, port);
+          p.restartOn(port, onAppLog);
+          await p.waitReady();
+        }
         progress(`  ready  ${p.spec.name.padEnd(22)} ${Math.round(performance.now() - started)} ms`);
       }),
     );

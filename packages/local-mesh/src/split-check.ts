@@ -45,19 +45,24 @@ for (const h of values.header) {
 
 const dispatcher = new Agent({ connections: concurrency });
 const counts = new Map<string, number>();
-const errors = new Map<number, number>();
+const errors = new Map<string, number>();
+const count = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
 let sent = 0;
 const started = performance.now();
 async function worker(): Promise<void> {
   while (sent < n) {
     sent++;
-    const res = await request(url, { headers, dispatcher, signal: AbortSignal.timeout(10_000) });
-    const body = (await res.body.json()) as { message?: string };
-    if (res.statusCode === 200 && typeof body.message === 'string') {
-      const who = answeredBy(body.message);
-      counts.set(who, (counts.get(who) ?? 0) + 1);
-    } else {
-      errors.set(res.statusCode, (errors.get(res.statusCode) ?? 0) + 1);
+    try {
+      const res = await request(url, { headers, dispatcher, signal: AbortSignal.timeout(10_000) });
+      const body = (await res.body.json().catch(() => ({}))) as { message?: string };
+      if (res.statusCode === 200 && typeof body.message === 'string') {
+        const who = answeredBy(body.message);
+        counts.set(who, (counts.get(who) ?? 0) + 1);
+      } else {
+        count(errors, `HTTP ${res.statusCode}`);
+      }
+    } catch (err) {
+      count(errors, (err as { code?: string; name?: string }).code ?? (err as Error).name);
     }
   }
 }
@@ -77,7 +82,7 @@ for (const v of verdicts) {
     `  ${v.name.padEnd(20)} ${String(v.count).padStart(6)}  ${pct(v.share)}  [${pct(v.low)}, ${pct(v.high)}]${exp}`,
   );
 }
-for (const [status, count] of errors) console.log(`  HTTP ${status}: ${count}`);
+for (const [what, n] of errors) console.log(`  failed (${what}): ${n}`);
 const bad = verdicts.filter((v) => !v.ok);
 if (errors.size > 0 || bad.length > 0) {
   console.log(

@@ -21,7 +21,7 @@ export interface LogLine {
  * start, wait until it answers on $PORT, and on stop send SIGTERM, then SIGKILL after 10 s.
  */
 export class ServiceProcess {
-  readonly spec: ProcessSpec;
+  spec: ProcessSpec;
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private readonly stderrTail: string[] = [];
@@ -50,6 +50,17 @@ export class ServiceProcess {
         onLog({ service: this.spec.name, stream, line });
       });
     }
+  }
+
+  /** True when the process died because its $PORT was taken. */
+  lostPortRace(): boolean {
+    return !this.running && this.stderrTail.some((l) => l.includes('EADDRINUSE'));
+  }
+
+  restartOn(port: number, onLog: (line: LogLine) => void): void {
+    this.spec = { ...this.spec, port, env: { ...this.spec.env, PORT: String(port) } };
+    this.stderrTail.length = 0;
+    this.start(onLog);
   }
 
   get running(): boolean {

@@ -74,7 +74,7 @@ describe('demo 4: HTTPRoute traffic control', () => {
       ],
       { encoding: 'utf8' },
     );
-    expect(run.stdout).toContain('split consistent with --expect');
+    expect(`${run.stdout}${run.stderr}`).toContain('split consistent with --expect');
     expect(run.status).toBe(0);
   });
 
