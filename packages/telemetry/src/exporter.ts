@@ -1,4 +1,5 @@
-import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { ConsoleSpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { googleAuthHeaders } from './google-auth-headers.ts';
 import type { TelemetrySettings } from './settings.ts';
 
@@ -24,7 +25,43 @@ export async function createSpanExporter(
       return otlpExporter(settings);
     }
     case 'otlp':
-      return otlpExporter(settings);
+      return new DeferredSpanExporter(() => otlpExporter(settings));
+  }
+}
+
+/**
+ * Loads the real exporter on the first export instead of at start-up: the OTLP exporter modules
+ * (protobuf serialisation, HTTP transport) cost ~60 ms of cold start, and the first batch leaves
+ * seconds after the first request anyway.
+ */
+export class DeferredSpanExporter implements SpanExporter {
+  private loaded: Promise<SpanExporter> | undefined;
+  private readonly load: () => Promise<SpanExporter>;
+
+  constructor(load: () => Promise<SpanExporter>) {
+    this.load = load;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.loaded ??= this.load();
+    this.loaded.then(
+      (exporter) => exporter.export(spans, resultCallback),
+      (error: unknown) => {
+        this.loaded = undefined; // try again with the next batch
+        resultCallback({
+          code: ExportResultCode.FAILED,
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+      },
+    );
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.loaded?.catch(() => undefined))?.forceFlush?.();
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.loaded?.catch(() => undefined))?.shutdown();
   }
 }
 
