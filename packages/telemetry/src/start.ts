@@ -3,6 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import {
   CompositePropagator,
   diagLogLevelFromString,
+  setGlobalErrorHandler,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
@@ -63,6 +64,8 @@ export async function startTelemetry(
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
   const warn = (message: string) => writeStderr('WARNING', `telemetry: ${message}`);
   for (const message of settings.warnings) warn(message);
+
+  setGlobalErrorHandler(exportFailureReporter(settings, warn));
 
   const exportsToGoogle = settings.googleAuth || settings.exporter === 'google_cloud_trace';
   const project = projectIdSource(env, exportsToGoogle);
@@ -178,6 +181,27 @@ function configuredMetadataHosts(env: NodeJS.ProcessEnv): Set<string> {
     }
   }
   return hosts;
+}
+
+/**
+ * Failed exports otherwise vanish silently (no diag logger by default) — e.g. a missing
+ * roles/telemetry.tracesWriter on Cloud Run. Say so on stderr, at most once a minute.
+ */
+function exportFailureReporter(settings: TelemetrySettings, warn: (message: string) => void) {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (err: unknown) => {
+    const now = performance.now();
+    if (now - lastAt < 60_000) {
+      suppressed++;
+      return;
+    }
+    lastAt = now;
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+    const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
+    suppressed = 0;
+    warn(`exporting spans to ${settings.tracesUrl} failed: ${message}${more}`);
+  };
 }
 
 function nonNegative(raw: string | undefined): number | undefined {
