@@ -67,7 +67,8 @@ export async function startTelemetry(
 
   setGlobalErrorHandler(exportFailureReporter(settings, warn));
 
-  const exportsToGoogle = settings.googleAuth || settings.exporter === 'google_cloud_trace';
+  const exportsToGoogle =
+    (settings.exporter === 'otlp' && settings.googleAuth) || settings.exporter === 'google_cloud_trace';
   const project = projectIdSource(env, exportsToGoogle);
   const state: TelemetryState = {
     projectId: project.immediate ?? (project.metadataBase ? undefined : LOCAL_PROJECT_ID),

@@ -16,6 +16,8 @@ let echo: HttpStub;
 let target1: ServiceProcess;
 let proxy: ServiceProcess;
 let proxyOff: ServiceProcess;
+let metadata: HttpStub;
+let targetMd: ServiceProcess;
 const routes: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -25,6 +27,12 @@ beforeAll(async () => {
     res.end(CLOUD_RUN_403_HTML);
   });
   echo = await startHttpStub(json(200, { message: 'echo' }));
+  // The local mesh's metadata server, as far as the preload cares: project/project-id.
+  metadata = await startHttpStub((req, res) => {
+    const known = req.url === '/computeMetadata/v1/project/project-id';
+    res.writeHead(known ? 200 : 404, { 'metadata-flavor': 'Google' });
+    res.end(known ? 'project-from-metadata' : '');
+  });
   sidecar = await startForwardingProxy({ routes });
   const common = {
     GOOGLE_CLOUD_PROJECT: PROJECT,
@@ -33,11 +41,18 @@ beforeAll(async () => {
     HTTP_PROXY: sidecar.url,
     NO_PROXY: '127.0.0.1,localhost',
   };
-  [target1, proxy, proxyOff] = await Promise.all([
+  [target1, proxy, proxyOff, targetMd] = await Promise.all([
     // target1 exports protobuf (the exporters' default), proxy JSON: the viewer must read both.
     startService('target', { ...common, K_SERVICE: 'target1', K_REVISION: 'target1-00001' }),
     startService('proxy', { ...common, K_SERVICE: 'proxy', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
     startService('proxy', { ...common, K_SERVICE: 'proxy-off', OTEL_SDK_DISABLED: 'true' }),
+    // As the local mesh runs apps: no GOOGLE_CLOUD_PROJECT, a metadata server instead.
+    startService('target', {
+      ...common,
+      GOOGLE_CLOUD_PROJECT: '',
+      K_SERVICE: 'target-md',
+      GCE_METADATA_HOST: `127.0.0.1:${metadata.port}`,
+    }),
   ]);
   Object.assign(routes, {
     'target1.meshapps.internal': target1.port,
@@ -47,8 +62,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([target1?.stop(), proxy?.stop(), proxyOff?.stop()]);
-  await Promise.all([sidecar?.close(), forbidden?.close(), echo?.close(), viewer?.close()]);
+  await Promise.all([target1?.stop(), proxy?.stop(), proxyOff?.stop(), targetMd?.stop()]);
+  await Promise.all([
+    sidecar?.close(),
+    forbidden?.close(),
+    echo?.close(),
+    metadata?.close(),
+    viewer?.close(),
+  ]);
 });
 
 function traceparent(traceId: string, spanId: string, sampled = true): string {
@@ -155,6 +176,15 @@ describe('one trace across every hop', () => {
     expect(res.headers.get('x-trace-id')).toBe(traceId);
     const spans = await spansOf(traceId, (s) => !!find(s, 'target1', 'server'));
     expect(find(spans, 'target1', 'server')?.parentSpanId).toBe('ffffffffffffffff');
+  });
+
+  it('takes the project for log trace fields from the metadata server when the environment has none', async () => {
+    const traceId = newTraceId();
+    await fetch(`${targetMd.url}/`, { headers: { traceparent: traceparent(traceId, newSpanId()) } });
+    expect(targetMd.logs.find((l) => String(l[TRACE_FIELD]).endsWith(traceId))?.[TRACE_FIELD]).toBe(
+      `projects/project-from-metadata/traces/${traceId}`,
+    );
+    expect(metadata.seen.map((r) => r.headers['metadata-flavor'])).toEqual(['Google']);
   });
 
   it('honours an unsampled caller: no spans, but the trace id still reaches logs and the response', async () => {
