@@ -13,10 +13,16 @@ export {
   SPAN_ID_FIELD,
   TRACE_FIELD,
   TRACE_SAMPLED_FIELD,
+  traceLink,
   traceLogFields,
 } from './log-fields.ts';
 export { LOCAL_PROJECT_ID } from './project-id.ts';
-export { GOOGLE_TELEMETRY_ENDPOINT, readTelemetrySettings, type TelemetrySettings } from './settings.ts';
+export {
+  exportsToGoogle,
+  GOOGLE_TELEMETRY_ENDPOINT,
+  readTelemetrySettings,
+  type TelemetrySettings,
+} from './settings.ts';
 export { type TelemetryState, telemetryState } from './state.ts';
 
 import { telemetryState } from './state.ts';

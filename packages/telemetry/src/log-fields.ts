@@ -1,4 +1,5 @@
 import { isSpanContextValid, TraceFlags, trace } from '@opentelemetry/api';
+import { exportsToGoogle, type TelemetrySettings } from './settings.ts';
 import { telemetryState } from './state.ts';
 
 export const TRACE_FIELD = 'logging.googleapis.com/trace';
@@ -36,4 +37,18 @@ export function cloudTraceConsoleUrl(projectId: string, traceId: string): string
 /** The local viewer (packages/trace-viewer) opens a trace from `/?trace=<id>`. */
 export function localViewerUrl(origin: string, traceId: string): string {
   return `${origin}/?trace=${traceId}`;
+}
+
+/**
+ * Where a person opens a trace: the Cloud Trace console when spans go to Google (once the project
+ * is known), the local viewer when they go to a collector on this machine, else nowhere.
+ */
+export function traceLink(
+  settings: TelemetrySettings,
+  projectId: string | undefined,
+  traceId: string,
+): string | undefined {
+  if (exportsToGoogle(settings)) return projectId ? cloudTraceConsoleUrl(projectId, traceId) : undefined;
+  if (settings.exporter !== 'otlp') return undefined;
+  return settings.localCollector ? localViewerUrl(settings.localCollector, traceId) : undefined;
 }

@@ -91,3 +91,8 @@ export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
+
+/** Spans end up in Google Cloud Trace (so the project id and console links matter). */
+export function exportsToGoogle(settings: TelemetrySettings): boolean {
+  return (settings.exporter === 'otlp' && settings.googleAuth) || settings.exporter === 'google_cloud_trace';
+}

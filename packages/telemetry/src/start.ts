@@ -25,10 +25,10 @@ import {
 import { CloudTraceContextPropagator } from './cloud-trace-context.ts';
 import { createSpanExporter } from './exporter.ts';
 import { createInstrumentations } from './instrumentations.ts';
-import { cloudTraceConsoleUrl, localViewerUrl } from './log-fields.ts';
+import { traceLink } from './log-fields.ts';
 import { fetchProjectId, LOCAL_PROJECT_ID, projectIdSource } from './project-id.ts';
 import { samplerFromEnv } from './sampler.ts';
-import { readTelemetrySettings, type TelemetrySettings } from './settings.ts';
+import { exportsToGoogle, readTelemetrySettings, type TelemetrySettings } from './settings.ts';
 import { setTelemetryState, type TelemetryState, telemetryState } from './state.ts';
 
 /** Cloud Run kills 10 s after SIGTERM; the server drain gets most of it, the last export the rest. */
@@ -67,12 +67,10 @@ export async function startTelemetry(
 
   setGlobalErrorHandler(exportFailureReporter(settings, warn));
 
-  const exportsToGoogle =
-    (settings.exporter === 'otlp' && settings.googleAuth) || settings.exporter === 'google_cloud_trace';
-  const project = projectIdSource(env, exportsToGoogle);
+  const project = projectIdSource(env, exportsToGoogle(settings));
   const state: TelemetryState = {
     projectId: project.immediate ?? (project.metadataBase ? undefined : LOCAL_PROJECT_ID),
-    traceLink: (traceId) => traceLinkFor(settings, exportsToGoogle, state.projectId, traceId),
+    traceLink: (traceId) => traceLink(settings, state.projectId, traceId),
     shutdown: async () => {},
   };
   // Asked in the background so start-up does not wait on it; log lines get the trace field once known.
@@ -154,17 +152,6 @@ function spanProcessorFor(
     maxQueueSize: nonNegative(env.OTEL_BSP_MAX_QUEUE_SIZE),
     maxExportBatchSize: nonNegative(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
   });
-}
-
-function traceLinkFor(
-  settings: TelemetrySettings,
-  exportsToGoogle: boolean,
-  projectId: string | undefined,
-  traceId: string,
-): string | undefined {
-  if (settings.exporter === 'none' || settings.exporter === 'console') return undefined;
-  if (exportsToGoogle) return projectId ? cloudTraceConsoleUrl(projectId, traceId) : undefined;
-  return settings.localCollector ? localViewerUrl(settings.localCollector, traceId) : undefined;
 }
 
 /**

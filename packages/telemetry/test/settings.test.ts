@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readTelemetrySettings } from '../src/index.ts';
+import { readTelemetrySettings, traceLink } from '../src/index.ts';
 import { projectIdSource } from '../src/project-id.ts';
 
 describe('readTelemetrySettings', () => {
@@ -89,5 +89,25 @@ describe('projectIdSource', () => {
     expect(projectIdSource({}, true).metadataBase).toBe('http://169.254.169.254');
     // Exporting to the local viewer: never a packet to 169.254.169.254.
     expect(projectIdSource({}, false)).toEqual({ immediate: undefined, metadataBase: undefined });
+  });
+});
+
+describe('traceLink', () => {
+  const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+  it('points at the Cloud Trace console when spans go to Google', () => {
+    const cloud = readTelemetrySettings({ K_SERVICE: 'client' });
+    expect(traceLink(cloud, 'meshapps-demo', id)).toBe(
+      `https://console.cloud.google.com/traces/list?project=meshapps-demo&tid=${id}`,
+    );
+    expect(traceLink(cloud, undefined, id)).toBeUndefined(); // project still being looked up
+  });
+
+  it('points at the local viewer when spans go to a collector on this machine, else nowhere', () => {
+    const local = readTelemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:16686' });
+    expect(traceLink(local, 'local-project', id)).toBe(`http://127.0.0.1:16686/?trace=${id}`);
+    const elsewhere = readTelemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com' });
+    expect(traceLink(elsewhere, 'p', id)).toBeUndefined();
+    expect(traceLink(readTelemetrySettings({ OTEL_TRACES_EXPORTER: 'none' }), 'p', id)).toBeUndefined();
   });
 });
