@@ -22,7 +22,7 @@ export async function createSpanExporter(
     case 'google_cloud_trace': {
       const legacy = await legacyCloudTraceExporter(warn);
       if (legacy) return legacy;
-      return otlpExporter(settings);
+      return new DeferredSpanExporter(() => otlpExporter(settings));
     }
     case 'otlp':
       return new DeferredSpanExporter(() => otlpExporter(settings));
