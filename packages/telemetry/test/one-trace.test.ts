@@ -178,6 +178,17 @@ describe('one trace across every hop', () => {
     expect(find(spans, 'target1', 'server')?.parentSpanId).toBe('ffffffffffffffff');
   });
 
+  it('leaves health checks out of traces', async () => {
+    const traceId = newTraceId();
+    const res = await fetch(`${target1.url}/healthz`, {
+      headers: { traceparent: traceparent(traceId, newSpanId()) },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-trace-id')).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // several export intervals
+    expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
+  });
+
   it('takes the project for log trace fields from the metadata server when the environment has none', async () => {
     const traceId = newTraceId();
     await fetch(`${targetMd.url}/`, { headers: { traceparent: traceparent(traceId, newSpanId()) } });
