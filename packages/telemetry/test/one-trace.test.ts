@@ -86,6 +86,11 @@ async function spansOf(traceId: string, ready: (spans: SpanView[]) => boolean): 
   });
 }
 
+/** A service's log line, once it has come through the stdout pipe (it may trail the response). */
+function logLine(service: ServiceProcess, match: (line: Record<string, unknown>) => boolean) {
+  return eventually(async () => service.logs.find(match), 2000);
+}
+
 const find = (spans: SpanView[], service: string, kind: SpanView['kind']) =>
   spans.find((s) => s.serviceName === service && s.kind === kind);
 
@@ -118,6 +123,7 @@ describe('one trace across every hop', () => {
     // Both services' log lines for this request carry the same Cloud Logging trace.
     const field = `projects/${PROJECT}/traces/${traceId}`;
     for (const service of [proxy, target1]) {
+      await logLine(service, (l) => l[TRACE_FIELD] === field && l.message === 'request completed');
       const lines = service.logs.filter((l) => l[TRACE_FIELD] === field);
       expect(lines.map((l) => l.message)).toContain('incoming request');
       expect(lines.every((l) => l['logging.googleapis.com/trace_sampled'] === true)).toBe(true);
@@ -192,9 +198,8 @@ describe('one trace across every hop', () => {
   it('takes the project for log trace fields from the metadata server when the environment has none', async () => {
     const traceId = newTraceId();
     await fetch(`${targetMd.url}/`, { headers: { traceparent: traceparent(traceId, newSpanId()) } });
-    expect(targetMd.logs.find((l) => String(l[TRACE_FIELD]).endsWith(traceId))?.[TRACE_FIELD]).toBe(
-      `projects/project-from-metadata/traces/${traceId}`,
-    );
+    const line = await logLine(targetMd, (l) => String(l[TRACE_FIELD]).endsWith(traceId));
+    expect(line[TRACE_FIELD]).toBe(`projects/project-from-metadata/traces/${traceId}`);
     expect(metadata.seen.map((r) => r.headers['metadata-flavor'])).toEqual(['Google']);
   });
 
@@ -205,8 +210,8 @@ describe('one trace across every hop', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-trace-id')).toBe(traceId);
-    const line = target1.logs.find((l) => l[TRACE_FIELD] === `projects/${PROJECT}/traces/${traceId}`);
-    expect(line?.['logging.googleapis.com/trace_sampled']).toBe(false);
+    const line = await logLine(target1, (l) => l[TRACE_FIELD] === `projects/${PROJECT}/traces/${traceId}`);
+    expect(line['logging.googleapis.com/trace_sampled']).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 300)); // several export intervals
     expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
   });
@@ -223,6 +228,7 @@ describe('one trace across every hop', () => {
     expect(echo.seen.find((r) => String(r.headers.traceparent).includes(traceId))?.headers.traceparent).toBe(
       inbound,
     );
+    await logLine(proxyOff, (l) => l.message === 'request completed');
     expect(proxyOff.logs.some((l) => TRACE_FIELD in l)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
