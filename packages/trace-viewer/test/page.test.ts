@@ -1,7 +1,7 @@
 // The viewer page in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core; no browser is ever downloaded).
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
@@ -75,6 +75,8 @@ describe('the viewer page', () => {
     const shot = join(tmpdir(), `meshapps-viewer-${traceId}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     expect((await stat(shot)).size).toBeGreaterThan(10_000);
+    // MESHAPPS_KEEP_SCREENSHOTS=1 keeps it to look at; otherwise tmp does not fill up run after run.
+    if (process.env.MESHAPPS_KEEP_SCREENSHOTS !== '1') await rm(shot);
     expect(offOrigin).toEqual([]);
     await page.close();
   });
