@@ -21,7 +21,18 @@ export interface TerraformCheckOptions {
   root: string;
   topology: Topology;
   routes: RouteFile[];
-  variables?: Record<string, unknown>;
+  /** A plan made by planTerraform (else one is made with CHECK_VARIABLES). */
+  plan?: Plan;
+}
+
+/** The offline plan of infra/terraform under `root`. */
+export async function planTerraform(root: string, variables: Record<string, unknown> = {}): Promise<Plan> {
+  const plan = new Plan(await loadModule(join(root, 'infra', 'terraform')), {
+    ...CHECK_VARIABLES,
+    ...variables,
+  });
+  plan.instances();
+  return plan;
 }
 
 /**
@@ -30,11 +41,10 @@ export interface TerraformCheckOptions {
  */
 export async function checkTerraform(opts: TerraformCheckOptions): Promise<ConfigError[]> {
   const dir = join(opts.root, 'infra', 'terraform');
-  const variables = { ...CHECK_VARIABLES, ...opts.variables };
-  const plan = new Plan(await loadModule(dir), variables);
+  const plan = opts.plan ?? (await planTerraform(opts.root));
   const findings = new Findings(opts.root);
+  const variables = plan.evaluator.variables;
   const ctx = { dir, plan, topology: opts.topology, routes: opts.routes, findings, variables };
-  plan.instances();
   checkServices(ctx);
   checkNetwork(ctx);
   checkStatic(ctx);

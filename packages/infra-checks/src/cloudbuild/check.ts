@@ -1,0 +1,205 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ConfigError, checkShape } from '@meshapps/mesh-config';
+import { parse } from 'yaml';
+import { Findings } from '../errors.ts';
+import { BUILT_IN_SUBSTITUTIONS, CLOUD_BUILD_SHAPE } from './shape.ts';
+
+export interface BuildStep {
+  name: string;
+  id?: string;
+  args?: string[];
+  env?: string[];
+  dir?: string;
+  entrypoint?: string;
+  script?: string;
+  waitFor?: string[];
+  automapSubstitutions?: boolean;
+}
+
+export interface BuildConfig {
+  steps: BuildStep[];
+  substitutions?: Record<string, string>;
+  options?: { automapSubstitutions?: boolean; [k: string]: unknown };
+  images?: string[];
+  [k: string]: unknown;
+}
+
+export interface LoadedBuild {
+  file: string;
+  config: BuildConfig;
+}
+
+/** The Cloud Build configs of the repository: cloudbuild.yaml and infra/cloudbuild/*.yaml. */
+export function buildConfigFiles(root: string): string[] {
+  const dir = join(root, 'infra', 'cloudbuild');
+  const extra = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+  return [join(root, 'cloudbuild.yaml'), ...extra];
+}
+
+/** `$$` is an escaped dollar; `$NAME` / `${NAME}` are substitutions (upper case or `_X`). */
+const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Z_][A-Z0-9_]*)/g;
+
+function references(text: string): string[] {
+  return [...text.matchAll(REFERENCE)].flatMap((m) => ((m[1] ?? m[2]) ? [m[1] ?? (m[2] as string)] : []));
+}
+
+/** Loads and checks Cloud Build configs; returns the loaded ones with the findings. */
+export function checkCloudBuild(
+  root: string,
+  files = buildConfigFiles(root),
+): { builds: LoadedBuild[]; errors: ConfigError[] } {
+  const findings = new Findings(root);
+  const builds: LoadedBuild[] = [];
+  for (const file of files) {
+    let doc: unknown;
+    try {
+      doc = parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      findings.add(file, '(document)', `not valid YAML: ${(err as Error).message}`);
+      continue;
+    }
+    const shapeErrors = checkShape(doc, CLOUD_BUILD_SHAPE);
+    for (const e of shapeErrors) findings.add(file, e.path, e.message);
+    if (shapeErrors.length > 0) continue;
+    const config = doc as BuildConfig;
+    checkSteps(config, file, findings);
+    checkSubstitutions(config, file, findings);
+    checkImages(config, file, findings);
+    builds.push({ file, config });
+  }
+  return { builds, errors: findings.errors };
+}
+
+function checkSteps(config: BuildConfig, file: string, findings: Findings): void {
+  const ids = new Map<string, number>();
+  config.steps.forEach((step, i) => {
+    if (step.id) {
+      findings.expect(!ids.has(step.id), file, `steps[${i}].id`, `duplicate step id "${step.id}"`);
+      ids.set(step.id, i);
+    }
+    if (step.script !== undefined) {
+      findings.expect(
+        step.args === undefined && step.entrypoint === undefined,
+        file,
+        `steps[${i}]`,
+        'a step with script cannot also set args or entrypoint',
+      );
+    }
+  });
+  config.steps.forEach((step, i) => {
+    for (const w of step.waitFor ?? []) {
+      if (w === '-') continue;
+      const at = ids.get(w);
+      findings.expect(
+        at !== undefined,
+        file,
+        `steps[${i}].waitFor`,
+        `waits for "${w}", but no step has that id`,
+      );
+      findings.expect(
+        at === undefined || at < i,
+        file,
+        `steps[${i}].waitFor`,
+        `waits for "${w}", which comes later`,
+      );
+    }
+  });
+}
+
+function checkSubstitutions(config: BuildConfig, file: string, findings: Findings): void {
+  const defined = new Set(Object.keys(config.substitutions ?? {}));
+  for (const name of defined) {
+    findings.expect(
+      /^_[A-Z0-9_]+$/.test(name),
+      file,
+      `substitutions.${name}`,
+      'user substitutions must start with "_" and use A-Z, 0-9, _',
+    );
+  }
+  const used = new Set<string>();
+  const known = (name: string) => BUILT_IN_SUBSTITUTIONS.has(name) || defined.has(name);
+  const expectKnown = (text: string, path: string) => {
+    for (const name of references(text)) {
+      used.add(name);
+      findings.expect(
+        known(name),
+        file,
+        path,
+        `uses \${${name}}, which is neither defined in substitutions nor built in`,
+      );
+    }
+  };
+  const automapAll = config.options?.automapSubstitutions === true;
+  config.steps.forEach((step, i) => {
+    const at = `steps[${i}]`;
+    expectKnown(step.name, `${at}.name`);
+    for (const [j, a] of (step.args ?? []).entries()) expectKnown(a, `${at}.args[${j}]`);
+    for (const [j, e] of (step.env ?? []).entries()) expectKnown(e, `${at}.env[${j}]`);
+    if (step.dir) expectKnown(step.dir, `${at}.dir`);
+    if (step.entrypoint) expectKnown(step.entrypoint, `${at}.entrypoint`);
+    if (step.script !== undefined) {
+      // Scripts see substitutions only as environment variables (automapSubstitutions);
+      // other $NAMEs there are the script's own shell variables.
+      const automap = step.automapSubstitutions ?? automapAll;
+      for (const name of references(step.script)) {
+        const substitution = name.startsWith('_') || BUILT_IN_SUBSTITUTIONS.has(name);
+        if (!substitution) continue;
+        used.add(name);
+        findings.expect(
+          known(name),
+          file,
+          `${at}.script`,
+          `uses $${name}, which is neither defined in substitutions nor built in`,
+        );
+        findings.expect(
+          automap,
+          file,
+          `${at}.script`,
+          `uses $${name}: set automapSubstitutions so scripts see substitutions`,
+        );
+      }
+    }
+  });
+  for (const [i, img] of (config.images ?? []).entries()) expectKnown(img, `images[${i}]`);
+  for (const name of defined) {
+    findings.expect(
+      used.has(name),
+      file,
+      `substitutions.${name}`,
+      'defined but never used (Cloud Build rejects unmatched substitutions)',
+    );
+  }
+}
+
+/** `images` must be exactly the images the docker steps build (so each is pushed and recorded). */
+function checkImages(config: BuildConfig, file: string, findings: Findings): void {
+  const built = new Set(config.steps.flatMap((s) => (s.args?.[0] === 'build' ? taggedImages(s.args) : [])));
+  const listed = new Set(config.images ?? []);
+  for (const img of listed)
+    findings.expect(built.has(img), file, 'images', `${img} is listed but no step builds it`);
+  for (const img of built)
+    findings.expect(listed.has(img), file, 'images', `${img} is built but not listed in images`);
+}
+
+export function taggedImages(args: readonly string[]): string[] {
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    if (a === '-t' || a === '--tag') out.push(args[i + 1] ?? '');
+    else if (a.startsWith('--tag=')) out.push(a.slice('--tag='.length));
+  });
+  return out;
+}
+
+export function buildArgs(args: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  args.forEach((a, i) => {
+    const value = a === '--build-arg' ? args[i + 1] : a.startsWith('--build-arg=') ? a.slice(12) : undefined;
+    const [k, ...v] = (value ?? '').split('=');
+    if (value && k) out[k] = v.join('=');
+  });
+  return out;
+}

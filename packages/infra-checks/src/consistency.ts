@@ -1,0 +1,196 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfigError, RouteFile, Topology } from '@meshapps/mesh-config';
+import { buildArgs, type LoadedBuild } from './cloudbuild/check.ts';
+import { appsOf, type DeployTarget, deployCommands } from './deploy/commands.ts';
+import { Findings } from './errors.ts';
+import { INGRESS_ENUM } from './terraform/context.ts';
+import type { Plan } from './terraform/plan.ts';
+import { block, blocks, referenced, str } from './terraform/refs.ts';
+
+/**
+ * Cloud Build, Terraform and the routes must describe the same system as the topology: the same
+ * apps and services, the same mesh, network, repository and region, and for every service the
+ * same identity, ingress and mesh membership whether Terraform creates it or Cloud Build deploys it.
+ */
+export interface ConsistencyInput {
+  root: string;
+  topology: Topology;
+  routes: RouteFile[];
+  plan: Plan;
+  builds: LoadedBuild[];
+}
+
+export function checkConsistency(input: ConsistencyInput): ConfigError[] {
+  const { root, topology, plan, builds } = input;
+  const findings = new Findings(root);
+  const main = builds.find((b) => b.file === join(root, 'cloudbuild.yaml'));
+  if (!main) {
+    findings.add(join(root, 'cloudbuild.yaml'), '(document)', 'missing or invalid');
+    return findings.errors;
+  }
+  const file = main.file;
+  const steps = main.config.steps;
+
+  // Each app built exactly once, and only apps the topology runs.
+  const apps = steps.filter((s) => s.args?.[0] === 'build').map((s) => buildArgs(s.args ?? []).APP ?? '');
+  const wanted = appsOf(topology);
+  findings.expect(
+    JSON.stringify([...apps].sort()) === JSON.stringify(wanted),
+    file,
+    'steps',
+    `builds images for [${apps.join(', ')}], the topology runs apps [${wanted.join(', ')}] (each exactly once)`,
+  );
+  for (const app of wanted)
+    findings.expect(
+      existsSync(join(root, 'apps', app, 'package.json')),
+      file,
+      'steps',
+      `topology app "${app}" has no apps/${app}`,
+    );
+
+  // Cloud Build's defaults name what Terraform creates.
+  const subs = main.config.substitutions ?? {};
+  const vars = plan.evaluator.variables;
+  for (const [sub, variable] of [
+    ['_REGION', 'region'],
+    ['_REPOSITORY', 'repository'],
+    ['_MESH_NETWORK', 'network_name'],
+    ['_SUBNET', 'subnet_name'],
+  ] as const) {
+    findings.expect(
+      subs[sub] === vars[variable],
+      file,
+      `substitutions.${sub}`,
+      `default "${subs[sub]}" differs from Terraform's ${variable} default "${String(vars[variable])}"`,
+    );
+  }
+
+  // Cloud Build deploys with the generated commands and imports the rendered routes.
+  const scripts = steps.map((s) => s.script ?? '').join('\n');
+  findings.expect(
+    scripts.includes('deploy:commands') && scripts.includes('/workspace/deploy.sh'),
+    file,
+    'steps',
+    'deploy with the commands generated from the topology (pnpm deploy:commands)',
+  );
+  for (const b of builds) {
+    const all = b.config.steps.map((s) => s.script ?? '').join('\n');
+    if (!all.includes('routes:render')) continue;
+    findings.expect(
+      all.includes('import-routes.sh'),
+      b.file,
+      'steps',
+      'render routes and import them with infra/cloudbuild/import-routes.sh',
+    );
+  }
+
+  const target: DeployTarget = {
+    project: String(vars.project_id),
+    region: String(subs._REGION),
+    repository: String(subs._REPOSITORY),
+    tag: 'COMMIT_SHA',
+    network: String(subs._MESH_NETWORK),
+    subnet: String(subs._SUBNET),
+  };
+  checkDeployAgainstPlan(findings, file, topology, plan, target);
+  return findings.errors;
+}
+
+function flags(argv: readonly string[]): Map<string, string> {
+  return new Map(
+    argv
+      .filter((a) => a.startsWith('--'))
+      .map((a) => {
+        const [k, ...v] = a.slice(2).split('=');
+        return [k as string, v.join('=')];
+      }),
+  );
+}
+
+/** Every generated `gcloud beta run deploy` agrees with the Cloud Run service Terraform plans. */
+function checkDeployAgainstPlan(
+  findings: Findings,
+  file: string,
+  topology: Topology,
+  plan: Plan,
+  target: DeployTarget,
+): void {
+  const runs = new Map(plan.ofType('google_cloud_run_v2_service').map((r) => [String(r.config.name), r]));
+  const commands = deployCommands(topology, target);
+  const deployed = commands.map((argv) => argv[4] as string);
+  findings.expect(
+    JSON.stringify([...deployed].sort()) === JSON.stringify([...runs.keys()].sort()),
+    file,
+    'deploy',
+    `deploys [${deployed.join(', ')}], Terraform creates [${[...runs.keys()].join(', ')}]`,
+  );
+  const mesh = plan.ofType('google_network_services_mesh')[0];
+  for (const argv of commands) {
+    const name = argv[4] as string;
+    const f = flags(argv);
+    const run = runs.get(name);
+    if (!run) continue;
+    const at = `deploy ${name}`;
+    const template = block(run.config, 'template');
+    const account = referenced(plan, template?.service_account);
+    findings.expect(
+      f.get('service-account') ===
+        `${str(account?.config.account_id)}@${target.project}.iam.gserviceaccount.com`,
+      file,
+      at,
+      `--service-account=${f.get('service-account')} differs from Terraform's ${str(account?.config.account_id)}`,
+    );
+    findings.expect(
+      INGRESS_ENUM[f.get('ingress') ?? ''] === run.config.ingress,
+      file,
+      at,
+      `--ingress=${f.get('ingress')} differs from Terraform's ${String(run.config.ingress)}`,
+    );
+    findings.expect(
+      f.get('region') === run.config.location,
+      file,
+      at,
+      `--region=${f.get('region')} differs from Terraform's ${String(run.config.location)}`,
+    );
+    const inMesh = blocks(template, 'service_mesh').length > 0;
+    findings.expect(
+      f.has('mesh') === inMesh,
+      file,
+      at,
+      inMesh
+        ? 'Terraform puts it in the mesh, the deploy does not pass --mesh'
+        : 'the deploy passes --mesh, Terraform does not',
+    );
+    if (f.has('mesh')) {
+      findings.expect(
+        f.get('mesh') === `projects/${target.project}/locations/global/meshes/${String(mesh?.config.name)}`,
+        file,
+        at,
+        `--mesh=${f.get('mesh')} is not Terraform's mesh`,
+      );
+      const nic = blocks(blocks(template, 'vpc_access')[0], 'network_interfaces')[0];
+      const network = referenced(plan, nic?.network);
+      const subnet = referenced(plan, nic?.subnetwork);
+      findings.expect(
+        f.get('network') === network?.config.name,
+        file,
+        at,
+        `--network=${f.get('network')} is not Terraform's ${String(network?.config.name)}`,
+      );
+      findings.expect(
+        f.get('subnet') === subnet?.config.name,
+        file,
+        at,
+        `--subnet=${f.get('subnet')} is not Terraform's ${String(subnet?.config.name)}`,
+      );
+    }
+  }
+  const registry = plan.ofType('google_artifact_registry_repository')[0];
+  findings.expect(
+    registry?.config.repository_id === target.repository,
+    file,
+    'substitutions._REPOSITORY',
+    `Terraform's Artifact Registry repository is "${String(registry?.config.repository_id)}"`,
+  );
+}
