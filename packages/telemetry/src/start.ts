@@ -68,18 +68,20 @@ export async function startTelemetry(
   setGlobalErrorHandler(exportFailureReporter(settings, warn));
 
   const project = projectIdSource(env, exportsToGoogle(settings));
+  // Asked before the app starts (the preload may await), so every log line of every request carries
+  // the same trace field: a lookup still in flight would leave the first requests' lines without it.
+  const fetched = project.metadataBase ? await fetchProjectId(project.metadataBase, 3000) : undefined;
+  if (project.metadataBase && !fetched) {
+    warn(
+      `no project id from the metadata server at ${project.metadataBase}: log trace fields use "${LOCAL_PROJECT_ID}"`,
+    );
+  }
+  const projectForResource = project.immediate ?? fetched;
   const state: TelemetryState = {
-    projectId: project.immediate ?? (project.metadataBase ? undefined : LOCAL_PROJECT_ID),
+    projectId: projectForResource ?? LOCAL_PROJECT_ID,
     traceLink: (traceId) => traceLink(settings, state.projectId, traceId),
     shutdown: async () => {},
   };
-  // Asked in the background so start-up does not wait on it; log lines get the trace field once known.
-  const projectForResource = project.metadataBase
-    ? fetchProjectId(project.metadataBase).then((id) => {
-        state.projectId = id ?? LOCAL_PROJECT_ID;
-        return id;
-      })
-    : project.immediate;
 
   const exporter = await createSpanExporter(settings, warn);
   const provider = new TracerProvider({
