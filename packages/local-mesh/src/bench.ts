@@ -8,7 +8,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1500);
 const WARMUP = 200;
 
 const t0 = performance.now();
-const mesh = await startLocalMesh({ lbPort: 0, participantPort: 0 });
+const mesh = await startLocalMesh({ lbPort: 0, participantPort: 0, tracePort: 0 });
 const startupMs = performance.now() - t0;
 const client = mesh.processes.find((p) => p.spec.name === 'client');
 if (!client) throw new Error('no client service in the topology');

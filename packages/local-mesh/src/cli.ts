@@ -11,6 +11,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '8080' },
     'participant-port': { type: 'string', default: '8081' },
+    'trace-port': { type: 'string', default: '16686' },
     host: { type: 'string', default: '127.0.0.1' },
     topology: { type: 'string' },
     routes: { type: 'string' },
@@ -25,6 +26,7 @@ if (values.help) {
   console.log(`usage: pnpm start [-- options]
   --port N              load balancer stand-in port (default 8080; 0 = any free port)
   --participant-port N  port of the without-mesh client (default 8081)
+  --trace-port N        trace viewer and OTLP collector (default 16686)
   --host H              interface for those two (default 127.0.0.1)
   --topology FILE       topology (default infra/topology.yaml)
   --routes DIR          HTTPRoute files (default infra/routes)
@@ -40,6 +42,7 @@ try {
   const mesh = await startLocalMesh({
     lbPort: Number(values.port),
     participantPort: Number(values['participant-port']),
+    tracePort: Number(values['trace-port']),
     host: values.host,
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),
@@ -85,6 +88,9 @@ ${
 `
     : ''
 }
+  Demo 5, one trace across every hop: open ${mesh.traceViewerUrl}
+  or print the latest trace here:  pnpm trace:last${mesh.traceViewerUrl.endsWith(':16686') ? '' : ` --url ${mesh.traceViewerUrl}`}
+
   Ctrl-C stops everything.
 `);
   if (values['ready-file']) {
@@ -93,6 +99,7 @@ ${
       JSON.stringify({
         loadBalancerUrl: lb,
         participantUrl: mesh.participantUrl,
+        traceViewerUrl: mesh.traceViewerUrl,
         runAppHosts: mesh.runAppHosts,
         pid: process.pid,
       }),

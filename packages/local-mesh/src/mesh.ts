@@ -19,6 +19,7 @@ import {
   TOPOLOGY_FILE,
   type Topology,
 } from '@meshapps/mesh-config';
+import { startTraceViewer } from '@meshapps/trace-viewer';
 import { runAppHost, serviceAccountEmail } from './cloud-names.ts';
 import { CloudRunFront, type Source } from './cloud-run-front.ts';
 import { TokenIssuer } from './identity.ts';
@@ -39,10 +40,10 @@ export interface LocalMeshOptions {
   lbPort?: number;
   /** Where the participant calls `entry: participant` services (the without-mesh client). */
   participantPort?: number;
-  /** Extra environment for every app (e.g. OTEL_* for the local collector). */
+  /** The local trace viewer and OTLP collector; 0 picks a free port. */
+  tracePort?: number;
+  /** Extra environment for every app (e.g. OTEL_TRACES_SAMPLER). */
   appEnv?: Record<string, string>;
-  /** Node flags before each app's entry file (e.g. --import for telemetry). */
-  nodeFlags?: string[];
   tokenLifetimeSeconds?: number;
   random?: () => number;
   onAppLog?: (line: LogLine) => void;
@@ -56,6 +57,7 @@ export interface LocalMesh {
   topology: Topology;
   loadBalancerUrl: string;
   participantUrl: string | undefined;
+  traceViewerUrl: string;
   /** The emulated https://<service>-<number>.<region>.run.app host of each service. */
   runAppHosts: Record<string, string>;
   processes: ServiceProcess[];
@@ -116,6 +118,22 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     });
     cleanup.push(() => runAppServer.closeAllConnections());
 
+    // Every service exports spans here, as they would to Cloud Trace; the sidecars add theirs.
+    const tracePort = opts.tracePort ?? 16686;
+    const viewer = await startTraceViewer({ host: '127.0.0.1', port: tracePort }).catch(
+      (err: NodeJS.ErrnoException) => {
+        throw err.code === 'EADDRINUSE'
+          ? new Error(`port ${tracePort} is in use: pass --trace-port <free port> (the trace viewer)`)
+          : err;
+      },
+    );
+    cleanup.push(() => viewer.close());
+    const telemetryEnv = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: viewer.otlpEndpoint,
+      // Short batches, so a trace is complete a moment after the response.
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    };
+
     const router = new Router(routes, opts.random);
     const processes: ServiceProcess[] = [];
     for (const spec of topology.services) {
@@ -134,6 +152,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
         fronts,
         runApp: { server: runAppServer, hosts: new Set(byRunAppHost.keys()) },
         issuer,
+        recordSpans: (spans) => viewer.store.add(spans),
         ...(opts.onHop ? { onHop: opts.onHop } : {}),
       });
       cleanup.push(sidecar.close);
@@ -141,7 +160,8 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       appPorts.set(spec.name, port);
       const proc = new ServiceProcess({
         name: spec.name,
-        args: [...(opts.nodeFlags ?? []), '--conditions=source', 'src/main.ts'],
+        // As in the image: telemetry is preloaded before the app's own code.
+        args: ['--conditions=source', '--import', '@meshapps/telemetry/register', 'src/main.ts'],
         cwd: appDir(spec),
         port,
         env: appEnvironment(spec, {
@@ -150,7 +170,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
           proxyPort: sidecar.port,
           caFile,
           state,
-          extra: opts.appEnv,
+          extra: { ...telemetryEnv, ...opts.appEnv },
         }),
       });
       processes.push(proc);
@@ -192,6 +212,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       topology,
       loadBalancerUrl: lb.url,
       participantUrl,
+      traceViewerUrl: viewer.url,
       runAppHosts,
       processes,
       stop,

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
+import type { SpanRecord } from '@meshapps/trace-viewer';
 import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
 import type { TokenIssuer } from './identity.ts';
 import { closeServer } from './metadata-server.ts';
 import { applyHeaderModifiers, type Router } from './router.ts';
+import { startHopSpans } from './sidecar-spans.ts';
 
 export interface HopEvent {
   caller: string;
@@ -27,6 +29,8 @@ export interface SidecarOptions {
   runApp: { server: Server; hosts: ReadonlySet<string> };
   issuer: TokenIssuer;
   onHop?: (event: HopEvent) => void;
+  /** Where the sidecar's own spans go (the local trace viewer). */
+  recordSpans?: (spans: SpanRecord[]) => void;
 }
 
 /**
@@ -139,12 +143,22 @@ function routeMesh(
   // As CSM does on Cloud Run: the sidecar, not the app, presents the caller's identity.
   headers.authorization = `Bearer ${tokens.get(`https://${runAppHost(decision.service)}`)}`;
   applyHeaderModifiers(headers, decision.requestHeaders);
-  res.on('finish', () => report(res.statusCode, { route: decision.route, service: decision.service }));
-  front.handle(req, res, {
+  const spans = startHopSpans(
+    req.headers.traceparent,
+    { caller: opts.caller.name, host: hostname, destination: decision.service },
+    opts.recordSpans ?? (() => {}),
+  );
+  if (spans.traceparent) headers.traceparent = spans.traceparent;
+  let iam = '';
+  res.on('finish', () => {
+    report(res.statusCode, { route: decision.route, service: decision.service });
+    spans.end(res.statusCode, { 'meshapps.route': decision.route, 'meshapps.iam': iam });
+  });
+  iam = front.handle(req, res, {
     source: 'mesh',
     headers,
     editResponseHeaders: (h) => applyHeaderModifiers(h, decision.responseHeaders),
-  });
+  }).reason;
 }
 
 /** Mints the caller's token per audience once and reuses it until 5 minutes before expiry. */

@@ -23,7 +23,7 @@ function editRoute(routes: string, name: string, edit: (route: any) => void): vo
 }
 
 async function failedStart(routesDir: string): Promise<{ code: number | null; output: string }> {
-  const run = runCli(['--port', '0', '--participant-port', '0', '--routes', routesDir]);
+  const run = runCli(['--port', '0', '--participant-port', '0', '--trace-port', '0', '--routes', routesDir]);
   const code = await run.exited;
   return { code, output: run.lines.join('\n') };
 }

@@ -8,6 +8,7 @@ import { REPO_ROOT } from '@meshapps/mesh-config';
 export interface Stack {
   lb: string;
   participant: string;
+  traceViewer: string;
   runAppHosts: Record<string, string>;
   /** Every line the stack printed (mesh and apps), in order. */
   lines: string[];
@@ -24,6 +25,8 @@ export async function startStack(extraArgs: string[] = []): Promise<Stack> {
     '--port',
     '0',
     '--participant-port',
+    '0',
+    '--trace-port',
     '0',
     '--raw-logs',
     '--ready-file',
@@ -42,6 +45,7 @@ export async function startStack(extraArgs: string[] = []): Promise<Stack> {
   return {
     lb: ready.loadBalancerUrl,
     participant: ready.participantUrl,
+    traceViewer: ready.traceViewerUrl,
     runAppHosts: ready.runAppHosts,
     lines: run.lines,
     stop: async () => {

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJson, type Stack, startStack } from './helpers/stack.ts';
+
+// Demo 5 against the real stack: one trace across every hop, sidecars included.
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  expect(await stack.stop()).toBe(0);
+});
+
+interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  serviceName: string;
+  name: string;
+  status: { code: string; message?: string };
+  attributes: Record<string, unknown>;
+}
+
+const randomHex = (bytes: number) =>
+  Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+
+/** Spans arrive in batches a moment after the response: wait until the trace stops growing. */
+async function traceOf(traceId: string, minSpans: number): Promise<Span[]> {
+  const deadline = Date.now() + 10_000;
+  let spans: Span[] = [];
+  while (Date.now() < deadline) {
+    const res = await fetch(`${stack.traceViewer}/api/traces/${traceId}`);
+    if (res.ok) spans = ((await res.json()) as { spans: Span[] }).spans;
+    if (spans.length >= minSpans) {
+      await new Promise((r) => setTimeout(r, 500));
+      return ((await (await fetch(`${stack.traceViewer}/api/traces/${traceId}`)).json()) as { spans: Span[] })
+        .spans;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`trace ${traceId} has ${spans.length} spans, expected at least ${minSpans}`);
+}
+
+describe('one trace across every hop', () => {
+  const traceId = randomHex(16);
+  const callerSpan = randomHex(8);
+  let spans: Span[];
+
+  beforeAll(async () => {
+    const res = await fetch(`${stack.lb}/call/proxy.meshapps.internal/target1.meshapps.internal`, {
+      headers: { traceparent: `00-${traceId}-${callerSpan}-01` },
+    });
+    expect(await res.json()).toEqual({ message: 'client <- proxy <- target1' });
+    expect(res.headers.get('x-trace-id')).toBe(traceId);
+    spans = await traceOf(traceId, 12);
+  });
+
+  it('has spans of client, proxy and target1 and of their sidecars', () => {
+    const services = new Set(spans.map((s) => s.serviceName));
+    for (const s of ['client', 'proxy', 'target1', 'client sidecar', 'proxy sidecar', 'target1 sidecar']) {
+      expect(services).toContain(s);
+    }
+    expect(spans.every((s) => s.traceId === traceId)).toBe(true);
+  });
+
+  it('forms a single tree under the caller’s span', () => {
+    const ids = new Set(spans.map((s) => s.spanId));
+    const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+    expect(roots).toHaveLength(1);
+    expect(roots[0]).toMatchObject({ serviceName: 'client', parentSpanId: callerSpan });
+    // Every span reaches the root by parent links, and the hops nest in call order.
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const depthOf = (s: Span): number =>
+      s.parentSpanId && byId.has(s.parentSpanId) ? 1 + depthOf(byId.get(s.parentSpanId) as Span) : 0;
+    const firstDepth = (service: string) =>
+      Math.min(...spans.filter((s) => s.serviceName === service).map(depthOf));
+    const order = ['client', 'client sidecar', 'proxy sidecar', 'proxy', 'target1 sidecar', 'target1'].map(
+      firstDepth,
+    );
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('log lines of client, proxy and target1 for that request carry the same Cloud Logging trace', async () => {
+    const field = `"logging.googleapis.com/trace":"projects/meshapps-local/traces/${traceId}"`;
+    const deadline = Date.now() + 5000;
+    const services = () =>
+      new Set(stack.lines.filter((l) => l.includes(field)).map((l) => l.split(/\s+/)[0]));
+    while (services().size < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect([...services()].sort()).toEqual(['client', 'proxy', 'target1']);
+  });
+});
+
+describe('a forbidden hop in the trace', () => {
+  it('records the 403 as an error on the hop that was refused', async () => {
+    const traceId = randomHex(16);
+    const { status } = await getJson(`${stack.lb}/call/target1.meshapps.internal`, {
+      traceparent: `00-${traceId}-${randomHex(8)}-01`,
+    });
+    expect(status).toBe(403);
+    const spans = await traceOf(traceId, 5);
+    const ingress = spans.find((s) => s.name === 'ingress target1');
+    expect(ingress).toMatchObject({ serviceName: 'target1 sidecar', status: { code: 'error' } });
+    expect(ingress?.attributes['meshapps.iam']).toContain('lacks roles/run.invoker');
+    const clientCall = spans.find(
+      (s) => s.serviceName === 'client' && s.name.includes('target1.meshapps.internal'),
+    );
+    expect(clientCall?.status.code).toBe('error');
+    // target1's app never ran: no span of it.
+    expect(spans.some((s) => s.serviceName === 'target1')).toBe(false);
+  });
+});
