@@ -49,6 +49,14 @@ export function replayBuild(opts: ReplayOptions): ReplayResult {
   const env: Record<string, string> = hostEnv();
   let workdir = '/';
   const chain = lineage(stages, build);
+  // Refuse before running anything: an absolute path would escape the temp "container".
+  for (const ins of build.instructions) {
+    if (ins.op === 'RUN' && /(^|[\s=])\/[A-Za-z]/.test(ins.args)) {
+      throw new Error(
+        `Dockerfile line ${ins.line}: RUN uses an absolute path; keep build commands relative to WORKDIR`,
+      );
+    }
+  }
   for (const stage of chain) {
     const replayed = stage === build;
     for (const ins of stage.instructions) {
@@ -65,8 +73,6 @@ export function replayBuild(opts: ReplayOptions): ReplayResult {
             `${where}: toolchain stage runs "${ins.args}", which the replay cannot stand in for`,
           );
       } else if (ins.op === 'RUN') {
-        if (/(^|[\s=])\/[A-Za-z]/.test(ins.args))
-          throw new Error(`${where}: RUN uses an absolute path; keep build commands relative to WORKDIR`);
         opts.log?.(`RUN ${ins.args}`);
         const r = spawnSync('sh', ['-c', ins.args], { cwd: inContainer(workdir), env, encoding: 'utf8' });
         opts.log?.(`${r.stdout}${r.stderr}`);

@@ -19,6 +19,8 @@ export interface Resource {
 
 export interface TerraformModule {
   dir: string;
+  /** The .tf files, sorted. */
+  files: string[];
   resources: Resource[];
   /** local name → unevaluated value, from every `locals` block. */
   locals: Map<string, unknown>;
@@ -38,6 +40,7 @@ export async function loadModule(dir: string): Promise<TerraformModule> {
     .sort();
   const mod: TerraformModule = {
     dir,
+    files,
     resources: [],
     locals: new Map(),
     variables: new Map(),

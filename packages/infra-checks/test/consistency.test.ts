@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { loadRoutes, loadTopology, REPO_ROOT } from '@meshapps/mesh-config';
+import { describe, expect, it } from 'vitest';
+import { checkAll } from '../src/check-all.ts';
+import { meshDestinations } from '../src/terraform/context.ts';
+import { planTerraform } from '../src/terraform/index.ts';
+import { addTopologyService, edit, messages, tempRepo } from './helpers.ts';
+
+async function failures(root: string): Promise<string> {
+  const reports = await checkAll(root);
+  return reports
+    .filter((r) => r.errors.length > 0)
+    .map((r) => `[${r.section}]\n${messages(r.errors)}`)
+    .join('\n');
+}
+
+describe('routes, Terraform and Cloud Build tell the same story as the topology', () => {
+  it('all checks pass together on the repository', async () => {
+    const reports = await checkAll(REPO_ROOT);
+    expect(reports.map((r) => r.section)).toEqual(['routes', 'terraform', 'cloudbuild', 'consistency']);
+    expect(await failures(REPO_ROOT)).toBe('');
+  });
+
+  it('same services, same mesh, same backends everywhere', async () => {
+    const topology = loadTopology(join(REPO_ROOT, 'infra/topology.yaml'));
+    const routes = loadRoutes(join(REPO_ROOT, 'infra/routes'), topology);
+    const plan = await planTerraform(REPO_ROOT);
+    const names = (type: string, filter: (c: Record<string, unknown>) => boolean = () => true) =>
+      plan
+        .ofType(type)
+        .filter((i) => filter(i.config))
+        .map((i) => String(i.config.name))
+        .sort();
+    expect(names('google_cloud_run_v2_service')).toEqual(topology.services.map((s) => s.name).sort());
+    expect(names('google_network_services_mesh')).toEqual([topology.mesh.name]);
+    expect(
+      names('google_compute_backend_service', (c) => c.load_balancing_scheme === 'INTERNAL_SELF_MANAGED'),
+    ).toEqual([...meshDestinations(routes)].sort());
+    // Every route's mesh is the topology's mesh.
+    for (const r of routes)
+      expect(r.route.meshes).toEqual([
+        `projects/\${PROJECT_ID}/locations/global/meshes/${topology.mesh.name}`,
+      ]);
+  });
+
+  it('a topology service added everywhere but Cloud Build still passes (it deploys from the topology)', async () => {
+    const root = tempRepo();
+    addTopologyService(root);
+    expect(await failures(root)).toBe('');
+  });
+
+  it('catches Cloud Build and Terraform disagreeing on the subnet', async () => {
+    const root = tempRepo();
+    edit(root, 'cloudbuild.yaml', (t) => t.replace('_SUBNET: meshapps-subnet', '_SUBNET: default'));
+    const found = await failures(root);
+    expect(found).toContain(
+      `substitutions._SUBNET: default "default" differs from Terraform's subnet_name default "meshapps-subnet"`,
+    );
+    expect(found).toContain("--subnet=default is not Terraform's meshapps-subnet");
+  });
+
+  it('catches a topology app that Cloud Build never builds', async () => {
+    const root = tempRepo();
+    edit(root, 'infra/topology.yaml', (t) =>
+      t.replace('  target3:\n    app: target', '  target3:\n    app: canary'),
+    );
+    expect(await failures(root)).toContain('the topology runs apps [canary, client, proxy, target]');
+  });
+});

@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { loadTopology, REPO_ROOT } from '@meshapps/mesh-config';
+import { describe, expect, it } from 'vitest';
+import { appsOf, deployCommands, deployScript } from '../src/deploy/commands.ts';
+
+const topology = loadTopology(join(REPO_ROOT, 'infra/topology.yaml'));
+const target = {
+  project: 'demo-project',
+  region: 'asia-northeast1',
+  repository: 'meshapps',
+  tag: 'abc123',
+  network: 'meshapps-vpc',
+  subnet: 'meshapps-subnet',
+};
+
+describe('deploy commands generated from the topology', () => {
+  const commands = deployCommands(topology, target);
+  const byName = new Map(commands.map((c) => [c[4], c]));
+
+  it('deploys every topology service once, from its app image', () => {
+    expect([...byName.keys()].sort()).toEqual(topology.services.map((s) => s.name).sort());
+    expect(byName.get('target1')).toContain(
+      '--image=asia-northeast1-docker.pkg.dev/demo-project/meshapps/target:abc123',
+    );
+    expect(appsOf(topology)).toEqual(['client', 'proxy', 'target']);
+  });
+
+  it('passes --mesh, network and egress to mesh members only, with gcloud beta', () => {
+    for (const s of topology.services) {
+      const argv = byName.get(s.name) ?? [];
+      expect(argv.slice(0, 4)).toEqual(['gcloud', 'beta', 'run', 'deploy']);
+      expect(argv.includes('--mesh=projects/demo-project/locations/global/meshes/meshapps')).toBe(s.mesh);
+      expect(argv.includes('--network=meshapps-vpc')).toBe(s.mesh);
+      expect(argv).toContain(`--service-account=${s.serviceAccount}@demo-project.iam.gserviceaccount.com`);
+      expect(argv).toContain(`--ingress=${s.ingress}`);
+      expect(argv).toContain(
+        s.entry === 'load-balancer' ? '--allow-unauthenticated' : '--no-allow-unauthenticated',
+      );
+    }
+  });
+
+  it('writes a script that echoes each command before running it', () => {
+    const script = deployScript(topology, target);
+    expect(script).toMatch(/^#!\/usr\/bin\/env bash\n/);
+    expect(script).toContain('set -euo pipefail');
+    expect(script).toContain("echo '+ gcloud beta run deploy proxy ");
+    expect(script.match(/^gcloud beta run deploy /gm)).toHaveLength(topology.services.length);
+  });
+});
