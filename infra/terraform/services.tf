@@ -35,9 +35,15 @@ resource "google_cloud_run_v2_service" "service" {
         cpu_idle = true
       }
 
+      # The telemetry preload reads the project from here (no metadata round trip at start).
       env {
         name  = "GOOGLE_CLOUD_PROJECT"
         value = var.project_id
+      }
+      # Cloud Run samples ~0.1 request/s per instance; the workshop wants every demo traced.
+      env {
+        name  = "OTEL_TRACES_SAMPLER"
+        value = var.traces_sampler
       }
     }
 

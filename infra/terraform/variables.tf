@@ -90,3 +90,9 @@ variable "mesh_settle_duration" {
   type        = string
   default     = "90s"
 }
+
+variable "traces_sampler" {
+  description = "OTEL_TRACES_SAMPLER for every service. always_on records every request (custom spans are billed past the free tier); parentbased_always_on follows Cloud Run's ~0.1 req/s sampling."
+  type        = string
+  default     = "always_on"
+}
