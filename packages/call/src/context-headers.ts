@@ -5,10 +5,12 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 export const TRACE_HEADERS = ['traceparent', 'tracestate', 'x-cloud-trace-context'] as const;
 
 /**
- * The W3C headers OpenTelemetry's undici instrumentation writes itself (as a child of its client
- * span). It appends rather than replaces, so copying them too would send two `traceparent`s.
+ * With the SDK running, OpenTelemetry's undici instrumentation writes the W3C headers itself (as a
+ * child of its client span). It appends rather than replaces, so copying them too would send two
+ * `traceparent`s; and the inbound `x-cloud-trace-context` would still name the caller's span
+ * (e.g. the load balancer's), so a hop reading it would hang its span in the wrong place.
  */
-const SDK_INJECTED = new Set(['traceparent', 'tracestate']);
+const SDK_REPLACES = new Set(['traceparent', 'tracestate', 'x-cloud-trace-context']);
 
 /** Headers HTTPRoute rules may match on; they must reach every hop for header routing to work. */
 export const DEFAULT_ROUTING_HEADERS = ['x-variant'] as const;
@@ -27,7 +29,7 @@ export function contextHeaders(
   const activeSpan = trace.getActiveSpan()?.spanContext();
   const sdkPropagates = activeSpan !== undefined && isSpanContextValid(activeSpan);
   for (const name of [...TRACE_HEADERS, ...routingHeaders]) {
-    if (sdkPropagates && SDK_INJECTED.has(name)) continue;
+    if (sdkPropagates && SDK_REPLACES.has(name)) continue;
     const value = inbound[name.toLowerCase()];
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined && first !== '') out[name.toLowerCase()] = first;
