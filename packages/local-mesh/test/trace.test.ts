@@ -1,3 +1,7 @@
+import { rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, type Stack, startStack } from './helpers/stack.ts';
 
@@ -86,6 +90,50 @@ describe('one trace across every hop', () => {
       new Set(stack.lines.filter((l) => l.includes(field)).map((l) => l.split(/\s+/)[0]));
     while (services().size < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect([...services()].sort()).toEqual(['client', 'proxy', 'target1']);
+  });
+});
+
+describe('the viewer page draws that trace', () => {
+  it('renders the chain’s waterfall in headless Chromium with every service drawn', async () => {
+    const traceId = randomHex(16);
+    await fetch(`${stack.lb}/call/proxy.meshapps.internal/target1.meshapps.internal`, {
+      headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` },
+    });
+    await traceOf(traceId, 12);
+    // Debian's Chromium only: no test tool ever downloads a browser (.ci/run installs the package).
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
+      await page.goto(`${stack.traceViewer}/?trace=${traceId}`);
+      await page.locator('.waterfall .row').nth(11).waitFor();
+      const drawn = new Set(await page.locator('.waterfall .row .service').allTextContents());
+      for (const service of [
+        'client',
+        'client sidecar',
+        'proxy sidecar',
+        'proxy',
+        'target1 sidecar',
+        'target1',
+      ]) {
+        expect(drawn).toContain(service);
+      }
+      const shot = join(tmpdir(), `meshapps-stack-trace-${traceId}.png`);
+      await page.screenshot({ path: shot, fullPage: true });
+      expect((await stat(shot)).size).toBeGreaterThan(10_000);
+      if (process.env.MESHAPPS_KEEP_SCREENSHOTS !== '1') await rm(shot);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
