@@ -31,7 +31,7 @@ export interface TelemetrySettings {
 const EXPORTERS: readonly TracesExporterName[] = ['otlp', 'console', 'none', 'google_cloud_trace'];
 
 export function readTelemetrySettings(env: NodeJS.ProcessEnv): TelemetrySettings {
-  const warnings: string[] = [];
+  const warnings: string[] = ignoredValues(env);
   const tracesUrl = resolveTracesUrl(env);
   const url = safeUrl(tracesUrl);
   if (!url) warnings.push(`OTLP traces endpoint "${tracesUrl}" is not a URL`);
@@ -95,4 +95,46 @@ export function isLoopback(hostname: string): boolean {
 /** Spans end up in Google Cloud Trace (so the project id and console links matter). */
 export function exportsToGoogle(settings: TelemetrySettings): boolean {
   return (settings.exporter === 'otlp' && settings.googleAuth) || settings.exporter === 'google_cloud_trace';
+}
+
+const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
+const BSP_NUMBERS = [
+  'OTEL_BSP_SCHEDULE_DELAY',
+  'OTEL_BSP_EXPORT_TIMEOUT',
+  'OTEL_BSP_MAX_QUEUE_SIZE',
+  'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+];
+
+/** Standard variables set to something this preload will not act on: say so instead of ignoring it. */
+function ignoredValues(env: NodeJS.ProcessEnv): string[] {
+  const warnings: string[] = [];
+  const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase();
+  if (disabled && disabled !== 'true' && disabled !== 'false') {
+    warnings.push(`OTEL_SDK_DISABLED="${env.OTEL_SDK_DISABLED}" is not true or false: tracing stays on`);
+  }
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (exporters.length > 1) {
+    warnings.push(
+      `OTEL_TRACES_EXPORTER="${env.OTEL_TRACES_EXPORTER}": only the first exporter (${exporters[0]}) is used`,
+    );
+  }
+  if (env.OTEL_PROPAGATORS?.trim()) {
+    warnings.push(
+      `OTEL_PROPAGATORS is not read: propagation is fixed to X-Cloud-Trace-Context (read only), tracecontext and baggage`,
+    );
+  }
+  for (const name of BSP_NUMBERS) {
+    const raw = env[name]?.trim();
+    if (raw && !(Number.isFinite(Number(raw)) && Number(raw) >= 0)) {
+      warnings.push(`${name}="${raw}" is not a non-negative number: the default is used`);
+    }
+  }
+  const level = env.OTEL_LOG_LEVEL?.trim().toLowerCase();
+  if (level && !LOG_LEVELS.includes(level)) {
+    warnings.push(`OTEL_LOG_LEVEL="${env.OTEL_LOG_LEVEL}" is not one of ${LOG_LEVELS.join(', ')}: ignored`);
+  }
+  return warnings;
 }

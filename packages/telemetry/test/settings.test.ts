@@ -111,3 +111,40 @@ describe('traceLink', () => {
     expect(traceLink(readTelemetrySettings({ OTEL_TRACES_EXPORTER: 'none' }), 'p', id)).toBeUndefined();
   });
 });
+
+describe('values the preload will not act on are said, not ignored', () => {
+  const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
+    [
+      'a non-boolean OTEL_SDK_DISABLED',
+      { OTEL_SDK_DISABLED: '1' },
+      /OTEL_SDK_DISABLED="1" is not true or false: tracing stays on/,
+    ],
+    [
+      'a list of exporters',
+      { OTEL_TRACES_EXPORTER: 'otlp,console' },
+      /only the first exporter \(otlp\) is used/,
+    ],
+    ['OTEL_PROPAGATORS', { OTEL_PROPAGATORS: 'b3' }, /OTEL_PROPAGATORS is not read/],
+    [
+      'a batch setting that is not a number',
+      { OTEL_BSP_SCHEDULE_DELAY: 'soon' },
+      /OTEL_BSP_SCHEDULE_DELAY="soon" is not a non-negative number/,
+    ],
+    ['an unknown log level', { OTEL_LOG_LEVEL: 'loud' }, /OTEL_LOG_LEVEL="loud" is not one of/],
+  ];
+  it.each(cases)('%s', (_name, env, warning) => {
+    const settings = readTelemetrySettings(env);
+    expect(settings.warnings.join('\n')).toMatch(warning);
+    expect(settings.disabled).toBe(false);
+  });
+
+  it('valid values warn about nothing', () => {
+    expect(
+      readTelemetrySettings({
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_LOG_LEVEL: 'debug',
+      }).warnings,
+    ).toEqual([]);
+  });
+});
