@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
-import { buildConfigFiles, checkCloudBuild } from '../src/cloudbuild/check.ts';
+import { type BuildStep, buildConfigFiles, checkCloudBuild, waitClosure } from '../src/cloudbuild/check.ts';
 import { edit, messages, tempRepo } from './helpers.ts';
 
-function checkMain(change: (text: string) => string): string {
+function checkFile(path: string, change: (text: string) => string): string {
   const root = tempRepo();
-  edit(root, 'cloudbuild.yaml', change);
-  return messages(checkCloudBuild(root, [join(root, 'cloudbuild.yaml')]).errors);
+  edit(root, path, change);
+  return messages(checkCloudBuild(root, [join(root, path)]).errors);
 }
+const checkMain = (change: (text: string) => string) => checkFile('cloudbuild.yaml', change);
+const checkRoutes = (change: (text: string) => string) => checkFile('infra/cloudbuild/routes.yaml', change);
 
 describe('Cloud Build configs against the config schema', () => {
   it('accepts cloudbuild.yaml and infra/cloudbuild/routes.yaml', () => {
@@ -70,5 +72,78 @@ describe('Cloud Build configs against the config schema', () => {
         ),
       ),
     ).toContain('a step with script cannot also set args or entrypoint');
+  });
+
+  it('follows waitFor as Cloud Build does: none = every earlier step, "-" = none, transitively', () => {
+    const steps: BuildStep[] = [
+      { name: 'a', id: 'a' },
+      { name: 'b', id: 'b', waitFor: ['-'] },
+      { name: 'c', id: 'c', waitFor: ['a'] },
+      { name: 'd', id: 'd', waitFor: ['c'] },
+      { name: 'e', id: 'e' },
+    ];
+    expect(waitClosure(steps).map((s) => [...s].sort())).toEqual([[], [], [0], [0, 2], [0, 1, 2, 3]]);
+  });
+
+  // One planted mistake per rule; each used to pass every check.
+  const planted: [string, () => string, string][] = [
+    [
+      'a test step without Debian chromium (the trace viewer page test fails)',
+      () => checkMain((t) => t.replace(/ {6}apt-get update -qq\n.*apt-get install.*chromium.*\n/, '')),
+      "runs pnpm test in node:24 without installing Debian's chromium first",
+    ],
+    [
+      'a deploy that does not wait for one of the pushes',
+      () =>
+        checkMain((t) =>
+          t.replace(
+            'waitFor: [deploy-script, push-client, push-proxy, push-target]',
+            'waitFor: [deploy-script, push-client, push-proxy]',
+          ),
+        ),
+      '"deploy" (deploy) does not wait for "push-target" (push)',
+    ],
+    [
+      'a push that does not wait for the tests',
+      () =>
+        checkMain((t) =>
+          t.replace(
+            'waitFor: [lint, typecheck, test, build-client]',
+            'waitFor: [lint, typecheck, build-client]',
+          ),
+        ),
+      '"push-client" (push) does not wait for "test" (check)',
+    ],
+    [
+      'routes imported before the deploy',
+      () => checkMain((t) => t.replace('waitFor: [routes-render, deploy]', 'waitFor: [routes-render]')),
+      '"routes-import" (routes-import) does not wait for "deploy" (deploy)',
+    ],
+    [
+      'routes imported before they are rendered (routes.yaml)',
+      () => checkRoutes((t) => t.replace('waitFor: [routes-render]', "waitFor: ['-']")),
+      '"routes-import" (routes-import) does not wait for "routes-render" (routes-render)',
+    ],
+    [
+      'a machineType typo',
+      () => checkMain((t) => t.replace('machineType: E2_HIGHCPU_8', 'machineType: E2_HIGHCPU8')),
+      'options.machineType: must be one of UNSPECIFIED, N1_HIGHCPU_8',
+    ],
+    [
+      'a logging typo',
+      () => checkRoutes((t) => t.replace('logging: CLOUD_LOGGING_ONLY', 'logging: CLOUD_LOGGING')),
+      'options.logging: must be one of LOGGING_UNSPECIFIED',
+    ],
+    [
+      'no options.logging while the build runs as the deployer service account',
+      () =>
+        checkMain((t) =>
+          t.replace(/\n {2}# Required when the build runs as .*\n {2}logging: CLOUD_LOGGING_ONLY/, ''),
+        ),
+      'options.logging: is unset, but the build runs as the Terraform deployer',
+    ],
+  ];
+  it.each(planted)('catches %s', (_what, run, message) => {
+    expect(run()).toContain(message);
   });
 });

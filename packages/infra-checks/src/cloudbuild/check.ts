@@ -20,7 +20,14 @@ export interface BuildStep {
 export interface BuildConfig {
   steps: BuildStep[];
   substitutions?: Record<string, string>;
-  options?: { automapSubstitutions?: boolean; [k: string]: unknown };
+  options?: {
+    automapSubstitutions?: boolean;
+    logging?: string;
+    defaultLogsBucketBehavior?: string;
+    [k: string]: unknown;
+  };
+  logsBucket?: string;
+  serviceAccount?: string;
   images?: string[];
   [k: string]: unknown;
 }
@@ -69,6 +76,9 @@ export function checkCloudBuild(
     checkSteps(config, file, findings);
     checkSubstitutions(config, file, findings);
     checkImages(config, file, findings);
+    checkLogging(config, file, findings);
+    checkTestSteps(config, file, findings);
+    checkOrder(config, file, findings);
     builds.push({ file, config });
   }
   return { builds, errors: findings.errors };
@@ -202,4 +212,115 @@ export function buildArgs(args: readonly string[]): Record<string, string> {
     if (value && k) out[k] = v.join('=');
   });
   return out;
+}
+
+/**
+ * Every config in this repository runs as a user-specified service account: the Terraform
+ * deployer, passed with `gcloud builds submit --service-account` and `triggers create
+ * --service-account` (docs/deploy.md). Cloud Build then refuses the default logs bucket ("if
+ * 'build.service_account' is specified, the build must either (a) specify 'build.logs_bucket', (b)
+ * use the REGIONAL_USER_OWNED_BUCKET … option, or (c) use either CLOUD_LOGGING_ONLY / NONE").
+ */
+function checkLogging(config: BuildConfig, file: string, findings: Findings): void {
+  const logging = config.options?.logging;
+  const ok =
+    logging === 'CLOUD_LOGGING_ONLY' ||
+    logging === 'STACKDRIVER_ONLY' ||
+    logging === 'NONE' ||
+    Boolean(config.logsBucket) ||
+    config.options?.defaultLogsBucketBehavior === 'REGIONAL_USER_OWNED_BUCKET';
+  findings.expect(
+    ok,
+    file,
+    'options.logging',
+    `is ${logging ?? 'unset'}, but the build runs as ${config.serviceAccount ?? 'the Terraform deployer (--service-account)'}: Cloud Build then refuses the default logs bucket; set options.logging: CLOUD_LOGGING_ONLY (or a logsBucket)`,
+  );
+}
+
+/** `pnpm test` includes the trace viewer page test, which drives Debian's /usr/bin/chromium. */
+function checkTestSteps(config: BuildConfig, file: string, findings: Findings): void {
+  config.steps.forEach((step, i) => {
+    const script = step.script ?? '';
+    const test = script.search(/\bpnpm (?:--\S+ )*test\b/);
+    if (test < 0 || !step.name.startsWith('node:')) return;
+    const install = script.search(/apt-get install[^\n]*\bchromium\b/);
+    findings.expect(
+      install >= 0 && install < test,
+      file,
+      `steps[${i}].script`,
+      `runs pnpm test in ${step.name} without installing Debian's chromium first: the trace viewer page test needs /usr/bin/chromium (apt-get update && apt-get install -y chromium, as .ci/run does)`,
+    );
+  });
+}
+
+/**
+ * For each step, every step it waits for, directly or through others. Cloud Build: no waitFor =
+ * all earlier steps; '-' = none (start at once). Unknown or later ids are reported by checkSteps.
+ */
+export function waitClosure(steps: readonly BuildStep[]): Set<number>[] {
+  const ids = new Map<string, number>();
+  steps.forEach((s, i) => {
+    if (s.id && !ids.has(s.id)) ids.set(s.id, i);
+  });
+  const closure: Set<number>[] = [];
+  steps.forEach((step, i) => {
+    const direct =
+      step.waitFor === undefined
+        ? [...Array(i).keys()]
+        : step.waitFor.flatMap((w) => {
+            const at = ids.get(w);
+            return at !== undefined && at < i ? [at] : [];
+          });
+    const all = new Set<number>();
+    for (const d of direct) {
+      all.add(d);
+      for (const x of closure[d] ?? []) all.add(x);
+    }
+    closure.push(all);
+  });
+  return closure;
+}
+
+/** What a step does, read from its command: the roles the ordering rules talk about. */
+export type StepRole = 'check' | 'push' | 'deploy-script' | 'deploy' | 'routes-render' | 'routes-import';
+
+export function stepRoles(step: BuildStep): StepRole[] {
+  const script = step.script ?? '';
+  const roles: StepRole[] = [];
+  if (/\bpnpm (?:--\S+ )*(?:test|lint|typecheck)\b/.test(script)) roles.push('check');
+  if (step.args?.[0] === 'push') roles.push('push');
+  if (script.includes('deploy:commands')) roles.push('deploy-script');
+  if (/\bbash\s+\S*deploy\.sh\b/.test(script)) roles.push('deploy');
+  if (script.includes('routes:render')) roles.push('routes-render');
+  if (script.includes('import-routes.sh')) roles.push('routes-import');
+  return roles;
+}
+
+/** [role, must come after role, why] — checked through waitFor, transitively. */
+const ORDER: [StepRole, StepRole, string][] = [
+  ['push', 'check', 'only images that passed lint, typecheck and test may reach the registry'],
+  ['deploy', 'push', 'the revisions deploy images that must already be in the registry'],
+  ['deploy', 'deploy-script', 'it runs the script that step writes'],
+  ['routes-import', 'routes-render', 'it imports the files that step renders'],
+  ['routes-import', 'deploy', 'routes switch traffic only after the revisions they send it to are deployed'],
+];
+
+function checkOrder(config: BuildConfig, file: string, findings: Findings): void {
+  const steps = config.steps;
+  const closure = waitClosure(steps);
+  const name = (i: number) => steps[i]?.id ?? `steps[${i}]`;
+  const withRole = (role: StepRole) => steps.flatMap((s, i) => (stepRoles(s).includes(role) ? [i] : []));
+  for (const [role, after, why] of ORDER) {
+    for (const i of withRole(role)) {
+      for (const j of withRole(after)) {
+        if (i === j) continue;
+        findings.expect(
+          closure[i]?.has(j) === true,
+          file,
+          `steps[${i}].waitFor`,
+          `"${name(i)}" (${role}) does not wait for "${name(j)}" (${after}), directly or through another step: ${why}`,
+        );
+      }
+    }
+  }
 }

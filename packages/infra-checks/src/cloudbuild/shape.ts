@@ -19,6 +19,32 @@ const obj = (fields: Record<string, Shape>, required: string[] = []): Shape => (
 
 const volume = obj({ name: str, path: str }, ['name', 'path']);
 
+/** An enum field: Cloud Build rejects any other value ("invalid value" at submit). */
+const oneOf = (values: readonly string[]): Shape => ({
+  kind: 'string',
+  pattern: new RegExp(`^(?:${values.join('|')})$`),
+  hint: `must be one of ${values.join(', ')}`,
+});
+
+/** BuildOptions enums (Cloud Build v1 API reference, google.devtools.cloudbuild.v1.BuildOptions). */
+export const MACHINE_TYPES = [
+  'UNSPECIFIED',
+  'N1_HIGHCPU_8',
+  'N1_HIGHCPU_32',
+  'E2_HIGHCPU_8',
+  'E2_HIGHCPU_32',
+  'E2_MEDIUM',
+  'E2_STANDARD_2',
+] as const;
+export const LOGGING_MODES = [
+  'LOGGING_UNSPECIFIED',
+  'LEGACY',
+  'GCS_ONLY',
+  'STACKDRIVER_ONLY',
+  'CLOUD_LOGGING_ONLY',
+  'NONE',
+] as const;
+
 export const STEP_SHAPE: Shape = obj(
   {
     name: str,
@@ -40,16 +66,20 @@ export const STEP_SHAPE: Shape = obj(
 );
 
 const OPTIONS_SHAPE: Shape = obj({
-  sourceProvenanceHash: list(str),
-  requestedVerifyOption: str,
-  machineType: str,
+  sourceProvenanceHash: list(oneOf(['NONE', 'SHA256', 'MD5', 'GO_MODULE_H1', 'SHA512'])),
+  requestedVerifyOption: oneOf(['NOT_VERIFIED', 'VERIFIED']),
+  machineType: oneOf(MACHINE_TYPES),
   diskSizeGb: int,
-  substitutionOption: str,
+  substitutionOption: oneOf(['MUST_MATCH', 'ALLOW_LOOSE']),
   dynamicSubstitutions: bool,
   automapSubstitutions: bool,
-  logStreamingOption: str,
-  logging: str,
-  defaultLogsBucketBehavior: str,
+  logStreamingOption: oneOf(['STREAM_DEFAULT', 'STREAM_ON', 'STREAM_OFF']),
+  logging: oneOf(LOGGING_MODES),
+  defaultLogsBucketBehavior: oneOf([
+    'DEFAULT_LOGS_BUCKET_BEHAVIOR_UNSPECIFIED',
+    'REGIONAL_USER_OWNED_BUCKET',
+    'LEGACY_BUCKET',
+  ]),
   env: list(str),
   secretEnv: list(str),
   volumes: list(volume),
