@@ -7,6 +7,7 @@ import { runService } from '@meshapps/service';
 await runService({
   defaultName: 'client',
   routes: async (app, service) => {
-    await app.register(chainRoutes, { service });
+    // Without the mesh, only this project's run.app URLs may be called (learnt from the metadata server).
+    await app.register(chainRoutes, { service, runApp: 'this-project' });
   },
 });

@@ -3,9 +3,11 @@ import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { contextHeaders, DEFAULT_ROUTING_HEADERS } from './context-headers.ts';
 import { DEADLINE_HEADER, Deadline } from './deadline.ts';
 import { HopError } from './errors.ts';
+import type { HopContext } from './get-json.ts';
 import { type AllowList, checkHost } from './hosts.ts';
 import { IdTokens } from './id-tokens.ts';
-import { callWithMesh, type HopContext } from './with-mesh.ts';
+import { thisProjectRunApp } from './this-project.ts';
+import { callWithMesh } from './with-mesh.ts';
 import { callWithoutMesh, callWithoutToken } from './without-mesh.ts';
 
 /** How the next hop is called; the mode carries along the whole chain. */
@@ -21,8 +23,11 @@ export interface ChainOptions {
   service: string;
   /** Mesh domain for `/call`: only `*.<meshDomain>` hosts are called. */
   meshDomain?: string;
-  /** Allow-list for the without-mesh modes. */
-  runApp?: AllowList;
+  /**
+   * Allow-list for the without-mesh modes: fixed, or 'this-project' to allow only this project's
+   * run.app URLs, learnt from the metadata server (what the apps use).
+   */
+  runApp?: AllowList | 'this-project';
   hopLimit?: number;
   hopTimeoutMs?: number;
   routingHeaders?: readonly string[];
@@ -33,7 +38,7 @@ export interface ChainOptions {
 
 export const CHAIN_DEFAULTS = {
   meshDomain: 'meshapps.internal',
-  runApp: { suffixes: ['.run.app'] } satisfies AllowList,
+  runApp: { suffixes: ['.run.app'] } as AllowList | 'this-project',
   hopLimit: 10,
   hopTimeoutMs: 5000,
   routingHeaders: DEFAULT_ROUTING_HEADERS,
@@ -48,13 +53,15 @@ export async function chainRoutes(app: FastifyInstance, opts: ChainOptions): Pro
   const meshAllow: AllowList = { suffixes: [`.${config.meshDomain}`] };
   const dispatcher = opts.dispatcher ?? new EnvHttpProxyAgent({ keepAliveTimeout: 4000 });
   const idTokens = opts.idTokens ?? new IdTokens();
+  const runApp =
+    config.runApp === 'this-project' ? thisProjectRunApp() : async () => config.runApp as AllowList;
   if (!opts.dispatcher) app.addHook('onClose', () => dispatcher.close());
 
   app.get('/', async () => ({ message: config.service }));
 
   for (const mode of Object.keys(MODES) as Mode[]) {
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-      const allow = mode === 'call' ? meshAllow : config.runApp;
+      const allow = mode === 'call' ? meshAllow : await runApp();
       const { hosts, query } = parseHops(req.raw.url ?? '', mode, allow, config.hopLimit, config.service);
       const [next, ...rest] = hosts as [string, ...string[]];
       const path = (rest.length > 0 ? `/${mode}/${rest.join('/')}` : '/') + query;

@@ -4,13 +4,17 @@ import { HopError, parseErrorBody } from './errors.ts';
 /** Upstream answers larger than this are not ours: refuse them rather than buffer them. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export interface GetOptions {
+/** One outbound hop: where errors point, what to send, how long to wait, how to connect. */
+export interface HopContext {
+  /** "caller -> host", used to name the failing hop in errors. */
+  name: string;
   headers: Record<string, string>;
   timeoutMs: number;
   dispatcher: Dispatcher;
-  /** "caller -> host", used to name the failing hop in errors. */
-  hop: string;
 }
+
+/** A message longer than this is not a chain of service names: refuse to echo it back. */
+const MAX_MESSAGE_CHARS = 4096;
 
 export interface HopAnswer {
   message: string;
@@ -34,7 +38,7 @@ const UNAVAILABLE_CODES = new Set([
  * GET a URL and read the `{"message": "…"}` answer every meshapps service gives.
  * Redirects are never followed (a redirect could point outside the allow-list).
  */
-export async function getJson(url: string, opts: GetOptions): Promise<HopAnswer> {
+export async function getJson(url: string, opts: HopContext): Promise<HopAnswer> {
   let res: Dispatcher.ResponseData;
   try {
     res = await request(url, {
@@ -51,19 +55,25 @@ export async function getJson(url: string, opts: GetOptions): Promise<HopAnswer>
   try {
     text = await readCapped(res.body);
   } catch (err) {
-    if (err instanceof HopError) throw new HopError(err.status, err.message, { hop: opts.hop });
+    if (err instanceof HopError) throw new HopError(err.status, err.message, { hop: opts.name });
     throw connectionError(err, opts);
   }
 
-  if (res.statusCode >= 400) throw upstreamError(res.statusCode, text, opts.hop);
+  // Error statuses pass through (Envoy does the same); anything outside HTTP's range is not one.
+  if (res.statusCode >= 400 && res.statusCode <= 599) throw upstreamError(res.statusCode, text, opts.name);
   if (res.statusCode !== 200) {
-    throw new HopError(502, `upstream answered ${res.statusCode}, expected 200`, { hop: opts.hop });
+    throw new HopError(502, `upstream answered ${res.statusCode}, expected 200`, { hop: opts.name });
   }
   const parsed = tryParse(text);
   const message = (parsed as { message?: unknown } | undefined)?.message;
   if (typeof message !== 'string') {
     throw new HopError(502, 'upstream answer is not the expected JSON {"message": string}', {
-      hop: opts.hop,
+      hop: opts.name,
+    });
+  }
+  if (message.length > MAX_MESSAGE_CHARS) {
+    throw new HopError(502, `upstream message longer than ${MAX_MESSAGE_CHARS} characters`, {
+      hop: opts.name,
     });
   }
   return { message };
@@ -106,31 +116,35 @@ function upstreamError(status: number, text: string, hop: string): HopError {
 }
 
 /** Cloud Run's own error pages are HTML: keep a short readable line of them. */
+const ENTITIES: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', '#39': "'" };
+
 function summarise(text: string): string {
   return text
     .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
     .replace(/<[^>]*>/g, ' ')
+    .replace(/&(quot|amp|lt|gt|#39);/g, (_, e: string) => ENTITIES[e] ?? '')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 300);
 }
 
-function connectionError(err: unknown, opts: GetOptions): HopError {
+function connectionError(err: unknown, opts: HopContext): HopError {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+  // A refused CONNECT tunnel is also an abort (name 'AbortError') in undici: check it first.
+  if (err instanceof undiciErrors.RequestAbortedError && /Proxy response/.test(e.message ?? '')) {
+    return new HopError(503, `the egress proxy refused the tunnel: ${e.message}`, { hop: opts.name });
+  }
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return new HopError(504, `upstream did not answer within ${opts.timeoutMs} ms`, { hop: opts.hop });
+    return new HopError(504, `upstream did not answer within ${opts.timeoutMs} ms`, { hop: opts.name });
   }
   const code = e.code ?? e.cause?.code;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new HopError(503, `upstream host not found (${code}): is the mesh DNS zone in place?`, {
-      hop: opts.hop,
+      hop: opts.name,
     });
   }
-  if (err instanceof undiciErrors.RequestAbortedError && /Proxy response/.test(e.message ?? '')) {
-    return new HopError(503, `the egress proxy refused the tunnel: ${e.message}`, { hop: opts.hop });
-  }
   if ((code && UNAVAILABLE_CODES.has(code)) || err instanceof undiciErrors.UndiciError) {
-    return new HopError(503, `upstream connection failed (${code ?? e.name})`, { hop: opts.hop });
+    return new HopError(503, `upstream connection failed (${code ?? e.name})`, { hop: opts.name });
   }
-  return new HopError(503, `upstream request failed: ${e.message ?? String(err)}`, { hop: opts.hop });
+  return new HopError(503, `upstream request failed: ${e.message ?? String(err)}`, { hop: opts.name });
 }

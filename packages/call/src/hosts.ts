@@ -15,7 +15,10 @@ export type HostCheck = { ok: true; host: string } | { ok: false; reason: string
 export interface AllowList {
   /** Hostnames allowed exactly. */
   hosts?: readonly string[];
-  /** Suffixes such as ".run.app" or ".meshapps.internal": a host must have at least one label before it. */
+  /**
+   * Suffixes such as ".meshapps.internal", ".run.app" or "-123456789012.asia-northeast1.run.app"
+   * (starting with "." or "-"): a host must have at least one character before it.
+   */
   suffixes?: readonly string[];
 }
 
@@ -39,7 +42,7 @@ export function checkHost(raw: string, allow: AllowList): HostCheck {
   if (FORBIDDEN_NAMES.has(host)) return { ok: false, reason: `"${host}" is never a call target` };
   const exact = allow.hosts?.includes(host) ?? false;
   const bySuffix =
-    allow.suffixes?.some((s) => host.endsWith(s) && host.length > s.length && s.startsWith('.')) ?? false;
+    allow.suffixes?.some((s) => host.endsWith(s) && host.length > s.length && /^[.-]/.test(s)) ?? false;
   if (!exact && !bySuffix) {
     const allowed = [...(allow.hosts ?? []), ...(allow.suffixes ?? []).map((s) => `*${s}`)].join(', ');
     return { ok: false, reason: `"${host}" is not in the allow-list (${allowed || 'empty'})` };

@@ -5,6 +5,9 @@ import { GoogleAuth, type IdTokenClient } from 'google-auth-library';
  * and refreshes its own token) and single-flight fetches, so a burst of first calls to one
  * audience asks the metadata server once instead of once per call.
  */
+/** Audiences kept at once; the allow-list bounds them, this bounds memory whatever it allows. */
+const MAX_AUDIENCES = 64;
+
 export class IdTokens {
   private readonly clients = new Map<string, Promise<IdTokenClient>>();
   private readonly inflight = new Map<string, Promise<string>>();
@@ -26,6 +29,10 @@ export class IdTokens {
   private async fetch(audience: string): Promise<string> {
     let client = this.clients.get(audience);
     if (!client) {
+      if (this.clients.size >= MAX_AUDIENCES) {
+        const oldest = this.clients.keys().next().value;
+        if (oldest !== undefined) this.clients.delete(oldest);
+      }
       client = this.auth.getIdTokenClient(audience);
       this.clients.set(audience, client);
       client.catch(() => this.clients.delete(audience));

@@ -2,8 +2,8 @@ export { CHAIN_DEFAULTS, type ChainOptions, chainRoutes, MODES, type Mode, parse
 export { contextHeaders, DEFAULT_ROUTING_HEADERS, TRACE_HEADERS } from './context-headers.ts';
 export { DEADLINE_HEADER, Deadline } from './deadline.ts';
 export { type ErrorBody, HopError, parseErrorBody } from './errors.ts';
-export { getJson, type HopAnswer } from './get-json.ts';
+export { getJson, type HopAnswer, type HopContext } from './get-json.ts';
 export { type AllowList, checkHost, type HostCheck } from './hosts.ts';
 export { IdTokens } from './id-tokens.ts';
-export { callWithMesh, type HopContext } from './with-mesh.ts';
+export { callWithMesh } from './with-mesh.ts';
 export { callWithoutMesh, callWithoutToken } from './without-mesh.ts';

@@ -1,23 +1,9 @@
-import type { Dispatcher } from 'undici';
-import { getJson, type HopAnswer } from './get-json.ts';
+import { getJson, type HopAnswer, type HopContext } from './get-json.ts';
 
 /**
  * With the mesh: a plain HTTP GET to the mesh hostname. No token, no URL lookup — the sidecar
  * routes by HTTPRoute, attaches this service's identity, and IAM decides at the target.
  */
 export function callWithMesh(host: string, path: string, hop: HopContext): Promise<HopAnswer> {
-  return getJson(`http://${host}${path}`, {
-    headers: hop.headers,
-    timeoutMs: hop.timeoutMs,
-    dispatcher: hop.dispatcher,
-    hop: hop.name,
-  });
-}
-
-export interface HopContext {
-  /** "caller -> host", for error messages. */
-  name: string;
-  headers: Record<string, string>;
-  timeoutMs: number;
-  dispatcher: Dispatcher;
+  return getJson(`http://${host}${path}`, hop);
 }

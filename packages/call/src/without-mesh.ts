@@ -1,7 +1,6 @@
 import { HopError } from './errors.ts';
-import { getJson, type HopAnswer } from './get-json.ts';
+import { getJson, type HopAnswer, type HopContext } from './get-json.ts';
 import type { IdTokens } from './id-tokens.ts';
-import type { HopContext } from './with-mesh.ts';
 
 /**
  * Without the mesh: the caller needs the target's full run.app URL, fetches an ID token whose
@@ -17,10 +16,9 @@ export async function callWithoutMesh(
   const started = performance.now();
   const token = await tokenWithin(idTokens, audience, hop);
   return getJson(`${audience}${path}`, {
+    ...hop,
     headers: { ...hop.headers, authorization: `Bearer ${token}` },
     timeoutMs: Math.max(1, hop.timeoutMs - Math.round(performance.now() - started)),
-    dispatcher: hop.dispatcher,
-    hop: hop.name,
   });
 }
 
@@ -47,10 +45,5 @@ async function tokenWithin(idTokens: IdTokens, audience: string, hop: HopContext
 
 /** The same call with the token left out: Cloud Run refuses it, which is the point of the demo. */
 export function callWithoutToken(host: string, path: string, hop: HopContext): Promise<HopAnswer> {
-  return getJson(`https://${host}${path}`, {
-    headers: hop.headers,
-    timeoutMs: hop.timeoutMs,
-    dispatcher: hop.dispatcher,
-    hop: hop.name,
-  });
+  return getJson(`https://${host}${path}`, hop);
 }

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProxyAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getJson, HopError } from '../src/index.ts';
 import {
@@ -30,7 +33,7 @@ async function stub(handler: Parameters<typeof startHttpStub>[0]) {
 
 /** The HopError getJson rejects with (fails the test if it resolves). */
 async function failure(url: string, timeoutMs = 2000, dispatcher = agent()): Promise<HopError> {
-  const err = await getJson(url, { headers: {}, timeoutMs, dispatcher, hop: HOP }).then(
+  const err = await getJson(url, { headers: {}, timeoutMs, dispatcher, name: HOP }).then(
     (answer) => new Error(`resolved with ${JSON.stringify(answer)}`),
     (e: unknown) => e,
   );
@@ -45,7 +48,7 @@ describe('getJson', () => {
       headers: { traceparent: 'tp' },
       timeoutMs: 2000,
       dispatcher: agent(),
-      hop: HOP,
+      name: HOP,
     });
     expect(answer).toEqual({ message: 'target1' });
     expect(s.seen[0]?.url).toBe('/x?y=1');
@@ -146,5 +149,35 @@ describe('getJson', () => {
     cleanup.add(() => tcp.close());
     const err = await failure(`http://127.0.0.1:${tcp.port}/`, 300);
     expect(err.status).toBe(504);
+  });
+
+  it('answers 503, not 504, when the egress proxy refuses the CONNECT tunnel', async () => {
+    const proxy = createServer();
+    proxy.on('connect', (_req, socket) => socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n'));
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    cleanup.add(() => new Promise<void>((r) => proxy.close(() => r())));
+    const dispatcher = new ProxyAgent(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    cleanup.add(() => dispatcher.destroy());
+    const err = await failure(
+      'https://other-1.asia-northeast1.run.app/',
+      2000,
+      dispatcher as unknown as Agent,
+    );
+    expect(err.status).toBe(503);
+    expect(err.message).toMatch(/egress proxy refused the tunnel/);
+  });
+
+  it('answers 502 for a status outside HTTP’s range instead of passing it on', async () => {
+    const tcp = await startTcpStub((socket) =>
+      socket.once('data', () => socket.end('HTTP/1.1 999 Odd\r\ncontent-length: 2\r\n\r\n{}')),
+    );
+    cleanup.add(() => tcp.close());
+    expect((await failure(`http://127.0.0.1:${tcp.port}/`)).status).toBe(502);
+  });
+
+  it('answers 502 rather than echo an over-long message', async () => {
+    const s = await stub(json(200, { message: 'x'.repeat(5000) }));
+    const err = await failure(`http://127.0.0.1:${s.port}/`);
+    expect(err).toMatchObject({ status: 502, message: 'upstream message longer than 4096 characters' });
   });
 });

@@ -115,6 +115,20 @@ describe('demo 4: HTTPRoute traffic control', () => {
 
 describe('without the mesh: run.app URL + ID token', () => {
   const woTarget = () => stack.runAppHosts['without-mesh-target'] as string;
+  const issued = () => stack.lines.filter((l) => l.includes('ID token issued for audience'));
+
+  // First in this block on purpose: these are the first calls to this audience, so the count
+  // shows single-flight, not a token cached by an earlier test.
+  it('500 concurrent first calls cause exactly one identity request for the audience', async () => {
+    expect(issued()).toEqual([]);
+    const answers = await Promise.all(
+      Array.from({ length: 500 }, () => getJson(`${stack.participant}/call-with-authheader/${woTarget()}`)),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(issued()).toEqual([
+      expect.stringContaining(`without-mesh-client: ID token issued for audience https://${woTarget()}`),
+    ]);
+  });
 
   it('call-with-authheader answers through google-auth-library and the local metadata server', async () => {
     expect(await getJson(`${stack.participant}/call-with-authheader/${woTarget()}`)).toEqual({
@@ -129,15 +143,13 @@ describe('without the mesh: run.app URL + ID token', () => {
     expect(body.error.message).toContain('no bearer ID token');
   });
 
-  it('500 concurrent calls cause exactly one identity request per audience', async () => {
-    const answers = await Promise.all(
-      Array.from({ length: 500 }, () => getJson(`${stack.participant}/call-with-authheader/${woTarget()}`)),
-    );
-    expect(answers.every((a) => a.status === 200)).toBe(true);
-    const issued = stack.lines.filter((l) => l.includes('ID token issued for audience'));
-    expect(issued).toEqual([
-      expect.stringContaining(`without-mesh-client: ID token issued for audience https://${woTarget()}`),
-    ]);
+  it("another project's run.app URL is refused before a token is minted for it", async () => {
+    for (const host of ['without-mesh-target-999999999999.asia-northeast1.run.app', 'attacker.run.app']) {
+      const { status, body } = await getJson(`${stack.participant}/call-with-authheader/${host}`);
+      expect(status).toBe(400);
+      expect(body.error.message).toContain('*-123456789012.asia-northeast1.run.app');
+    }
+    expect(issued()).toHaveLength(1);
   });
 });
 
