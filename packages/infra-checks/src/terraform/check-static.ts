@@ -82,13 +82,21 @@ function checkVersions(ctx: TerraformContext): void {
   const { findings } = ctx;
   const terraform = ctx.plan.module.other.flatMap((o) => (o.terraform as Body[] | undefined) ?? []);
   const required = terraform.flatMap((t) => (t.required_providers as Body[] | undefined) ?? [])[0] ?? {};
+  const version = (p: string) => (required[p] as { version?: string } | undefined)?.version;
   for (const p of ['google', 'google-beta', 'time']) {
-    const spec = required[p] as { source?: string; version?: string } | undefined;
+    // Exact (`8.4.0` or `= 8.4.0`): a range lets the next release change a default (provider 8.0.0
+    // flipped load_balancing_scheme), and there is no lock file until the first terraform init.
     findings.expect(
-      Boolean(spec?.version),
+      /^=?\s*\d+\.\d+\.\d+$/.test(version(p) ?? ''),
       join(ctx.dir, 'versions.tf'),
       `required_providers.${p}`,
-      `pin the ${p} provider version`,
+      `pin the ${p} provider to an exact version (got ${JSON.stringify(version(p) ?? null)})`,
     );
   }
+  findings.expect(
+    version('google') === version('google-beta'),
+    join(ctx.dir, 'versions.tf'),
+    'required_providers.google-beta',
+    `google (${String(version('google'))}) and google-beta (${String(version('google-beta'))}) must be the same release: they are generated together`,
+  );
 }
