@@ -5,9 +5,11 @@ resource "google_cloud_run_v2_service" "service" {
   provider = google-beta
   for_each = local.services
 
-  name         = each.key
-  location     = var.region
-  launch_stage = "BETA"
+  name     = each.key
+  location = var.region
+  # BETA only where a preview feature is used (service_mesh): the API reads launch_stage back as
+  # the stage the service actually uses, so BETA on a GA-only service diffs on every plan.
+  launch_stage = each.value.mesh ? "BETA" : null
   ingress      = local.ingress[each.value.ingress]
 
   # The mesh reaches destinations through their run.app URL, so it must stay enabled.
@@ -31,8 +33,10 @@ resource "google_cloud_run_v2_service" "service" {
           cpu    = var.cpu
           memory = var.memory
         }
-        # CPU only while serving requests: idle instances cost (almost) nothing.
-        cpu_idle = true
+        # false = CPU stays allocated after the response (instance-based billing): the telemetry
+        # preload exports spans in batches a few seconds later, which request-based billing
+        # throttles (demo 5 loses spans). Min instances stay 0, so idle services still scale in.
+        cpu_idle = !var.cpu_always_allocated
       }
 
       # The telemetry preload reads the project from here (no metadata round trip at start).
@@ -40,21 +44,25 @@ resource "google_cloud_run_v2_service" "service" {
         name  = "GOOGLE_CLOUD_PROJECT"
         value = var.project_id
       }
-      # Cloud Run samples ~0.1 request/s per instance; the workshop wants every demo traced.
+      # Cloud Run samples ~0.1 request/s per instance; the workshop wants every demo traced. Entry
+      # services (where requests come in) record every request; the rest follow the caller's
+      # sampled flag, so a request someone chose not to trace stays untraced end to end.
       env {
         name  = "OTEL_TRACES_SAMPLER"
-        value = var.traces_sampler
+        value = each.value.entry != "none" ? var.entry_traces_sampler : var.traces_sampler
       }
     }
 
     dynamic "vpc_access" {
-      for_each = each.value.mesh ? [google_compute_subnetwork.mesh.id] : []
+      for_each = each.value.mesh ? [google_compute_subnetwork.mesh.name] : []
       content {
         # Mesh hostnames resolve to a private address, so private ranges are all that must
         # go through the VPC; Google APIs keep their direct path.
         egress = "PRIVATE_RANGES_ONLY"
+        # Names, as the provider's Direct VPC example and the deploy's --network/--subnet use:
+        # the API keeps what it is given, so ids here and names there diff on every apply.
         network_interfaces {
-          network    = google_compute_network.mesh.id
+          network    = google_compute_network.mesh.name
           subnetwork = vpc_access.value
         }
       }

@@ -91,8 +91,30 @@ variable "mesh_settle_duration" {
   default     = "90s"
 }
 
-variable "traces_sampler" {
-  description = "OTEL_TRACES_SAMPLER for every service. always_on records every request (custom spans are billed past the free tier); parentbased_always_on follows Cloud Run's ~0.1 req/s sampling."
+variable "cpu_always_allocated" {
+  description = "true (default): CPU stays allocated between requests (instance-based billing, cpu_idle = false), so spans exported a few seconds after the response reach Cloud Trace (demo 5). false: CPU only while serving (request-based billing, cheaper), and spans can arrive late or be lost."
+  type        = bool
+  default     = true
+}
+
+variable "entry_traces_sampler" {
+  description = "OTEL_TRACES_SAMPLER for entry services (topology entry != none: the load-balancer and participant entries). always_on starts a sampled trace for every request that comes in (spans past the free tier are billed)."
   type        = string
   default     = "always_on"
+
+  validation {
+    condition     = contains(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"], var.entry_traces_sampler)
+    error_message = "entry_traces_sampler must be a sampler the telemetry preload knows (always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio)."
+  }
+}
+
+variable "traces_sampler" {
+  description = "OTEL_TRACES_SAMPLER for every other service. parentbased_always_on honours the caller's sampled flag in traceparent: the entry's decision (or Cloud Run's ~0.1 req/s sampling, or a forced -01) holds for the whole chain."
+  type        = string
+  default     = "parentbased_always_on"
+
+  validation {
+    condition     = contains(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"], var.traces_sampler)
+    error_message = "traces_sampler must be a sampler the telemetry preload knows (always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio)."
+  }
 }

@@ -1,12 +1,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigError, RouteFile, Topology } from '@meshapps/mesh-config';
-import { buildArgs, type LoadedBuild } from './cloudbuild/check.ts';
-import { appsOf, type DeployTarget, deployCommands } from './deploy/commands.ts';
+import { type BuildStep, buildArgs, type LoadedBuild } from './cloudbuild/check.ts';
+import { appsOf, type DeployTarget, deployCommands, imageFor } from './deploy/commands.ts';
 import { Findings } from './errors.ts';
 import { INGRESS_ENUM } from './terraform/context.ts';
 import type { Plan } from './terraform/plan.ts';
 import { block, blocks, referenced, str } from './terraform/refs.ts';
+import { describe } from './terraform/values.ts';
+
+/** gcloud --vpc-egress → Cloud Run v2 enum (`all` is gcloud's deprecated alias of all-traffic). */
+const VPC_EGRESS: Record<string, string> = {
+  'private-ranges-only': 'PRIVATE_RANGES_ONLY',
+  'all-traffic': 'ALL_TRAFFIC',
+  all: 'ALL_TRAFFIC',
+};
 
 /**
  * Cloud Build, Terraform and the routes must describe the same system as the topology: the same
@@ -85,6 +93,8 @@ export function checkConsistency(input: ConsistencyInput): ConfigError[] {
     );
   }
 
+  checkDeployScriptArgs(findings, file, steps, wanted);
+
   const target: DeployTarget = {
     project: String(vars.project_id),
     region: String(subs._REGION),
@@ -95,6 +105,81 @@ export function checkConsistency(input: ConsistencyInput): ConfigError[] {
   };
   checkDeployAgainstPlan(findings, file, topology, plan, target);
   return findings.errors;
+}
+
+/** `$X`, `${X}`, `"$X"` → `${X}`: one spelling for substitutions and the shell variables automap makes. */
+function normaliseRef(text: string): string {
+  return text.replace(/^"(.*)"$/, '$1').replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, '${$1}');
+}
+
+/** `--name value` / `--name=value` words of the `pnpm … deploy:commands …` command in a script. */
+function deployScriptFlags(script: string): Map<string, string> | undefined {
+  const line = script
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .find((l) => l.includes('deploy:commands'));
+  if (!line) return undefined;
+  const words = line.replace(/>.*$/, '').trim().split(/\s+/);
+  const out = new Map<string, string>();
+  words.forEach((w, i) => {
+    if (!w.startsWith('--')) return;
+    const [k, ...v] = w.slice(2).split('=');
+    if (v.length > 0) out.set(k as string, normaliseRef(v.join('=')));
+    else if (words[i + 1] && !words[i + 1]?.startsWith('--'))
+      out.set(k as string, normaliseRef(words[i + 1] as string));
+  });
+  return out;
+}
+
+/**
+ * The deploy script is generated with the substitutions the rest of this check assumes (so the
+ * defaults compared with Terraform are the ones deployed), and deploys exactly the images the push
+ * steps pushed: same registry path, same tag. A different --tag deploys a stale or missing image.
+ */
+function checkDeployScriptArgs(
+  findings: Findings,
+  file: string,
+  steps: readonly BuildStep[],
+  apps: string[],
+): void {
+  const i = steps.findIndex((s) => (s.script ?? '').includes('deploy:commands'));
+  const args = i >= 0 ? deployScriptFlags(steps[i]?.script ?? '') : undefined;
+  if (!args) return;
+  const at = `steps[${i}].script`;
+  for (const [flag, ref] of [
+    ['project', '${PROJECT_ID}'],
+    ['region', '${_REGION}'],
+    ['repository', '${_REPOSITORY}'],
+    ['network', '${_MESH_NETWORK}'],
+    ['subnet', '${_SUBNET}'],
+  ] as const) {
+    findings.expect(
+      args.get(flag) === ref,
+      file,
+      at,
+      `deploy:commands --${flag} is ${args.get(flag) ?? 'missing'}, expected ${ref} (the substitution checked against Terraform)`,
+    );
+  }
+  const pushed = new Set(
+    steps.flatMap((s) => (s.args?.[0] === 'push' && s.args[1] ? [normaliseRef(s.args[1])] : [])),
+  );
+  const target = {
+    project: args.get('project') ?? '',
+    region: args.get('region') ?? '',
+    repository: args.get('repository') ?? '',
+    tag: args.get('tag') ?? '',
+    network: '',
+    subnet: '',
+  };
+  for (const app of apps) {
+    const image = imageFor(target, app);
+    findings.expect(
+      pushed.has(image),
+      file,
+      at,
+      `deploys ${image}, which no step pushes (pushed: ${[...pushed].join(', ') || 'none'}): --tag and the registry path must name the pushed images`,
+    );
+  }
 }
 
 function flags(argv: readonly string[]): Map<string, string> {
@@ -169,20 +254,30 @@ function checkDeployAgainstPlan(
         at,
         `--mesh=${f.get('mesh')} is not Terraform's mesh`,
       );
-      const nic = blocks(blocks(template, 'vpc_access')[0], 'network_interfaces')[0];
-      const network = referenced(plan, nic?.network);
-      const subnet = referenced(plan, nic?.subnetwork);
+      const vpc = blocks(template, 'vpc_access')[0];
+      const nic = blocks(vpc, 'network_interfaces')[0];
+      // The same form on both sides, not just the same network: the API keeps what it is given
+      // (a name from gcloud, an id from Terraform), so any difference diffs on the next apply.
+      for (const [flag, value] of [
+        ['network', nic?.network],
+        ['subnet', nic?.subnetwork],
+      ] as const) {
+        const field = flag === 'subnet' ? 'subnetwork' : flag;
+        findings.expect(
+          f.get(flag) === value,
+          file,
+          at,
+          typeof value === 'string'
+            ? `--${flag}=${f.get(flag)} is not Terraform's ${field} "${value}"`
+            : `--${flag}=${f.get(flag)} differs from Terraform's ${field} (${describe(value)}): use names on both sides, or every deploy and apply undo each other`,
+        );
+      }
+      const egress = f.get('vpc-egress');
       findings.expect(
-        f.get('network') === network?.config.name,
+        VPC_EGRESS[egress ?? 'private-ranges-only'] === (vpc?.egress ?? 'PRIVATE_RANGES_ONLY'),
         file,
         at,
-        `--network=${f.get('network')} is not Terraform's ${String(network?.config.name)}`,
-      );
-      findings.expect(
-        f.get('subnet') === subnet?.config.name,
-        file,
-        at,
-        `--subnet=${f.get('subnet')} is not Terraform's ${String(subnet?.config.name)}`,
+        `--vpc-egress=${egress ?? '(default private-ranges-only)'} differs from Terraform's egress ${String(vpc?.egress)}`,
       );
     }
   }

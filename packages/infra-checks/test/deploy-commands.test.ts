@@ -39,6 +39,15 @@ describe('deploy commands generated from the topology', () => {
     }
   });
 
+  it('leaves the environment to Terraform (OTEL_TRACES_SAMPLER differs between entry and inner services)', () => {
+    // gcloud run deploy keeps a service's env unless told otherwise; any env flag here would
+    // overwrite Terraform's per-service sampler (or, with --set-env-vars, drop GOOGLE_CLOUD_PROJECT).
+    for (const argv of commands)
+      expect(argv.filter((a) => /^--(set|update|remove|clear)-env-vars|^--env-vars-file/.test(a))).toEqual(
+        [],
+      );
+  });
+
   it('writes a script that echoes each command before running it', () => {
     const script = deployScript(topology, target);
     expect(script).toMatch(/^#!\/usr\/bin\/env bash\n/);

@@ -1,6 +1,6 @@
 import { fileOf, INGRESS_ENUM, TELEMETRY_ROLES, type TerraformContext } from './context.ts';
 import type { Instance } from './plan.ts';
-import { block, blocks, memberAccount, normaliseMember, referenced, str } from './refs.ts';
+import { block, blocks, memberAccount, named, normaliseMember, referenced, str } from './refs.ts';
 
 /**
  * Cloud Run services, their identities and who may invoke them — each compared with the topology,
@@ -54,6 +54,24 @@ function checkRun(
     `${at}.ingress`,
     `expected ${INGRESS_ENUM[spec.ingress]} (topology ingress: ${spec.ingress}), got ${String(c.ingress)}`,
   );
+  // The external load balancer reaches its entry only with ingress all or
+  // internal-and-cloud-load-balancing; participants call theirs from the internet.
+  if (spec.entry === 'load-balancer') {
+    findings.expect(
+      c.ingress === INGRESS_ENUM.all || c.ingress === INGRESS_ENUM['internal-and-cloud-load-balancing'],
+      f,
+      `${at}.ingress`,
+      `entry: load-balancer with ingress ${String(c.ingress)} (topology ingress: ${spec.ingress}) blocks the load balancer: use internal-and-cloud-load-balancing`,
+    );
+  }
+  if (spec.entry === 'participant') {
+    findings.expect(
+      c.ingress === INGRESS_ENUM.all,
+      f,
+      `${at}.ingress`,
+      `entry: participant with ingress ${String(c.ingress)} (topology ingress: ${spec.ingress}): participants call it from the internet, so it needs ingress all`,
+    );
+  }
   findings.expect(
     c.default_uri_disabled === false,
     f,
@@ -86,6 +104,31 @@ function checkRun(
     'keep min instances at 0 by default (idle workshop services cost nothing)',
   );
 
+  const container = blocks(template, 'containers')[0];
+  const resources = block(container ?? {}, 'resources');
+  findings.expect(
+    resources?.cpu_idle === false,
+    f,
+    `${at}.template.containers.resources.cpu_idle`,
+    `is ${String(resources?.cpu_idle)} by default: keep CPU allocated after the response (cpu_idle = false), or the spans the preload exports a few seconds later are throttled and demo 5 loses them`,
+  );
+  const sampler = blocks(container, 'env').find((e) => e.name === 'OTEL_TRACES_SAMPLER')?.value;
+  if (spec.entry === 'none') {
+    findings.expect(
+      typeof sampler === 'string' && sampler.startsWith('parentbased_'),
+      f,
+      `${at}.template.containers.env.OTEL_TRACES_SAMPLER`,
+      `is ${String(sampler)} by default on a service that is no entry: use a parentbased_ sampler so it honours the caller's sampled flag`,
+    );
+  } else {
+    findings.expect(
+      sampler === 'always_on',
+      f,
+      `${at}.template.containers.env.OTEL_TRACES_SAMPLER`,
+      `is ${String(sampler)} by default on an entry service (entry: ${spec.entry}): always_on, so every workshop request starts a sampled trace`,
+    );
+  }
+
   const meshBlocks = blocks(template, 'service_mesh');
   const vpc = blocks(template, 'vpc_access');
   if (spec.mesh) {
@@ -103,12 +146,21 @@ function checkRun(
       'service_mesh needs launch_stage = "BETA"',
     );
     const nic = blocks(vpc[0], 'network_interfaces')[0];
-    const subnet = referenced(plan, nic?.subnetwork);
+    const subnet = named(plan, nic?.subnetwork, 'google_compute_subnetwork');
+    const network = named(plan, nic?.network, 'google_compute_network');
     findings.expect(
-      vpc.length === 1 && subnet?.resource.type === 'google_compute_subnetwork',
+      vpc.length === 1 && subnet !== undefined && network !== undefined,
       f,
       `${at}.template.vpc_access`,
-      'mesh member: needs Direct VPC egress (vpc_access.network_interfaces with the mesh subnet)',
+      'mesh member: needs Direct VPC egress (vpc_access.network_interfaces with the mesh network and subnet)',
+    );
+    findings.expect(
+      subnet === undefined ||
+        network === undefined ||
+        named(plan, subnet.config.network, 'google_compute_network') === network,
+      f,
+      `${at}.template.vpc_access.network_interfaces`,
+      `subnet ${String(subnet?.config.name)} is not in network ${String(network?.config.name)}`,
     );
     const egress = vpc[0]?.egress;
     findings.expect(
@@ -118,6 +170,12 @@ function checkRun(
       'set egress explicitly (PRIVATE_RANGES_ONLY or ALL_TRAFFIC)',
     );
   } else {
+    findings.expect(
+      c.launch_stage === undefined || c.launch_stage === null || c.launch_stage === 'GA',
+      f,
+      `${at}.launch_stage`,
+      `is ${String(c.launch_stage)} on a service that uses no preview feature: the API reads it back as GA, a diff on every plan (set it only for mesh members)`,
+    );
     findings.expect(
       meshBlocks.length === 0,
       f,

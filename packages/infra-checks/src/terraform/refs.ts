@@ -9,6 +9,16 @@ export function referenced(plan: Plan, v: Value): Instance | undefined {
   return address ? plan.instances().find((i) => i.address === address) : undefined;
 }
 
+/**
+ * The instance of `type` a value names: by reference (`google_x.y.id`, `.name`…) or, for a plain
+ * string, the one whose configured `name` it is (`network = "meshapps-vpc"`).
+ */
+export function named(plan: Plan, v: Value, type: string): Instance | undefined {
+  const ref = referenced(plan, v);
+  if (ref) return ref.resource.type === type ? ref : undefined;
+  return typeof v === 'string' ? plan.ofType(type).find((i) => i.config.name === v) : undefined;
+}
+
 /** `google_x.y["k"].email` → `google_x.y["k"]`; `google_x.y.id` → `google_x.y`. */
 export function addressOf(ref: string): string | undefined {
   const m = /^([a-z0-9_]+\.[a-zA-Z0-9_-]+(?:\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?)\.[a-z_]+$/.exec(ref);
