@@ -56,7 +56,7 @@ describe('routes, Terraform and Cloud Build tell the same story as the topology'
     expect(found).toContain(
       `substitutions._SUBNET: default "default" differs from Terraform's subnet_name default "meshapps-subnet"`,
     );
-    expect(found).toContain("--subnet=default is not Terraform's meshapps-subnet");
+    expect(found).toContain(`--subnet=default is not Terraform's subnetwork "meshapps-subnet"`);
   });
 
   it('catches a topology app that Cloud Build never builds', async () => {
@@ -65,5 +65,48 @@ describe('routes, Terraform and Cloud Build tell the same story as the topology'
       t.replace('  target3:\n    app: target', '  target3:\n    app: canary'),
     );
     expect(await failures(root)).toContain('the topology runs apps [canary, client, proxy, target]');
+  });
+
+  // One planted mistake per rule (each passed checkAll before the rule existed).
+  const planted: [string, string, (t: string) => string, string][] = [
+    [
+      'a deploy of another tag than the pushed $COMMIT_SHA',
+      'cloudbuild.yaml',
+      (t) => t.replace('--tag "$COMMIT_SHA"', '--tag "$SHORT_SHA"'),
+      'deploys ${_REGION}-docker.pkg.dev/${PROJECT_ID}/${_REPOSITORY}/client:${SHORT_SHA}, which no step pushes',
+    ],
+    [
+      'a deploy script generated for another subnet than the checked substitution',
+      'cloudbuild.yaml',
+      (t) => t.replace('--subnet "$_SUBNET"', '--subnet "$_MESH_NETWORK"'),
+      'deploy:commands --subnet is ${_MESH_NETWORK}, expected ${_SUBNET}',
+    ],
+    [
+      'Terraform egress ALL_TRAFFIC while the deploy passes private-ranges-only',
+      'infra/terraform/services.tf',
+      (t) => t.replace('egress = "PRIVATE_RANGES_ONLY"', 'egress = "ALL_TRAFFIC"'),
+      "deploy proxy: --vpc-egress=private-ranges-only differs from Terraform's egress ALL_TRAFFIC",
+    ],
+    [
+      'Terraform naming the network by id while the deploy passes its name',
+      'infra/terraform/services.tf',
+      (t) =>
+        t.replace(
+          'network    = google_compute_network.mesh.name',
+          'network    = google_compute_network.mesh.id',
+        ),
+      "deploy client: --network=meshapps-vpc differs from Terraform's network ((known after apply) google_compute_network.mesh.id)",
+    ],
+    [
+      'the load-balancer entry with ingress internal in the topology',
+      'infra/topology.yaml',
+      (t) => t.replace('ingress: internal-and-cloud-load-balancing', 'ingress: internal'),
+      'blocks the load balancer: use internal-and-cloud-load-balancing',
+    ],
+  ];
+  it.each(planted)('catches %s', async (_what, file, change, message) => {
+    const root = tempRepo();
+    edit(root, file, change);
+    expect(await failures(root)).toContain(message);
   });
 });
