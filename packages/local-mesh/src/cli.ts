@@ -5,25 +5,7 @@ import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
 import { formatAppLine, formatHop, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
 
-// `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: {
-    port: { type: 'string', default: '8080' },
-    'participant-port': { type: 'string', default: '8081' },
-    'trace-port': { type: 'string', default: '16686' },
-    host: { type: 'string', default: '127.0.0.1' },
-    topology: { type: 'string' },
-    routes: { type: 'string' },
-    'ready-file': { type: 'string' },
-    'raw-logs': { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-
-if (values.help) {
-  console.log(`usage: pnpm start [-- options]
+const USAGE = `usage: pnpm start [-- options]
   --port N              load balancer stand-in port (default 8080; 0 = any free port)
   --participant-port N  port of the without-mesh client (default 8081)
   --trace-port N        trace viewer and OTLP collector (default 16686)
@@ -32,17 +14,59 @@ if (values.help) {
   --routes DIR          HTTPRoute files (default infra/routes)
   --raw-logs            show the apps' JSON log lines as they are
   --quiet               no app logs, only mesh hops
-  --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`);
+  --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`;
+
+function usageError(message: string): never {
+  console.error(`pnpm start: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function readArgs() {
+  try {
+    // `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
+    return parseArgs({
+      args: process.argv.slice(2).filter((a) => a !== '--'),
+      options: {
+        port: { type: 'string', default: '8080' },
+        'participant-port': { type: 'string', default: '8081' },
+        'trace-port': { type: 'string', default: '16686' },
+        host: { type: 'string', default: '127.0.0.1' },
+        topology: { type: 'string' },
+        routes: { type: 'string' },
+        'ready-file': { type: 'string' },
+        'raw-logs': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+}
+
+function portArg(name: string, raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) usageError(`--${name} wants a port number (0–65535), got "${raw}"`);
+  return port;
+}
+
+const values = readArgs();
+if (values.help) {
+  console.log(USAGE);
   process.exit(0);
 }
+// Checked before anything starts: a typo should not cost nine process start-ups.
+const ports = {
+  lbPort: portArg('port', values.port),
+  participantPort: portArg('participant-port', values['participant-port']),
+  tracePort: portArg('trace-port', values['trace-port']),
+};
 
 const say = (line: string) => console.log(`${prefix('local-mesh')} ${line}`);
 
 try {
   const mesh = await startLocalMesh({
-    lbPort: Number(values.port),
-    participantPort: Number(values['participant-port']),
-    tracePort: Number(values['trace-port']),
+    ...ports,
     host: values.host,
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),

@@ -108,8 +108,10 @@ export class CloudRunFront {
         agent: this.agent,
       },
       (answer) => {
-        relay.editResponseHeaders?.(answer.headers);
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // The app's connection handling is its own; the front's client gets the front's.
+        const headers = withoutHopByHop(answer.headers);
+        relay.editResponseHeaders?.(headers);
+        res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
       },
     );

@@ -24,7 +24,7 @@ export class TokenIssuer {
   readonly kid = randomUUID();
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
-  private readonly lifetimeSeconds: number;
+  readonly lifetimeSeconds: number;
 
   constructor(opts: { lifetimeSeconds?: number } = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConfigInvalidError,
+  findService,
   loadRoutes,
   loadTopology,
   REPO_ROOT,
@@ -20,10 +21,11 @@ import {
   type Topology,
 } from '@meshapps/mesh-config';
 import { startTraceViewer } from '@meshapps/trace-viewer';
+import { closeServer } from './close-server.ts';
 import { runAppHost, serviceAccountEmail } from './cloud-names.ts';
 import { CloudRunFront, type Source } from './cloud-run-front.ts';
 import { TokenIssuer } from './identity.ts';
-import { closeServer, startMetadataServer } from './metadata-server.ts';
+import { startMetadataServer } from './metadata-server.ts';
 import { freePort } from './ports.ts';
 import { Router } from './router.ts';
 import { makeRunAppTls } from './run-app-tls.ts';
@@ -90,7 +92,8 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     const caFile = join(state, 'run-app-ca.pem');
     writeFileSync(caFile, tls.caPem);
 
-    const emailOf = (name: string) => serviceAccountEmail(serviceNamed(topology, name).serviceAccount);
+    const emailOf = (name: string) =>
+      serviceAccountEmail((findService(topology, name) as ServiceSpec).serviceAccount);
     const appPorts = new Map<string, number>();
     const fronts = new Map<string, CloudRunFront>();
     const runAppHosts: Record<string, string> = {};
@@ -99,7 +102,8 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       const front = new CloudRunFront({
         spec,
         invokers: new Set(spec.invokers.map(emailOf)),
-        audiences: [`https://${runAppHost(spec.name)}`],
+        // The run.app URL is always a valid audience; custom audiences come from the topology.
+        audiences: [`https://${runAppHost(spec.name)}`, ...(spec.customAudiences ?? [])],
         issuer,
         appPort: () => appPorts.get(spec.name),
       });
@@ -133,6 +137,17 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       // Short batches, so a trace is complete a moment after the response.
       OTEL_BSP_SCHEDULE_DELAY: '200',
     };
+
+    // The developer's own OTEL_* choices (sampler, log level, SDK off…) reach every app; where
+    // spans go stays the local viewer.
+    const tracingChoices = Object.fromEntries(
+      Object.entries(process.env).filter(
+        (e): e is [string, string] =>
+          e[0].startsWith('OTEL_') && !e[0].startsWith('OTEL_EXPORTER_OTLP_') && e[1] !== undefined,
+      ),
+    );
+    if (Object.keys(tracingChoices).length > 0)
+      progress(`passing on to every app: ${Object.keys(tracingChoices).join(', ')}`);
 
     const router = new Router(routes, opts.random);
     const processes: ServiceProcess[] = [];
@@ -170,15 +185,21 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
           proxyPort: sidecar.port,
           caFile,
           state,
-          extra: { ...telemetryEnv, ...opts.appEnv },
+          extra: { ...telemetryEnv, ...tracingChoices, ...opts.appEnv },
         }),
       });
       processes.push(proc);
     }
 
     progress(`starting ${processes.length} services, each its own Node process…`);
+    // If the mesh process dies without stop() (a crash, process.exit), take the apps with it.
+    const killAll = () => {
+      for (const p of processes) p.killNow();
+    };
+    process.on('exit', killAll);
     cleanup.push(async () => {
       await Promise.all(processes.map((p) => p.stop()));
+      process.off('exit', killAll);
     });
     const started = performance.now();
     const onAppLog = opts.onAppLog ?? (() => {});
@@ -221,12 +242,6 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     await stop();
     throw err;
   }
-}
-
-function serviceNamed(topology: Topology, name: string): ServiceSpec {
-  const spec = topology.services.find((s) => s.name === name);
-  if (!spec) throw new Error(`no service named ${name} in ${topology.file}`);
-  return spec;
 }
 
 function entryServices(topology: Topology): { loadBalancer: string; participant: string | undefined } {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from './close-server.ts';
 import { LOCAL_PROJECT } from './cloud-names.ts';
 import type { TokenIssuer } from './identity.ts';
 
@@ -40,6 +41,7 @@ function answer(
 ): void {
   res.setHeader('Metadata-Flavor', 'Google');
   res.setHeader('Server', 'Metadata Server for Serverless');
+  if (req.method !== 'GET') return send(res, 405, 'text/html', `Method ${req.method} not allowed`);
   // The local stand-in for https://www.googleapis.com/oauth2/v3/certs: verify tokens like Google's.
   if (req.url === '/oauth2/v3/certs')
     return send(res, 200, 'application/json', JSON.stringify(issuer.jwks()));
@@ -134,11 +136,4 @@ const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import type { SpanRecord } from '@meshapps/trace-viewer';
+import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
 import type { TokenIssuer } from './identity.ts';
-import { closeServer } from './metadata-server.ts';
 import { applyHeaderModifiers, type Router } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
 
@@ -47,23 +47,32 @@ export async function startSidecar(
     routeMesh(req, res, host, opts, tokens);
 
   // Requests arriving inside a CONNECT tunnel to a mesh host (e.g. Node's built-in fetch with
-  // NODE_USE_ENV_PROXY) are origin-form: this server reads them and routes by Host.
-  const tunnelled = createServer((req, res) => routeMeshRequest(req, res, req.headers.host ?? ''));
+  // NODE_USE_ENV_PROXY) are usually origin-form: routed by Host, unless the target is absolute.
+  const tunnelled = createServer(
+    guarded((req, res) => {
+      const absolute = parseAbsolute(req.url);
+      if (absolute) req.url = absolute.pathAndQuery;
+      routeMeshRequest(req, res, absolute?.host ?? req.headers.host ?? '');
+    }),
+  );
 
-  const server = createServer((req, res) => {
-    const url = req.url ?? '';
-    if (!url.startsWith('http://')) {
-      return plain(
-        res,
-        400,
-        `this is the egress proxy of ${opts.caller.name}: send absolute-form proxy requests (http://host/path)\n`,
-      );
-    }
-    const target = new URL(url);
-    req.url = target.pathname + target.search;
-    routeMeshRequest(req, res, target.host);
-  });
+  const server = createServer(
+    guarded((req, res) => {
+      const absolute = parseAbsolute(req.url);
+      if (!absolute) {
+        return plain(
+          res,
+          400,
+          `this is the egress proxy of ${opts.caller.name}: send absolute-form proxy requests (http://host/path)\n`,
+        );
+      }
+      req.url = absolute.pathAndQuery;
+      routeMeshRequest(req, res, absolute.host);
+    }),
+  );
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // A client may reset a refused tunnel before our answer is written: that must not crash the mesh.
+    socket.on('error', () => socket.destroy());
     const [host = '', port = ''] = (req.url ?? '').split(':');
     const to = (next: Server) => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -176,9 +185,37 @@ class TokenCache {
     const hit = this.cache.get(audience);
     if (hit && hit.refreshAt > Date.now()) return hit.token;
     const token = this.issuer.issue(this.email, audience);
-    this.cache.set(audience, { token, refreshAt: Date.now() + 55 * 60_000 });
+    // Like google-auth-library: renew 5 minutes before expiry (or halfway, for short lifetimes).
+    const lifetimeMs = this.issuer.lifetimeSeconds * 1000;
+    this.cache.set(audience, {
+      token,
+      refreshAt: Date.now() + Math.max(lifetimeMs - 300_000, lifetimeMs / 2),
+    });
     return token;
   }
+}
+
+/** `http://host[:port]/path?query` → its parts; anything else (or a malformed URL) → undefined. */
+function parseAbsolute(url: string | undefined): { host: string; pathAndQuery: string } | undefined {
+  if (!url?.startsWith('http://')) return undefined;
+  try {
+    const target = new URL(url);
+    return { host: target.host, pathAndQuery: target.pathname + target.search };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One bad request answers 500 (or is cut) — it never takes the whole mesh down. */
+function guarded(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      handler(req, res);
+    } catch (err) {
+      if (res.headersSent) res.destroy();
+      else plain(res, 500, `local mesh: ${(err as Error).message}\n`);
+    }
+  };
 }
 
 function plain(res: ServerResponse, status: number, body: string): void {

@@ -5,37 +5,56 @@ import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { answeredBy, judge, parseExpect, zFor } from './split-stats.ts';
 
-// `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: {
-    url: { type: 'string' },
-    n: { type: 'string', short: 'n', default: '1000' },
-    expect: { type: 'string' },
-    header: { type: 'string', multiple: true, default: [] },
-    concurrency: { type: 'string', default: '16' },
-    confidence: { type: 'string', default: '0.999' },
-  },
-  allowPositionals: true,
-});
+const USAGE =
+  'usage: pnpm split:check -- --url <url> -n <N> [--expect a=50,b=50] [--header "name: value"] [--concurrency 16] [--confidence 0.999]';
 
 function fail(message: string): never {
-  console.error(`split:check: ${message}`);
+  console.error(`split:check: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
-if (!values.url)
-  fail('usage: pnpm split:check -- --url <url> -n <N> [--expect a=50,b=50] [--header "name: value"]');
-const url = new URL(values.url);
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && !process.env.SPLIT_CHECK_ALLOW_REMOTE) {
+/** Bad input is a usage error with the reason, never a stack trace. */
+function attempt<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+const { values } = attempt(() =>
+  parseArgs({
+    // `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      url: { type: 'string' },
+      n: { type: 'string', short: 'n', default: '1000' },
+      expect: { type: 'string' },
+      header: { type: 'string', multiple: true, default: [] },
+      concurrency: { type: 'string', default: '16' },
+      confidence: { type: 'string', default: '0.999' },
+    },
+  }),
+);
+
+if (!values.url) fail('--url is required');
+// `localhost:8080/…` as curl accepts it: http:// is implied.
+const url = attempt(
+  () => new URL(/^https?:\/\//.test(values.url as string) ? (values.url as string) : `http://${values.url}`),
+);
+if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
   // Load goes only where the participant meant it: say so before sending a thousand requests elsewhere.
   console.error(`split:check: sending to ${url.host} (not this machine)`);
 }
 const n = Number(values.n);
 if (!Number.isInteger(n) || n < 1 || n > 100_000) fail('-n must be a whole number from 1 to 100000');
-const concurrency = Math.min(Number(values.concurrency) || 16, n);
-const z = zFor(Number(values.confidence));
-const expected = values.expect ? parseExpect(values.expect) : undefined;
+const concurrencyWanted = Number(values.concurrency);
+if (!Number.isInteger(concurrencyWanted) || concurrencyWanted < 1 || concurrencyWanted > 256) {
+  fail('--concurrency must be a whole number from 1 to 256');
+}
+const concurrency = Math.min(concurrencyWanted, n);
+const z = attempt(() => zFor(Number(values.confidence)));
+const expected = values.expect ? attempt(() => parseExpect(values.expect as string)) : undefined;
 const headers: Record<string, string> = {};
 for (const h of values.header) {
   const i = h.indexOf(':');
@@ -84,6 +103,10 @@ for (const v of verdicts) {
 }
 for (const [what, n] of errors) console.log(`  failed (${what}): ${n}`);
 const bad = verdicts.filter((v) => !v.ok);
+if (ok200 === 0) {
+  console.log('no request answered 200: nothing to judge');
+  process.exit(1);
+}
 if (errors.size > 0 || bad.length > 0) {
   console.log(
     bad.length > 0

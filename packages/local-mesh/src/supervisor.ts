@@ -90,6 +90,11 @@ export class ServiceProcess {
     );
   }
 
+  /** Last resort when the mesh itself is going away without a stop(): never leave orphans. */
+  killNow(): void {
+    if (this.running) this.child?.kill('SIGKILL');
+  }
+
   async stop(graceMs = 10_000): Promise<number | null> {
     if (!this.child || !this.running) return this.exited;
     this.child.kill('SIGTERM');

@@ -63,6 +63,28 @@ describe('Cloud Run front: token, then IAM', () => {
       reason: 'the token signature is invalid',
     });
   });
+  it('a configured custom audience is accepted like the run.app URL', () => {
+    const f = new CloudRunFront({
+      spec: {
+        name: 'target1',
+        app: 'target',
+        serviceAccount: 'meshapps-target1',
+        mesh: true,
+        ingress: 'internal',
+        entry: 'none',
+        invokers: [],
+      },
+      invokers: new Set(['meshapps-proxy@p.iam.gserviceaccount.com']),
+      audiences: [AUD, 'https://target1.meshapps.internal'],
+      issuer,
+      appPort: () => undefined,
+    });
+    const token = issuer.issue(
+      'meshapps-proxy@p.iam.gserviceaccount.com',
+      'https://target1.meshapps.internal',
+    );
+    expect(f.decide({ authorization: `Bearer ${token}` }, 'mesh').status).toBe(200);
+  });
   it('a valid token from a non-invoker → 403 naming account, role and service', () => {
     const d = decide(issuer.issue('meshapps-client@p.iam.gserviceaccount.com', AUD));
     expect(d.status).toBe(403);

@@ -34,7 +34,9 @@ try {
     }
   }
 } catch (err) {
-  if (!(err instanceof ConfigInvalidError)) throw err;
-  console.error(formatErrors(err.errors));
+  // A bad project id or an unreadable file is a one-line answer, not a stack trace.
+  console.error(
+    err instanceof ConfigInvalidError ? formatErrors(err.errors) : `routes:render: ${(err as Error).message}`,
+  );
   process.exitCode = 1;
 }

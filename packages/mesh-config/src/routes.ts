@@ -93,6 +93,16 @@ function crossCheck(route: HttpRoute, text: string, topology: Topology): { path:
     }
   });
   route.rules.forEach((rule, r) => {
+    rule.matches?.forEach((m, i) => {
+      m.headers?.forEach((h, j) => {
+        if (h.rangeMatch && h.rangeMatch.start >= h.rangeMatch.end) {
+          errors.push({
+            path: `rules[${r}].matches[${i}].headers[${j}].rangeMatch`,
+            message: `start (${h.rangeMatch.start}) must be below end (${h.rangeMatch.end}): the range is [start, end)`,
+          });
+        }
+      });
+    });
     const destinations = rule.action?.destinations;
     if (!destinations) {
       errors.push({

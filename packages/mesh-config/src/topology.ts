@@ -18,6 +18,8 @@ export interface ServiceSpec {
   ingress: Ingress;
   entry: Entry;
   invokers: string[];
+  /** Extra token audiences Cloud Run accepts besides the run.app URL (Cloud Run custom audiences). */
+  customAudiences?: string[];
 }
 
 export interface Topology {
@@ -48,6 +50,7 @@ const SHAPE = obj(
           ),
           entry: str(new RegExp(`^(${ENTRY.join('|')})$`), `entry must be one of ${ENTRY.join(', ')}`),
           invokers: arr(str()),
+          customAudiences: arr(str(/^\S+$/, 'a custom audience is one string without spaces')),
         },
         { required: ['app', 'serviceAccount', 'mesh', 'ingress', 'entry', 'invokers'] },
       ),

@@ -116,6 +116,12 @@ describe('HttpRoute shape and cross-checks', () => {
       'expected projects/${PROJECT_ID}/locations/global/meshes/meshapps',
     ],
     ['no mesh', 'proxy.yaml', (r) => delete r.meshes, 'attach the route to the mesh'],
+    [
+      'an empty header range',
+      'ab.yaml',
+      (r) => (r.rules[0].matches[0].headers[0] = { header: 'x-n', rangeMatch: { start: 5, end: 5 } }),
+      'must be below end',
+    ],
   ];
   it.each(cases)('%s is caught', (_name, file, edit, message) => {
     expect(errorsOf(withEdit(file, edit)).join('\n')).toContain(message);

@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, connect } from 'node:net';
+import type { RouteFile, ServiceSpec } from '@meshapps/mesh-config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudRunFront } from '../src/cloud-run-front.ts';
+import { TokenIssuer } from '../src/identity.ts';
+import { Router } from '../src/router.ts';
+import { startSidecar } from '../src/sidecar.ts';
+
+const spec = (name: string, invokers: string[] = []): ServiceSpec => ({
+  name,
+  app: 'target',
+  serviceAccount: `meshapps-${name}`,
+  mesh: true,
+  ingress: 'internal',
+  entry: 'none',
+  invokers,
+});
+const route: RouteFile = {
+  file: 'target1.yaml',
+  text: '',
+  route: {
+    name: 'route-target1',
+    hostnames: ['target1.meshapps.internal'],
+    rules: [
+      {
+        action: {
+          destinations: [{ serviceName: 'projects/${PROJECT_ID}/locations/global/backendServices/target1' }],
+        },
+      },
+    ],
+  },
+};
+
+// target1's "app": answers with the token it was given and deliberately hop-by-hop headers.
+const seenTokens: string[] = [];
+let app: Server;
+let sidecar: { port: number; close: () => Promise<void> };
+const issuer = new TokenIssuer({ lifetimeSeconds: 2 });
+
+beforeAll(async () => {
+  app = createServer((req, res) => {
+    seenTokens.push(String(req.headers.authorization));
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      connection: 'keep-alive',
+      'keep-alive': 'timeout=72',
+    });
+    res.end('{"message":"target1"}');
+  });
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const front = new CloudRunFront({
+    spec: spec('target1', ['client']),
+    invokers: new Set(['meshapps-client@p.iam.gserviceaccount.com']),
+    audiences: ['https://target1-123456789012.asia-northeast1.run.app'],
+    issuer,
+    appPort: () => (app.address() as AddressInfo).port,
+  });
+  sidecar = await startSidecar({
+    caller: spec('client'),
+    callerEmail: 'meshapps-client@p.iam.gserviceaccount.com',
+    meshDomain: 'meshapps.internal',
+    router: new Router([route]),
+    fronts: new Map([['target1', front]]),
+    runApp: { server: createHttpsServer(), hosts: new Set() },
+    issuer,
+  });
+});
+afterAll(async () => {
+  await sidecar.close();
+  await new Promise<void>((r) => app.close(() => r()));
+});
+
+/** Sends raw bytes to the sidecar and returns what came back (or '' if it was cut). */
+function raw(bytes: string, resetEarly = false): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(sidecar.port, '127.0.0.1', () => {
+      socket.write(bytes);
+      if (resetEarly) socket.resetAndDestroy();
+    });
+    let text = '';
+    socket.on('data', (d) => {
+      text += d;
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', () => resolve(text));
+    setTimeout(() => socket.destroy(), 1000);
+  });
+}
+
+const viaSidecar = (path = '/') =>
+  raw(
+    `GET http://target1.meshapps.internal${path} HTTP/1.1\r\nhost: target1.meshapps.internal\r\nconnection: close\r\n\r\n`,
+  );
+
+describe('the sidecar survives bad clients', () => {
+  it('a client resetting a refused CONNECT does not bring the mesh down', async () => {
+    for (let i = 0; i < 5; i++)
+      await raw('CONNECT evil.example:443 HTTP/1.1\r\nhost: evil.example:443\r\n\r\n', true);
+    expect(await viaSidecar()).toContain('{"message":"target1"}');
+  });
+
+  it('refuses CONNECT to hosts outside the mesh and the emulated run.app URLs', async () => {
+    expect(await raw('CONNECT 169.254.169.254:80 HTTP/1.1\r\nhost: x\r\n\r\n')).toMatch(/^HTTP\/1.1 403/);
+  });
+
+  it('a malformed absolute URL is a 400, not a crash', async () => {
+    expect(await raw('GET http://[bad/ HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1.1 400/,
+    );
+    expect(await viaSidecar()).toContain('{"message":"target1"}');
+  });
+
+  it('origin-form requests are not proxy requests: 400 saying how to use it', async () => {
+    expect(await raw('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')).toContain(
+      'send absolute-form proxy requests',
+    );
+  });
+});
+
+describe('relaying', () => {
+  it("strips the app's hop-by-hop headers from the answer", async () => {
+    const answer = await viaSidecar();
+    expect(answer).not.toMatch(/keep-alive: timeout=72/i);
+  });
+
+  it('renews the caller token before it expires, whatever the token lifetime', async () => {
+    seenTokens.length = 0;
+    await viaSidecar();
+    await viaSidecar();
+    await new Promise((r) => setTimeout(r, 1100)); // past half of the 2 s lifetime
+    await viaSidecar();
+    expect(seenTokens[0]).toBe(seenTokens[1]);
+    expect(seenTokens[2]).not.toBe(seenTokens[1]);
+  });
+});
