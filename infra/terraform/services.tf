@@ -14,6 +14,8 @@ resource "google_cloud_run_v2_service" "service" {
 
   # The mesh reaches destinations through their run.app URL, so it must stay enabled.
   default_uri_disabled = false
+  # Extra ID-token audiences from the topology (the run.app URL is always accepted).
+  custom_audiences = try(each.value.customAudiences, null)
   # A workshop project is torn down with `terraform destroy`.
   deletion_protection = false
 
