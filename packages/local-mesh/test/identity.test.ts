@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdTokens } from '@meshapps/call';
@@ -126,8 +126,10 @@ describe('metadata server with the real google-auth-library', () => {
     );
     process.env.GCE_METADATA_HOST = server.host;
   }
+  let home: string;
   beforeAll(() => {
-    process.env.HOME = mkdtempSync(join(tmpdir(), 'meshapps-home-'));
+    home = mkdtempSync(join(tmpdir(), 'meshapps-home-'));
+    process.env.HOME = home;
     process.env.GOOGLE_CLOUD_PROJECT = 'meshapps-local';
     delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
   });
@@ -137,6 +139,7 @@ describe('metadata server with the real google-auth-library', () => {
   });
   afterAll(() => {
     process.env = saved;
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('requires Metadata-Flavor: Google and echoes it', async () => {
