@@ -11,7 +11,7 @@ import { startMetadataServer } from '../src/metadata-server.ts';
 const AUD = 'https://target1-123456789012.asia-northeast1.run.app';
 const issuer = new TokenIssuer();
 
-function front(spec: Partial<ServiceSpec> = {}): CloudRunFront {
+function front(spec: Partial<ServiceSpec> = {}, customAudiences: string[] = []): CloudRunFront {
   return new CloudRunFront({
     spec: {
       name: 'target1',
@@ -24,7 +24,7 @@ function front(spec: Partial<ServiceSpec> = {}): CloudRunFront {
       ...spec,
     },
     invokers: new Set(['meshapps-proxy@p.iam.gserviceaccount.com']),
-    audiences: [AUD],
+    audiences: [AUD, ...customAudiences],
     issuer,
     appPort: () => undefined,
   });
@@ -64,21 +64,7 @@ describe('Cloud Run front: token, then IAM', () => {
     });
   });
   it('a configured custom audience is accepted like the run.app URL', () => {
-    const f = new CloudRunFront({
-      spec: {
-        name: 'target1',
-        app: 'target',
-        serviceAccount: 'meshapps-target1',
-        mesh: true,
-        ingress: 'internal',
-        entry: 'none',
-        invokers: [],
-      },
-      invokers: new Set(['meshapps-proxy@p.iam.gserviceaccount.com']),
-      audiences: [AUD, 'https://target1.meshapps.internal'],
-      issuer,
-      appPort: () => undefined,
-    });
+    const f = front({}, ['https://target1.meshapps.internal']);
     const token = issuer.issue(
       'meshapps-proxy@p.iam.gserviceaccount.com',
       'https://target1.meshapps.internal',
