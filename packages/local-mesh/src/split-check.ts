@@ -5,6 +5,12 @@ import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { answeredBy, judge, parseExpect, zFor } from './split-stats.ts';
 
+// `pnpm split:check … | head` closes the pipe early: the reader is done, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const USAGE =
   'usage: pnpm split:check -- --url <url> -n <N> [--expect a=50,b=50] [--header "name: value"] [--concurrency 16] [--confidence 0.999]';
 

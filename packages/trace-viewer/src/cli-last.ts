@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_VIEWER_PORT } from './server.ts';
 import type { TraceSummary, TraceView } from './span-record.ts';
+import './quiet-pipe.ts';
 import { renderTextWaterfall } from './waterfall.ts';
 
 const { values, positionals } = parseArgs({
