@@ -1,3 +1,5 @@
+// Enum numbers mean the same in both encodings: one mapping, in otlp-json.ts.
+import { spanKind, statusCode } from './otlp-json.ts';
 import type { AttributeValue, SpanKindName, SpanRecord, SpanStatusCode } from './span-record.ts';
 
 /**
@@ -29,16 +31,6 @@ export function spansFromOtlpProtobuf(buf: Uint8Array): SpanRecord[] {
   return out;
 }
 
-const KINDS: readonly SpanKindName[] = [
-  'unspecified',
-  'internal',
-  'server',
-  'client',
-  'producer',
-  'consumer',
-];
-const STATUS: readonly SpanStatusCode[] = ['unset', 'ok', 'error'];
-
 function spanRecord(buf: Uint8Array, serviceName: string): SpanRecord | undefined {
   let traceId = '';
   let spanId = '';
@@ -54,7 +46,7 @@ function spanRecord(buf: Uint8Array, serviceName: string): SpanRecord | undefine
     else if (n === 2 && v instanceof Uint8Array) spanId = hex(v);
     else if (n === 4 && v instanceof Uint8Array) parentSpanId = hex(v);
     else if (n === 5 && v instanceof Uint8Array) name = utf8(v);
-    else if (n === 6 && typeof v === 'bigint') kind = KINDS[Number(v)] ?? 'unspecified';
+    else if (n === 6 && typeof v === 'bigint') kind = spanKind(Number(v));
     else if (n === 7 && typeof v === 'bigint') start = v;
     else if (n === 8 && typeof v === 'bigint') end = v;
     else if (n === 9 && v instanceof Uint8Array) Object.assign(attributes, keyValue(v));
@@ -80,7 +72,7 @@ function spanStatus(buf: Uint8Array): SpanRecord['status'] {
   let message: string | undefined;
   for (const [n, v] of fields(buf)) {
     if (n === 2 && v instanceof Uint8Array) message = utf8(v);
-    else if (n === 3 && typeof v === 'bigint') code = STATUS[Number(v)] ?? 'unset';
+    else if (n === 3 && typeof v === 'bigint') code = statusCode(Number(v));
   }
   return message ? { code, message } : { code };
 }
