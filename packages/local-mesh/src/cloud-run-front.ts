@@ -5,6 +5,7 @@ import {
   request,
   type ServerResponse,
 } from 'node:http';
+import { pipeline, Readable } from 'node:stream';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import type { TokenIssuer } from './identity.ts';
 
@@ -27,6 +28,23 @@ export interface Relay {
   /** Headers to send instead of the inbound ones (the sidecar adds identity). */
   headers?: IncomingHttpHeaders;
   editResponseHeaders?: (headers: IncomingHttpHeaders) => void;
+}
+
+/** One request as the front receives it; a Buffer body can be sent again (a retry). */
+export interface FrontRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Readable | Buffer;
+}
+
+/** The answer, status and headers in, body not yet read. */
+export interface FrontAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+  /** False when Cloud Run answered itself (a refusal, no instance): route header modifiers skip it. */
+  fromApp: boolean;
 }
 
 export interface Decision {
@@ -83,45 +101,74 @@ export class CloudRunFront {
     return { status: 200, reason: 'invoker', caller };
   }
 
-  /** Admits or refuses `req`, then relays it to the app. */
+  /** Admits or refuses `req`, then relays it to the app and its answer to `res`. */
   handle(req: IncomingMessage, res: ServerResponse, relay: Relay): Decision {
-    const headers = relay.headers ?? req.headers;
-    const decision = this.decide(headers, relay.source);
+    const { decision, answer } = this.send(
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: relay.headers ?? req.headers, body: req },
+      relay.source,
+    );
+    void answer.then((a) => commitAnswer(a, res, relay.editResponseHeaders));
+    return decision;
+  }
+
+  /**
+   * Admits or refuses one request and, if admitted, sends it to the app. Nothing reaches a client
+   * here: the caller looks at the answer's status and headers, then commits it (`commitAnswer`) or
+   * drops it to try again (the sidecar's retries). `signal` abandons the attempt.
+   */
+  send(
+    message: FrontRequest,
+    source: Source,
+    signal?: AbortSignal,
+  ): { decision: Decision; answer: Promise<FrontAnswer> } {
+    const decision = this.decide(message.headers, source);
     if (decision.status !== 200) {
-      sendErrorPage(res, decision, req.url ?? '/');
-      req.resume();
-      return decision;
+      drain(message.body);
+      return { decision, answer: Promise.resolve(errorPage(decision, message.url)) };
     }
     const port = this.opts.appPort();
     if (port === undefined) {
-      sendErrorPage(res, { status: 503, reason: `${this.service} has no running instance` }, req.url ?? '/');
-      req.resume();
-      return { status: 503, reason: 'no instance' };
+      drain(message.body);
+      const down = { status: 503, reason: `${this.service} has no running instance; a new one is starting` };
+      return {
+        decision: { status: 503, reason: 'no instance' },
+        answer: Promise.resolve(errorPage(down, message.url, CLOUD_RUN_503.noInstance)),
+      };
     }
-    const upstream = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: req.method,
-        path: req.url,
-        headers: withoutHopByHop(headers),
-        agent: this.agent,
-      },
-      (answer) => {
+    const answer = new Promise<FrontAnswer>((resolve) => {
+      const upstream = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: message.method,
+          path: message.url,
+          headers: withoutHopByHop(message.headers),
+          agent: this.agent,
+          ...(signal ? { signal } : {}),
+        },
         // The app's connection handling is its own; the front's client gets the front's.
-        const headers = withoutHopByHop(answer.headers);
-        relay.editResponseHeaders?.(headers);
-        res.writeHead(answer.statusCode ?? 502, headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent)
-        sendErrorPage(res, { status: 503, reason: `${this.service} did not answer` }, req.url ?? '/');
-      else res.destroy();
+        (app) =>
+          resolve({
+            status: app.statusCode ?? 502,
+            headers: withoutHopByHop(app.headers),
+            body: app,
+            fromApp: true,
+          }),
+      );
+      // Before the answer: Cloud Run's 503 (after it, the body stream fails and the client is cut).
+      upstream.on('error', () =>
+        resolve(
+          errorPage(
+            { status: 503, reason: `${this.service} did not answer` },
+            message.url,
+            CLOUD_RUN_503.connectionError,
+          ),
+        ),
+      );
+      if (Buffer.isBuffer(message.body)) upstream.end(message.body);
+      else message.body.pipe(upstream);
     });
-    req.pipe(upstream);
-    return decision;
+    return { decision, answer };
   }
 
   close(): void {
@@ -156,6 +203,23 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeade
   return out;
 }
 
+/** Writes an answer to the client: the point after which it can no longer be retried. */
+export function commitAnswer(
+  answer: FrontAnswer,
+  res: ServerResponse,
+  editResponseHeaders?: (headers: IncomingHttpHeaders) => void,
+): void {
+  if (answer.fromApp) editResponseHeaders?.(answer.headers);
+  res.writeHead(answer.status, answer.headers);
+  // An app that dies mid-body cuts the client too (pipeline destroys res), as on Cloud Run.
+  pipeline(answer.body, res, () => {});
+}
+
+/** A request body nobody will read: let it flow so the connection stays usable. */
+function drain(body: Readable | Buffer): void {
+  if (!Buffer.isBuffer(body)) body.resume();
+}
+
 const TITLES: Record<number, [string, string]> = {
   401: ['401 Unauthorized', 'Error: Unauthorized'],
   403: ['403 Forbidden', 'Error: Forbidden'],
@@ -163,24 +227,38 @@ const TITLES: Record<number, [string, string]> = {
   503: ['503 Service Unavailable', 'Error: Service Unavailable'],
 };
 
+/**
+ * What Cloud Run says (in the request log of the 503) when it has no instance to give a request,
+ * and when the connection to the instance fails mid-request (e.g. the container was killed).
+ */
+export const CLOUD_RUN_503 = {
+  noInstance: 'The request was aborted because there was no available instance.',
+  connectionError:
+    'The request failed because either the HTTP response was malformed or connection to the instance had an error.',
+};
+
 /** Worded like Cloud Run's own error pages, plus one line saying why (the cloud does not say). */
-function sendErrorPage(res: ServerResponse, decision: Decision, url: string): void {
+function errorPage(decision: Pick<Decision, 'status' | 'reason'>, url: string, detail?: string): FrontAnswer {
   const [title, heading] = TITLES[decision.status] ?? [`${decision.status}`, 'Error'];
   const path = escapeHtml(url.split('?')[0] ?? '/');
   const line =
-    decision.status === 403
+    detail ??
+    (decision.status === 403
       ? `Your client does not have permission to get URL <code>${path}</code> from this server.`
       : decision.status === 401
         ? `Your client does not have permission to the requested URL <code>${path}</code>.`
         : decision.status === 404
           ? `The requested URL <code>${path}</code> was not found on this server.`
-          : 'The service you requested is not available yet. Please try again in 30 seconds.';
-  const body = `<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n<title>${title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>${heading}</h1>\n<h2>${line}</h2>\n<h2>local mesh: ${escapeHtml(decision.reason)}</h2>\n</body></html>\n`;
-  res.writeHead(decision.status, {
-    'content-type': 'text/html; charset=UTF-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+          : 'The service you requested is not available yet. Please try again in 30 seconds.');
+  const body = Buffer.from(
+    `<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n<title>${title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>${heading}</h1>\n<h2>${line}</h2>\n<h2>local mesh: ${escapeHtml(decision.reason)}</h2>\n</body></html>\n`,
+  );
+  return {
+    status: decision.status,
+    headers: { 'content-type': 'text/html; charset=UTF-8', 'content-length': String(body.length) },
+    body: Readable.from([body]),
+    fromApp: false,
+  };
 }
 
 function escapeHtml(s: string): string {

@@ -43,7 +43,10 @@ export function formatAppLine({ service, line }: LogLine, raw: boolean): string 
   return `${prefix(service)} ${severity} ${entry.message ?? ''}${details.length ? `  ${details.join('  ')}` : ''}`;
 }
 
+/** One mesh hop; Envoy's response flags follow the status as in its access log (`503 FI`). */
 export function formatHop(e: HopEvent): string {
   const to = e.service ? `${e.route} → ${e.service}` : 'no route';
-  return `${prefix('mesh')} ${e.caller} -> ${e.host}  ${to}  ${e.status}  ${e.ms.toFixed(1)} ms`;
+  const status = e.flags ? `${e.status} ${e.flags}` : String(e.status);
+  const attempts = e.attempts && e.attempts > 1 ? `  ${e.attempts} attempts` : '';
+  return `${prefix('mesh')} ${e.caller} -> ${e.host}  ${to}  ${status}  ${e.ms.toFixed(1)} ms${attempts}`;
 }

@@ -27,10 +27,11 @@ import { CloudRunFront, type Source } from './cloud-run-front.ts';
 import { TokenIssuer } from './identity.ts';
 import { startMetadataServer } from './metadata-server.ts';
 import { freePort } from './ports.ts';
+import { resilienceNotices } from './resilience.ts';
 import { Router } from './router.ts';
 import { makeRunAppTls } from './run-app-tls.ts';
 import { type HopEvent, startSidecar } from './sidecar.ts';
-import { type LogLine, ServiceProcess } from './supervisor.ts';
+import { DEFAULT_RESTARTS, type LogLine, type RestartPolicy, ServiceProcess } from './supervisor.ts';
 import { unsupportedFields } from './unsupported.ts';
 
 export interface LocalMeshOptions {
@@ -48,6 +49,8 @@ export interface LocalMeshOptions {
   appEnv?: Record<string, string>;
   tokenLifetimeSeconds?: number;
   random?: () => number;
+  /** When a service that died gets a new instance (tests hold the wait). */
+  restarts?: RestartPolicy;
   onAppLog?: (line: LogLine) => void;
   onHop?: (event: HopEvent) => void;
   /** A metadata server issued an ID token (the token itself is never passed on). */
@@ -77,6 +80,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
   progress(
     `topology: ${topology.services.length} services; routes: ${routes.length} (${routes.map((r) => r.route.name).join(', ')})`,
   );
+  for (const notice of resilienceNotices(routes)) progress(notice);
 
   const cleanup: (() => Promise<void> | void)[] = [];
   const stop = async () => {
@@ -168,6 +172,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
         runApp: { server: runAppServer, hosts: new Set(byRunAppHost.keys()) },
         issuer,
         recordSpans: (spans) => viewer.store.add(spans),
+        ...(opts.random ? { random: opts.random } : {}),
         ...(opts.onHop ? { onHop: opts.onHop } : {}),
       });
       cleanup.push(sidecar.close);
@@ -217,6 +222,15 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
           await p.waitReady();
         }
         progress(`  ready  ${p.spec.name.padEnd(22)} ${Math.round(performance.now() - started)} ms`);
+        // Like Cloud Run: an instance that dies is replaced; meanwhile its front answers 503.
+        p.superviseRestarts({
+          policy: opts.restarts ?? DEFAULT_RESTARTS,
+          freePort,
+          onLog: onAppLog,
+          onEvent: progress,
+          onDown: () => appPorts.delete(p.spec.name),
+          onUp: (port) => appPorts.set(p.spec.name, port),
+        });
       }),
     );
 

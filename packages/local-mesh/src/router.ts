@@ -4,6 +4,7 @@ import {
   type HeaderModifier,
   type RouteFile,
 } from '@meshapps/mesh-config';
+import { type HopPolicy, hopPolicy } from './resilience.ts';
 import { type RequestFacts, ruleMatches } from './route-match.ts';
 
 export interface RouteDecision {
@@ -12,6 +13,8 @@ export interface RouteDecision {
   service: string;
   requestHeaders: HeaderModifier[];
   responseHeaders: HeaderModifier[];
+  /** Timeout, retries and this request's fault dice; absent when the rule sets none of them. */
+  policy?: HopPolicy;
 }
 
 export type RouteResult = { ok: true; decision: RouteDecision } | { ok: false; status: 404; reason: string };
@@ -50,6 +53,7 @@ export class Router {
       };
     }
     const dest = this.pick(rule.action.destinations);
+    const policy = hopPolicy(rule.action, this.random);
     return {
       ok: true,
       decision: {
@@ -57,6 +61,7 @@ export class Router {
         service: backendServiceName(dest.serviceName) ?? dest.serviceName,
         requestHeaders: [rule.action.requestHeaderModifier, dest.requestHeaderModifier].filter(isSet),
         responseHeaders: [rule.action.responseHeaderModifier, dest.responseHeaderModifier].filter(isSet),
+        ...(policy ? { policy } : {}),
       },
     };
   }

@@ -9,6 +9,7 @@ import {
   ROUTES_DIR,
   TOPOLOGY_FILE,
 } from '@meshapps/mesh-config';
+import { resilienceNotices } from './resilience.ts';
 import { unsupportedFields } from './unsupported.ts';
 
 try {
@@ -26,6 +27,7 @@ try {
   const local = unsupportedFields(routes);
   if (local.length > 0) throw new ConfigInvalidError(local);
   console.log('the local mesh can honour every field');
+  for (const notice of resilienceNotices(routes)) console.log(`note: ${notice}`);
 } catch (err) {
   if (err instanceof ConfigInvalidError) console.error(formatErrors(err.errors));
   else console.error(`routes:check: ${(err as Error).message}`);

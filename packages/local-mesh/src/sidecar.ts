@@ -5,7 +5,9 @@ import type { SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
+import { realTime, relayHop, type Schedule } from './hop-relay.ts';
 import type { TokenIssuer } from './identity.ts';
+import { formatFlags } from './resilience.ts';
 import { applyHeaderModifiers, type Router } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
 
@@ -16,6 +18,10 @@ export interface HopEvent {
   service?: string;
   status: number;
   ms: number;
+  /** Envoy's response flags (UT, URX, FI, DI…), when there are any. */
+  flags?: string;
+  /** Attempts, when a retry policy made more than one. */
+  attempts?: number;
 }
 
 export interface SidecarOptions {
@@ -31,6 +37,10 @@ export interface SidecarOptions {
   onHop?: (event: HopEvent) => void;
   /** Where the sidecar's own spans go (the local trace viewer). */
   recordSpans?: (spans: SpanRecord[]) => void;
+  /** Retry back-off jitter (route fault dice are the Router's). */
+  random?: () => number;
+  /** Timers for route timeouts, retries and injected delays (tests compress time). */
+  schedule?: Schedule;
 }
 
 /**
@@ -158,16 +168,29 @@ function routeMesh(
     opts.recordSpans ?? (() => {}),
   );
   if (spans.traceparent) headers.traceparent = spans.traceparent;
-  let iam = '';
-  res.on('finish', () => {
-    report(res.statusCode, { route: decision.route, service: decision.service });
-    spans.end(res.statusCode, { 'meshapps.route': decision.route, 'meshapps.iam': iam });
-  });
-  iam = front.handle(req, res, {
-    source: 'mesh',
+  // Timeout, retries and faults (Envoy semantics) live in hop-relay.ts; without them it streams.
+  const hop = relayHop(req, res, decision.policy, {
+    front,
     headers,
     editResponseHeaders: (h) => applyHeaderModifiers(h, decision.responseHeaders),
-  }).reason;
+    random: opts.random ?? Math.random,
+    schedule: opts.schedule ?? realTime,
+  });
+  res.on('finish', () => {
+    const flags = formatFlags(hop.flags);
+    report(res.statusCode, {
+      route: decision.route,
+      service: decision.service,
+      ...(flags ? { flags } : {}),
+      ...(hop.attempts > 1 ? { attempts: hop.attempts } : {}),
+    });
+    spans.end(res.statusCode, {
+      'meshapps.route': decision.route,
+      'meshapps.iam': hop.iam,
+      ...(flags ? { 'meshapps.response_flags': flags } : {}),
+      ...(hop.attempts > 1 ? { 'meshapps.attempts': hop.attempts } : {}),
+    });
+  });
 }
 
 /** Mints the caller's token per audience once and reuses it until 5 minutes before expiry. */

@@ -1,9 +1,10 @@
 // pnpm split:check -- --url <url> -n <N> [--expect target2=50,target3=50] [--header 'x-variant: green']
 // Sends N requests, counts who answered, prints each share with its confidence interval, and
-// exits 1 when an expected share falls outside its interval.
+// exits 1 when an expected share falls outside its interval. An HTTP status named in --expect
+// (`--expect target2=50,503=50`) is an outcome too: that is how an injected abort is measured.
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { answeredBy, judge, parseExpect, zFor } from './split-stats.ts';
+import { judge, outcomeOf, parseExpect, zFor } from './split-stats.ts';
 
 // `pnpm split:check … | head` closes the pipe early: the reader is done, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -12,7 +13,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const USAGE =
-  'usage: pnpm split:check -- --url <url> -n <N> [--expect a=50,b=50] [--header "name: value"] [--concurrency 16] [--confidence 0.999]';
+  'usage: pnpm split:check -- --url <url> -n <N> [--expect a=50,b=50 (a status counts too: 503=50)] [--header "name: value"] [--concurrency 16] [--confidence 0.999]';
 
 function fail(message: string): never {
   console.error(`split:check: ${message}\n${USAGE}`);
@@ -79,13 +80,11 @@ async function worker(): Promise<void> {
     sent++;
     try {
       const res = await request(url, { headers, dispatcher, signal: AbortSignal.timeout(10_000) });
-      const body = (await res.body.json().catch(() => ({}))) as { message?: string };
-      if (res.statusCode === 200 && typeof body.message === 'string') {
-        const who = answeredBy(body.message);
-        counts.set(who, (counts.get(who) ?? 0) + 1);
-      } else {
-        count(errors, `HTTP ${res.statusCode}`);
-      }
+      const body = (await res.body.json().catch(() => ({}))) as { message?: unknown };
+      const message = typeof body.message === 'string' ? body.message : undefined;
+      const outcome = outcomeOf(res.statusCode, message, expected);
+      if (outcome !== undefined) count(counts, outcome);
+      else count(errors, `HTTP ${res.statusCode}`);
     } catch (err) {
       count(errors, (err as { code?: string; name?: string }).code ?? (err as Error).name);
     }
@@ -95,8 +94,8 @@ await Promise.all(Array.from({ length: concurrency }, worker));
 await dispatcher.close();
 const seconds = (performance.now() - started) / 1000;
 
-const ok200 = [...counts.values()].reduce((a, b) => a + b, 0);
-const verdicts = judge(counts, ok200, expected, z);
+const judged = [...counts.values()].reduce((a, b) => a + b, 0);
+const verdicts = judge(counts, judged, expected, z);
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(6);
 console.log(
   `${n} requests to ${url.href} in ${seconds.toFixed(1)} s (${Math.round(n / seconds)} req/s); ${Number(values.confidence) * 100}% intervals`,
@@ -109,8 +108,8 @@ for (const v of verdicts) {
 }
 for (const [what, n] of errors) console.log(`  failed (${what}): ${n}`);
 const bad = verdicts.filter((v) => !v.ok);
-if (ok200 === 0) {
-  console.log('no request answered 200: nothing to judge');
+if (judged === 0) {
+  console.log('no request answered 200 (or a status named in --expect): nothing to judge');
   process.exit(1);
 }
 if (errors.size > 0 || bad.length > 0) {

@@ -35,6 +35,19 @@ export function parseExpect(spec: string): Map<string, number> {
   return new Map(entries.map(([name, w]) => [name, w / total]));
 }
 
+/**
+ * The outcome one answer counts as: who answered (a 200), or its status when `--expect` names
+ * that status (e.g. `503=50` for a route that aborts half its requests); else undefined (a failure).
+ */
+export function outcomeOf(
+  status: number,
+  message: string | undefined,
+  expected: ReadonlyMap<string, number> | undefined,
+): string | undefined {
+  if (status === 200 && message !== undefined) return answeredBy(message);
+  return expected?.has(String(status)) ? String(status) : undefined;
+}
+
 /** The service that answered last: "client <- proxy <- target2" → "target2". */
 export function answeredBy(message: string): string {
   const parts = message.split(' <- ');

@@ -16,15 +16,48 @@ export interface LogLine {
   line: string;
 }
 
+/** When a new instance starts after one died: Cloud Run starts one at once, a crash loop backs off. */
+export interface RestartPolicy {
+  /** Wait before the n-th restart in a row (n = 1, 2, …). */
+  delayMs: (restart: number) => number;
+  /** How the wait is done (tests hold it to look at the service while it is down). */
+  wait: (ms: number) => Promise<void>;
+  /** An instance that stayed up this long starts the count again. */
+  stableMs: number;
+}
+
+export const DEFAULT_RESTARTS: RestartPolicy = {
+  delayMs: (n) => (n <= 1 ? 0 : Math.min(30_000, 1000 * 2 ** (n - 2))),
+  // Unref'd: a pending restart never keeps a stopping mesh alive.
+  wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+  stableMs: 60_000,
+};
+
+export interface RestartHooks {
+  policy: RestartPolicy;
+  freePort: () => Promise<number>;
+  onLog: (line: LogLine) => void;
+  /** A line for the participant: what died, and what happens next. */
+  onEvent: (message: string) => void;
+  /** The service has no instance (the front answers 503) / has one again on `port`. */
+  onDown: () => void;
+  onUp: (port: number) => void;
+}
+
 /**
  * Runs one service as its own Node process, as Cloud Run runs one container per instance:
- * start, wait until it answers on $PORT, and on stop send SIGTERM, then SIGKILL after 10 s.
+ * start, wait until it answers on $PORT, start a new instance when it dies (superviseRestarts),
+ * and on stop send SIGTERM, then SIGKILL after 10 s.
  */
 export class ServiceProcess {
   spec: ProcessSpec;
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private readonly stderrTail: string[] = [];
+  private stopping = false;
+  private restarts = 0;
+  private upSince = 0;
+  private lastExit: string | undefined;
 
   constructor(spec: ProcessSpec) {
     this.spec = spec;
@@ -37,8 +70,12 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.lastExit = undefined;
     this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+      child.once('exit', (code, signal) => {
+        this.lastExit = describeExit(code, signal);
+        resolve(code ?? (signal ? 128 : null));
+      }),
     );
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: child[stream] as NodeJS.ReadableStream });
@@ -50,6 +87,10 @@ export class ServiceProcess {
         onLog({ service: this.spec.name, stream, line });
       });
     }
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
   }
 
   /** True when the process died because its $PORT was taken. */
@@ -90,12 +131,71 @@ export class ServiceProcess {
     );
   }
 
+  /**
+   * From now on (the instance is ready), an exit nobody asked for starts a new instance on a
+   * fresh port, with backoff, until stop().
+   */
+  superviseRestarts(hooks: RestartHooks): void {
+    this.upSince = Date.now();
+    this.watchExit(hooks);
+  }
+
+  private watchExit(hooks: RestartHooks): void {
+    const child = this.child;
+    child?.once('exit', (code, signal) => {
+      if (this.stopping || this.child !== child) return;
+      hooks.onDown();
+      void this.startNewInstance(describeExit(code, signal), hooks);
+    });
+  }
+
+  private async startNewInstance(why: string, hooks: RestartHooks): Promise<void> {
+    const name = this.spec.name;
+    if (Date.now() - this.upSince >= hooks.policy.stableMs) this.restarts = 0;
+    for (let exit = why; ; ) {
+      this.restarts++;
+      const delay = hooks.policy.delayMs(this.restarts);
+      hooks.onEvent(
+        `${name} exited (${exit}); starting a new instance${delay > 0 ? ` in ${(delay / 1000).toFixed(1)} s (restart ${this.restarts} in a row)` : ''}`,
+      );
+      await hooks.policy.wait(delay);
+      if (this.stopping) return;
+      const port = await hooks.freePort();
+      if (this.stopping) return;
+      const started = performance.now();
+      this.restartOn(port, hooks.onLog);
+      try {
+        await this.waitReady();
+      } catch {
+        if (this.stopping) return;
+        // Died while starting, or never answered: that counts as a crash too (its stderr is shown).
+        const hung = this.running;
+        if (hung) {
+          this.child?.kill('SIGKILL');
+          await this.exited;
+        }
+        exit = hung ? 'no answer on /healthz in time' : (this.lastExit ?? 'unknown');
+        continue;
+      }
+      if (this.stopping) return;
+      this.upSince = Date.now();
+      hooks.onUp(port);
+      hooks.onEvent(
+        `${name} is serving again (new instance ready in ${Math.round(performance.now() - started)} ms)`,
+      );
+      this.watchExit(hooks);
+      return;
+    }
+  }
+
   /** Last resort when the mesh itself is going away without a stop(): never leave orphans. */
   killNow(): void {
+    this.stopping = true;
     if (this.running) this.child?.kill('SIGKILL');
   }
 
   async stop(graceMs = 10_000): Promise<number | null> {
+    this.stopping = true;
     if (!this.child || !this.running) return this.exited;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
@@ -103,4 +203,9 @@ export class ServiceProcess {
     clearTimeout(timer);
     return code;
   }
+}
+
+/** "SIGKILL", or "code 1": how Cloud Run's logs would name the end of a container. */
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ?? `code ${code}`;
 }

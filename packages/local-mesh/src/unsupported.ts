@@ -1,18 +1,17 @@
 import { relative } from 'node:path';
 import type { ConfigError, RouteFile, RouteMatch } from '@meshapps/mesh-config';
 import { REPO_ROOT } from '@meshapps/mesh-config';
+import { resilienceProblems } from './resilience.ts';
 
 /**
  * HttpRoute fields the local mesh does not emulate. Starting anyway would route differently
- * from the cloud without saying so, so each one stops `pnpm start` with the reason.
+ * from the cloud without saying so, so each one stops `pnpm start` with the reason (decision 005).
+ * timeout, retryPolicy and faultInjectionPolicy are emulated with Envoy's semantics and labelled
+ * unverified at start instead (decision 006).
  */
-const UNVERIFIED_ON_CLOUD_RUN =
-  'not shown to be honoured by the managed sidecar on Cloud Run, so the local mesh does not pretend to';
 const ACTION_FIELDS: Record<string, string> = {
-  timeout: UNVERIFIED_ON_CLOUD_RUN,
-  idleTimeout: UNVERIFIED_ON_CLOUD_RUN,
-  retryPolicy: UNVERIFIED_ON_CLOUD_RUN,
-  faultInjectionPolicy: UNVERIFIED_ON_CLOUD_RUN,
+  idleTimeout:
+    'not shown to be honoured by the managed sidecar on Cloud Run, so the local mesh does not pretend to',
   urlRewrite: 'URL rewriting is not emulated locally (hostRewrite to Cloud Run is itself unverified)',
   redirect: 'redirects are not emulated locally',
   requestMirrorPolicy: 'mirroring is not supported for Cloud Run destinations',
@@ -36,6 +35,11 @@ export function unsupportedFields(routes: readonly RouteFile[]): ConfigError[] {
       errors.push(
         ...regexProblems(rule.matches ?? [], `rules[${r}].matches`).map((e) => ({ file: shown, ...e })),
       );
+      if (rule.action) {
+        errors.push(
+          ...resilienceProblems(rule.action, `rules[${r}].action`).map((e) => ({ file: shown, ...e })),
+        );
+      }
       for (const field of Object.keys(rule.action ?? {})) {
         const reason = ACTION_FIELDS[field];
         if (reason) {

@@ -42,12 +42,12 @@ describe('route files the local mesh cannot honour stop pnpm start', () => {
   it('a real HttpRoute field the local mesh does not implement: file, field and reason', async () => {
     const routes = copyOfRoutes();
     editRoute(routes, 'target1.yaml', (r) => {
-      r.rules[0].action.timeout = '2s';
+      r.rules[0].action.idleTimeout = '2s';
     });
     const { code, output } = await failedStart(routes);
     expect(code).toBe(1);
     expect(output).toMatch(
-      /target1\.yaml: rules\[0\]\.action\.timeout: unsupported by the local mesh: not shown to be honoured/,
+      /target1\.yaml: rules\[0\]\.action\.idleTimeout: unsupported by the local mesh: not shown to be honoured/,
     );
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answeredBy, judge, parseExpect, wilson, zFor } from '../src/split-stats.ts';
+import { answeredBy, judge, outcomeOf, parseExpect, wilson, zFor } from '../src/split-stats.ts';
 
 describe('split statistics', () => {
   it('Wilson interval matches a textbook value (95 %, 50 of 100)', () => {
@@ -21,6 +21,13 @@ describe('split statistics', () => {
   });
   it('names who answered last', () => {
     expect(answeredBy('client <- proxy <- target2')).toBe('target2');
+  });
+  it('counts a status as an outcome only when --expect names it (an injected abort)', () => {
+    const expected = parseExpect('target2=50,503=50');
+    expect(outcomeOf(200, 'client <- target2', expected)).toBe('target2');
+    expect(outcomeOf(503, undefined, expected)).toBe('503');
+    expect(outcomeOf(504, undefined, expected)).toBeUndefined();
+    expect(outcomeOf(503, undefined, undefined)).toBeUndefined();
   });
   it('flags a share outside its interval, and a missing expected name', () => {
     const counts = new Map([

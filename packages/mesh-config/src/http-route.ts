@@ -39,11 +39,24 @@ export interface RouteMatch {
   queryParameters?: QueryParameterMatch[];
 }
 
+export interface RetryPolicy {
+  retryConditions?: string[];
+  numRetries?: number;
+  perTryTimeout?: string;
+}
+
+export interface FaultInjectionPolicy {
+  delay?: { fixedDelay?: string; percentage?: number };
+  abort?: { httpStatus?: number; percentage?: number };
+}
+
 export interface RouteAction {
   destinations?: Destination[];
   requestHeaderModifier?: HeaderModifier;
   responseHeaderModifier?: HeaderModifier;
   timeout?: string;
+  retryPolicy?: RetryPolicy;
+  faultInjectionPolicy?: FaultInjectionPolicy;
   [other: string]: unknown;
 }
 

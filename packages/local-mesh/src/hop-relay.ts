@@ -1,0 +1,222 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { type CloudRunFront, commitAnswer, type FrontAnswer } from './cloud-run-front.ts';
+import { type AttemptResult, type HopPolicy, qualifiesForRetry, retryBackoffMs } from './resilience.ts';
+
+/** Runs `fn` after `ms`; returns a cancel. Injected so tests can run a 2 s delay in 100 ms. */
+export type Schedule = (ms: number, fn: () => void) => () => void;
+
+export const realTime: Schedule = (ms, fn) => {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
+};
+
+/** Envoy buffers a request body for retries up to its buffer limit (1 MiB by default). */
+export const RETRY_BUFFER_BYTES = 1024 * 1024;
+
+export interface HopRelay {
+  front: CloudRunFront;
+  /** The request headers to send (identity and route modifiers applied). */
+  headers: IncomingHttpHeaders;
+  editResponseHeaders: (headers: IncomingHttpHeaders) => void;
+  random: () => number;
+  schedule: Schedule;
+}
+
+/** What the hop log line and span say about the hop once it is over. */
+export interface HopOutcome {
+  iam: string;
+  /** Envoy response flags (UT, URX, FI, DI…). */
+  flags: string[];
+  attempts: number;
+}
+
+/**
+ * Relays one mesh request to the destination's Cloud Run front. Without a policy it streams
+ * straight through; with one it behaves as Envoy's fault filter and router do: delay, abort,
+ * then attempts under the route timeout, retrying only on the listed conditions.
+ */
+export function relayHop(
+  req: IncomingMessage,
+  res: ServerResponse,
+  policy: HopPolicy | undefined,
+  hop: HopRelay,
+): HopOutcome {
+  const outcome: HopOutcome = { iam: '', flags: [], attempts: 1 };
+  if (!policy) {
+    outcome.iam = relayOnce(req, res, hop);
+    return outcome;
+  }
+  // The client went away before its answer was complete: stop whatever is still pending.
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  const work = policy.fault
+    ? withFaults(req, res, policy.fault, hop, outcome, gone.signal)
+    : withRetries(req, res, policy, hop, outcome, gone.signal);
+  work.catch(() => {
+    // A client that vanished mid-body, or an answer that broke: never more than this request.
+    if (!res.headersSent) localReply(res, 503, 'upstream connect error or disconnect/reset before headers');
+    else res.destroy();
+  });
+  return outcome;
+}
+
+function relayOnce(req: IncomingMessage, res: ServerResponse, hop: HopRelay): string {
+  return hop.front.handle(req, res, {
+    source: 'mesh',
+    headers: hop.headers,
+    editResponseHeaders: hop.editResponseHeaders,
+  }).reason;
+}
+
+/** Envoy's fault filter runs before the router; the rule's timeout and retries are then off (CSM). */
+async function withFaults(
+  req: IncomingMessage,
+  res: ServerResponse,
+  fault: NonNullable<HopPolicy['fault']>,
+  hop: HopRelay,
+  outcome: HopOutcome,
+  gone: AbortSignal,
+): Promise<void> {
+  if (fault.delayMs !== undefined) {
+    outcome.flags.push('DI');
+    await wait(hop.schedule, fault.delayMs, gone);
+    if (gone.aborted) return;
+  }
+  if (fault.abortStatus !== undefined) {
+    outcome.flags.push('FI');
+    outcome.iam = 'not sent: fault injection abort';
+    req.resume();
+    return localReply(res, fault.abortStatus, 'fault filter abort');
+  }
+  outcome.iam = relayOnce(req, res, hop);
+}
+
+async function withRetries(
+  req: IncomingMessage,
+  res: ServerResponse,
+  policy: HopPolicy,
+  hop: HopRelay,
+  outcome: HopOutcome,
+  gone: AbortSignal,
+): Promise<void> {
+  // The route timeout starts once the whole request is in (Envoy), so buffer first.
+  const body = policy.retry ? await bufferForRetries(req) : req;
+  // A body too large to keep cannot be sent twice: Envoy then gives up retrying, and so do we.
+  const retries = Buffer.isBuffer(body) ? (policy.retry?.numRetries ?? 0) : 0;
+  const conditions = policy.retry?.conditions ?? new Set<string>();
+  const routeTimeout = new AbortController();
+  const cancelRouteTimer =
+    policy.timeoutMs === undefined ? () => {} : hop.schedule(policy.timeoutMs, () => routeTimeout.abort());
+  res.once('close', cancelRouteTimer);
+  const over = AbortSignal.any([routeTimeout.signal, gone]);
+
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0) await wait(hop.schedule, retryBackoffMs(attempt, hop.random), over);
+    if (gone.aborted) return;
+    if (routeTimeout.signal.aborted) return timedOut(res, outcome);
+
+    const perTry = new AbortController();
+    const perTryMs = policy.retry?.perTryTimeoutMs;
+    const cancelPerTry = perTryMs === undefined ? () => {} : hop.schedule(perTryMs, () => perTry.abort());
+    const attemptSignal = AbortSignal.any([perTry.signal, over]);
+    const { decision, answer } = hop.front.send(
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: hop.headers, body },
+      'mesh',
+      attemptSignal,
+    );
+    outcome.iam = decision.reason;
+    outcome.attempts = attempt + 1;
+    const result = await Promise.race([answer, aborted(attemptSignal)]);
+    cancelPerTry();
+    if (gone.aborted) return;
+    if (routeTimeout.signal.aborted) return timedOut(res, outcome);
+
+    const seen: AttemptResult =
+      result === 'aborted'
+        ? { reset: 'per-try-timeout' }
+        : { status: result.status, headers: result.headers };
+    const retryable = qualifiesForRetry(conditions, seen);
+    if (retryable && attempt < retries) {
+      if (result !== 'aborted') result.body.resume();
+      continue;
+    }
+    // The answer would have been retried but the retries are spent: Envoy's URX.
+    if (retryable && retries > 0) outcome.flags.push('URX');
+    if (result === 'aborted') return timedOut(res, outcome);
+    return commit(result, res, hop, routeTimeout.signal, perTry, outcome);
+  }
+}
+
+/** Past this point the answer is the client's; a route timeout now can only cut it (Envoy). */
+function commit(
+  answer: FrontAnswer,
+  res: ServerResponse,
+  hop: HopRelay,
+  routeTimeout: AbortSignal,
+  attempt: AbortController,
+  outcome: HopOutcome,
+): void {
+  routeTimeout.addEventListener('abort', () => {
+    outcome.flags.push('UT');
+    attempt.abort();
+    res.destroy();
+  });
+  commitAnswer(answer, res, hop.editResponseHeaders);
+}
+
+function timedOut(res: ServerResponse, outcome: HopOutcome): void {
+  outcome.flags.push('UT');
+  localReply(res, 504, 'upstream request timeout');
+}
+
+/** Envoy's local replies are short plain text: "upstream request timeout", "fault filter abort". */
+function localReply(res: ServerResponse, status: number, body: string): void {
+  if (res.headersSent || res.destroyed || res.socket?.destroyed) return;
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** The whole body as one Buffer (sendable again), or, past the limit, a stream of all of it. */
+async function bufferForRetries(req: IncomingMessage): Promise<Buffer | Readable> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const it = req[Symbol.asyncIterator]();
+  for (let next = await it.next(); !next.done; next = await it.next()) {
+    chunks.push(next.value as Buffer);
+    size += (next.value as Buffer).length;
+    if (size > RETRY_BUFFER_BYTES) {
+      return Readable.from(
+        (async function* () {
+          yield* chunks;
+          for (let rest = await it.next(); !rest.done; rest = await it.next()) yield rest.value as Buffer;
+        })(),
+      );
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+function wait(schedule: Schedule, ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const cancel = schedule(ms, () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    const onAbort = () => {
+      cancel();
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function aborted(signal: AbortSignal): Promise<'aborted'> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve('aborted');
+    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+}
