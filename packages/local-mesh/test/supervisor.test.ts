@@ -1,0 +1,150 @@
+import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../src/ports.ts';
+import { DEFAULT_RESTARTS, type RestartPolicy, ServiceProcess } from '../src/supervisor.ts';
+
+// A container in ten lines: /healthz for readiness, /exit?code=N to crash with a code.
+const APP = `
+require('node:http').createServer((req, res) => {
+  const exit = /^\\/exit\\?code=(\\d+)$/.exec(req.url);
+  if (exit) process.exit(Number(exit[1]));
+  res.end(req.url === '/healthz' ? 'ok' : 'svc');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+/** The restart wait as a gate the test opens: the service can be looked at while it is down. */
+function gatedPolicy(stableMs = 60_000) {
+  const waits: { ms: number; open: () => void }[] = [];
+  const policy: RestartPolicy = {
+    delayMs: (n) => n * 1000,
+    wait: (ms) => new Promise<void>((open) => waits.push({ ms, open })),
+    stableMs,
+  };
+  return { policy, waits };
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const running: ServiceProcess[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop(1000)));
+});
+
+async function supervised(policy: RestartPolicy) {
+  const port = await freePort();
+  const proc = new ServiceProcess({
+    name: 'svc',
+    args: ['-e', APP],
+    cwd: tmpdir(),
+    env: { PORT: String(port) },
+    port,
+  });
+  running.push(proc);
+  const events: string[] = [];
+  const state = { port: port as number | undefined, ports: [port], freePortCalls: 0 };
+  proc.start(() => {});
+  await proc.waitReady();
+  proc.superviseRestarts({
+    policy,
+    freePort: () => {
+      state.freePortCalls++;
+      return freePort();
+    },
+    onLog: () => {},
+    onEvent: (m) => events.push(m),
+    onDown: () => {
+      state.port = undefined;
+    },
+    onUp: (p) => {
+      state.port = p;
+      state.ports.push(p);
+    },
+  });
+  return { proc, events, state };
+}
+
+const get = async (port: number, path = '/') => {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
+  return res ? `${res.status} ${await res.text()}` : 'no answer';
+};
+
+describe('a service that dies gets a new instance, as on Cloud Run', () => {
+  it('SIGKILL: a visible line, no instance while waiting, then serving on a new port', async () => {
+    const { policy, waits } = gatedPolicy();
+    const { proc, events, state } = await supervised(policy);
+    const first = proc.pid as number;
+    process.kill(first, 'SIGKILL');
+
+    await until('the restart line', () =>
+      events.includes('svc exited (SIGKILL); starting a new instance in 1.0 s (restart 1 in a row)'),
+    );
+    expect(state.port).toBeUndefined(); // the front answers 503 meanwhile
+    expect(waits.map((w) => w.ms)).toEqual([1000]);
+    waits[0]?.open();
+
+    await until('serving again', () => events.find((e) => e.startsWith('svc is serving again')));
+    expect(state.port).toBeDefined();
+    expect(proc.pid).not.toBe(first);
+    expect(await get(state.port as number)).toBe('200 svc');
+  });
+
+  it('a crash loop backs off further each time; the exit code is named', async () => {
+    const { policy, waits } = gatedPolicy();
+    const { events, state } = await supervised(policy);
+    for (const round of [1, 2]) {
+      await get(state.port as number, '/exit?code=3');
+      await until(`restart ${round}`, () => waits.length === round);
+      waits[round - 1]?.open();
+      await until(
+        `serving ${round}`,
+        () => events.filter((e) => e.includes('serving again')).length === round,
+      );
+    }
+    expect(waits.map((w) => w.ms)).toEqual([1000, 2000]);
+    expect(events[2]).toBe('svc exited (code 3); starting a new instance in 2.0 s (restart 2 in a row)');
+    expect(new Set(state.ports).size).toBe(3);
+  });
+
+  it('an instance that stayed up long enough starts the count again', async () => {
+    const { policy, waits } = gatedPolicy(0);
+    const { events, state } = await supervised(policy);
+    for (const round of [1, 2]) {
+      await get(state.port as number, '/exit?code=1');
+      await until(`restart ${round}`, () => waits.length === round);
+      waits[round - 1]?.open();
+      await until(
+        `serving ${round}`,
+        () => events.filter((e) => e.includes('serving again')).length === round,
+      );
+    }
+    expect(waits.map((w) => w.ms)).toEqual([1000, 1000]);
+  });
+
+  it('stop() while a restart is pending starts nothing new', async () => {
+    const { policy, waits } = gatedPolicy();
+    const { proc, events, state } = await supervised(policy);
+    process.kill(proc.pid as number, 'SIGKILL');
+    await until('the restart line', () => events.length === 1);
+    await proc.stop(1000);
+    waits[0]?.open();
+    // The wait is over (positive marker: the gate resolved and the event loop turned); nothing started.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(state.freePortCalls).toBe(0);
+    expect(proc.running).toBe(false);
+  });
+
+  it('by default: the first restart at once, then 1 s, 2 s, 4 s … up to 30 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map(DEFAULT_RESTARTS.delayMs)).toEqual([
+      0, 1000, 2000, 4000, 8000, 16000, 30000, 30000,
+    ]);
+  });
+});
