@@ -107,7 +107,8 @@ export class CloudRunFront {
       { method: req.method ?? 'GET', url: req.url ?? '/', headers: relay.headers ?? req.headers, body: req },
       relay.source,
     );
-    void answer.then((a) => commitAnswer(a, res, relay.editResponseHeaders));
+    // A failure here ends this request only, never the process (an unhandled rejection would).
+    answer.then((a) => commitAnswer(a, res, relay.editResponseHeaders)).catch(() => res.destroy());
     return decision;
   }
 

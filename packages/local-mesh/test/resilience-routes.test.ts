@@ -48,10 +48,31 @@ const failing = (share: number, random: () => number, status = 503): Stub => {
     json(res, 200, { message: 'target2' });
   };
 };
+/**
+ * Fails `share` of attempts, decided by request number and attempt (the x-request-no header), so
+ * the figure is the same on every run, whatever order concurrent requests arrive in.
+ */
+const failingByRequest = (share: number): Stub => {
+  const attempts = new Map<string, number>();
+  return (req, res) => {
+    const no = String(req.headers['x-request-no']);
+    const attempt = attempts.get(no) ?? 0;
+    attempts.set(no, attempt + 1);
+    if (seeded(Number(no) * 8 + attempt)() < share) {
+      seen.failed++;
+      return json(res, 503, { error: 'injected by the test' });
+    }
+    json(res, 200, { message: 'target2' });
+  };
+};
 // Never answers: only a per-try or route timeout ends it.
 const hang: Stub = () => {};
 
 let mesh: MiniMesh;
+/** Route time runs 20× faster, except where a test needs it real. */
+let speed = 0.05;
+/** Route-time durations of the timers that were cancelled (delays, timeouts, back-offs). */
+const cancelled: number[] = [];
 let proxySidecar: (url: string) => Promise<{ status: number; body: string }>;
 beforeAll(async () => {
   const routes = [
@@ -72,7 +93,13 @@ beforeAll(async () => {
     routes,
     callers: ['client', 'proxy'],
     random: seeded(13),
-    schedule: compressedTime(0.05),
+    schedule: (ms, fn) => {
+      const cancel = compressedTime(() => speed)(ms, fn);
+      return () => {
+        cancelled.push(ms);
+        cancel();
+      };
+    },
     apps: {
       target1: (_req, res) => json(res, 200, { message: 'target1' }),
       target2: (req, res) => {
@@ -99,6 +126,7 @@ beforeAll(async () => {
 });
 afterAll(() => mesh.close());
 beforeEach(() => {
+  speed = 0.05;
   target2 = ok;
   seen.target2 = 0;
   seen.failed = 0;
@@ -112,7 +140,8 @@ async function many(n: number, url: string): Promise<{ status: number; body: str
   let left = n;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (left-- > 0) answers.push(await mesh.call('client', url));
+      while (left-- > 0)
+        answers.push(await mesh.call('client', url, { headers: { 'x-request-no': String(left) } }));
     }),
   );
   return answers;
@@ -175,7 +204,9 @@ describe('faultInjectionPolicy (abort50.yaml, delay2s.yaml)', () => {
 
 describe('retryPolicy and timeout (retry.yaml)', () => {
   it('a retry on 5xx turns a 30 %-failing destination into ≥ 90 % success', async () => {
-    target2 = failing(0.3, seeded(30));
+    // Real route time: retry.yaml's 1 s per try and 3 s timeout never bite a stub answering at once.
+    speed = 1;
+    target2 = failingByRequest(0.3);
     const answers = await many(1000, 'http://retry.meshapps.internal/');
     const success = answers.filter((a) => a.status === 200).length / 1000;
     // The destination really fails ~30 % of what it is sent…
@@ -211,6 +242,8 @@ describe('retryPolicy and timeout (retry.yaml)', () => {
   });
 
   it('a per-try timeout ends that attempt only; the retry answers', async () => {
+    // 1 s per try = 300 ms here: ample for the second attempt even on a busy machine.
+    speed = 0.3;
     let n = 0;
     target2 = (req, res) => (n++ === 0 ? hang(req, res) : ok(req, res));
     const answer = await mesh.call('client', 'http://retry.meshapps.internal/');
@@ -224,9 +257,10 @@ describe('retryPolicy and timeout (retry.yaml)', () => {
       status: 504,
       body: 'upstream request timeout',
     });
-    // 3 s route timeout, 1 s per try: the third attempt is cut, 5 retries are never reached.
-    expect(seen.target2).toBe(3);
+    // 3 s route timeout, 1 s per try (+ back-off): the third attempt is cut by the route timeout,
+    // so 5 retries are never reached. (Timer order decides this, not machine speed.)
     expect(mesh.hops).toContainEqual(expect.objectContaining({ status: 504, flags: 'UT', attempts: 3 }));
+    expect(seen.target2).toBeLessThanOrEqual(3);
   });
 
   it('the request body is buffered, so a retry sends it again', async () => {
@@ -243,6 +277,7 @@ describe('retryPolicy and timeout (retry.yaml)', () => {
 
 describe('a client that leaves', () => {
   it('mid-delay: nothing is sent on, nothing crashes, the next request is answered', async () => {
+    cancelled.length = 0;
     await new Promise<void>((resolve) => {
       const req = request({
         host: '127.0.0.1',
@@ -254,7 +289,11 @@ describe('a client that leaves', () => {
       req.end();
       setTimeout(() => req.destroy(), 20);
     });
-    await new Promise((r) => setTimeout(r, 150)); // past the (compressed) 2 s delay
+    // Positive marker first: the sidecar saw the client go and cancelled the 2 s delay…
+    for (let i = 0; i < 200 && !cancelled.includes(2000); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cancelled).toContain(2000);
+    // …so even past the (compressed) delay, nothing was sent on.
+    await new Promise((r) => setTimeout(r, 150));
     expect(seen.target2).toBe(0);
     expect((await mesh.call('client', 'http://retry.meshapps.internal/')).status).toBe(200);
   });

@@ -23,7 +23,7 @@ export interface MiniMesh {
   call: (
     caller: string,
     url: string,
-    init?: { method?: string; body?: string },
+    init?: { method?: string; body?: string; headers?: Record<string, string> },
   ) => Promise<{ status: number; body: string }>;
   /** The egress proxy port of a caller's sidecar. */
   port: (caller: string) => number;
@@ -110,7 +110,7 @@ export function viaProxy(
   port: number,
   url: string,
   agent: Agent,
-  init: { method?: string; body?: string } = {},
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
@@ -120,7 +120,7 @@ export function viaProxy(
         port,
         method: init.method ?? 'GET',
         path: url,
-        headers: { host: target.host },
+        headers: { ...init.headers, host: target.host },
         agent,
       },
       (res) => {
@@ -150,10 +150,10 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** Route time at `factor` speed: a 2 s injected delay takes 2 s × factor of real time. */
-export function compressedTime(factor: number): Schedule {
+/** Route time at `factor()` speed: a 2 s injected delay takes 2 s × factor of real time. */
+export function compressedTime(factor: () => number): Schedule {
   return (ms, fn) => {
-    const timer = setTimeout(fn, ms * factor);
+    const timer = setTimeout(fn, ms * factor());
     return () => clearTimeout(timer);
   };
 }
