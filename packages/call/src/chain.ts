@@ -1,8 +1,8 @@
+import { HopError } from '@meshapps/service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { contextHeaders, DEFAULT_ROUTING_HEADERS } from './context-headers.ts';
 import { DEADLINE_HEADER, Deadline } from './deadline.ts';
-import { HopError } from './errors.ts';
 import type { HopContext } from './get-json.ts';
 import { type AllowList, checkHost } from './hosts.ts';
 import { IdTokens } from './id-tokens.ts';

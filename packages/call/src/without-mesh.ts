@@ -1,4 +1,4 @@
-import { HopError } from './errors.ts';
+import { HopError } from '@meshapps/service';
 import { getJson, type HopAnswer, type HopContext } from './get-json.ts';
 import type { IdTokens } from './id-tokens.ts';
 
