@@ -24,6 +24,7 @@ export {
   type TelemetrySettings,
 } from './settings.ts';
 export { type TelemetryState, telemetryState } from './state.ts';
+export { formatTraceparent, parseTraceparent, randomSpanId, type TraceParent } from './trace-context.ts';
 
 import { telemetryState } from './state.ts';
 
