@@ -7,7 +7,6 @@ export {
 } from './cloud-trace-context.ts';
 export { TRACE_ID_HEADER } from './headers.ts';
 export {
-  activeTraceId,
   cloudTraceConsoleUrl,
   localViewerUrl,
   SPAN_ID_FIELD,
