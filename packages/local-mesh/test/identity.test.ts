@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdTokens } from '@meshapps/call';
 import type { ServiceSpec } from '@meshapps/mesh-config';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudRunFront, type Source } from '../src/cloud-run-front.ts';
 import { TokenIssuer } from '../src/identity.ts';
 import { startMetadataServer } from '../src/metadata-server.ts';
@@ -161,16 +161,24 @@ describe('metadata server with the real google-auth-library', () => {
   it('a short-lived token is refreshed before it expires', async () => {
     // google-auth-library refreshes 5 minutes ahead; a 302 s token enters that window after 2 s.
     await start(302);
-    const tokens = new IdTokens();
-    const first = await tokens.get(AUD);
-    expect(await tokens.get(AUD)).toBe(first);
-    await new Promise((r) => setTimeout(r, 2100));
-    const second = await tokens.get(AUD);
-    const exp = (t: string) =>
-      JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString()).exp * 1000;
-    expect(second).not.toBe(first);
-    expect(exp(first)).toBeGreaterThan(Date.now()); // the old token was still valid when replaced
-    expect(exp(second)).toBeGreaterThan(exp(first));
-    expect(identityCalls).toEqual([AUD, AUD]);
+    // Only Date is faked: google-auth-library and the issuer read it; sockets and timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const tokens = new IdTokens();
+      const first = await tokens.get(AUD);
+      expect(await tokens.get(AUD)).toBe(first);
+      vi.setSystemTime(Date.now() + 1000); // 301 s left: still outside the 5-minute window
+      expect(await tokens.get(AUD)).toBe(first);
+      vi.setSystemTime(Date.now() + 1100); // 299.9 s left: inside it
+      const second = await tokens.get(AUD);
+      const exp = (t: string) =>
+        JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString()).exp * 1000;
+      expect(second).not.toBe(first);
+      expect(exp(first)).toBeGreaterThan(Date.now()); // the old token was still valid when replaced
+      expect(exp(second)).toBeGreaterThan(exp(first));
+      expect(identityCalls).toEqual([AUD, AUD]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
