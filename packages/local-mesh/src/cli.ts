@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
+import { evenSplits } from './even-splits.ts';
 import { formatAppLine, formatHop, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
 
@@ -14,6 +15,7 @@ const USAGE = `usage: pnpm start [-- options]
   --routes DIR          HTTPRoute files (default infra/routes)
   --raw-logs            show the apps' JSON log lines as they are
   --quiet               no app logs, only mesh hops
+  --even-splits         weighted routes split exactly by weight in every 100 requests, not at random
   --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`;
 
 function usageError(message: string): never {
@@ -36,6 +38,7 @@ function readArgs() {
         'ready-file': { type: 'string' },
         'raw-logs': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        'even-splits': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -70,6 +73,7 @@ try {
     host: values.host,
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),
+    ...(values['even-splits'] ? { random: evenSplits() } : {}),
     onProgress: say,
     onAppLog: (line) => {
       if (!values.quiet) console.log(formatAppLine(line, values['raw-logs']));
