@@ -1,5 +1,5 @@
 // pnpm start — the whole demo on this machine, no Docker, no cloud account.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
 import { evenSplits } from './even-splits.ts';
@@ -122,8 +122,10 @@ ${
   Ctrl-C stops everything.
 `);
   if (values['ready-file']) {
+    // Written aside, then renamed: whoever waits for the file never reads it half-written.
+    const partial = `${values['ready-file']}.partial`;
     writeFileSync(
-      values['ready-file'],
+      partial,
       JSON.stringify({
         loadBalancerUrl: lb,
         participantUrl: mesh.participantUrl,
@@ -132,6 +134,7 @@ ${
         pid: process.pid,
       }),
     );
+    renameSync(partial, values['ready-file']);
   }
 } catch (err) {
   if (err instanceof ConfigInvalidError) {
