@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['source', 'node', 'import', 'default'] },
   ssr: { resolve: { conditions: ['source', 'node', 'import', 'default'] } },
   test: {
-    include: ['{apps,packages,infra}/**/test/**/*.test.ts'],
+    include: ['{apps,packages}/**/test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -5,9 +5,10 @@ NODE_VERSION="$(cat .node-version)"
 PNPM_VERSION="$(sed -n 's/.*"packageManager": "pnpm@\([0-9.]*\)+.*/\1/p' package.json)"
 TOOLS="$PWD/.tools"
 
+# The machine's Node will do if it has .node-version's major (or a later one), as engines says.
 machine_major="$(node --version 2>/dev/null | sed 's/^v\([0-9]*\).*/\1/')"
 wanted=("pnpm@$PNPM_VERSION")
-[ "${machine_major:-0}" -ge 22 ] || wanted+=("node@$NODE_VERSION")
+[ "${machine_major:-0}" -ge "${NODE_VERSION%%.*}" ] || wanted+=("node@$NODE_VERSION")
 
 have_all=1
 [ "$("$TOOLS/node_modules/.bin/pnpm" --version 2>/dev/null)" = "$PNPM_VERSION" ] || have_all=0

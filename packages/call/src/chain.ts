@@ -1,8 +1,8 @@
+import { HopError } from '@meshapps/service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { contextHeaders, DEFAULT_ROUTING_HEADERS } from './context-headers.ts';
 import { DEADLINE_HEADER, Deadline } from './deadline.ts';
-import { HopError } from './errors.ts';
 import type { HopContext } from './get-json.ts';
 import { type AllowList, checkHost } from './hosts.ts';
 import { IdTokens } from './id-tokens.ts';
@@ -10,13 +10,13 @@ import { thisProjectRunApp } from './this-project.ts';
 import { callWithMesh } from './with-mesh.ts';
 import { callWithoutMesh, callWithoutToken } from './without-mesh.ts';
 
-/** How the next hop is called; the mode carries along the whole chain. */
-export const MODES = {
-  call: 'with mesh: http://<mesh host>, no token',
-  'call-with-authheader': 'without mesh: https://<run.app host> + ID token',
-  'call-without-authheader': 'without mesh, no token: Cloud Run refuses it',
-} as const;
-export type Mode = keyof typeof MODES;
+/**
+ * How the next hop is called; the mode carries along the whole chain. `call`: with the mesh
+ * (http://<mesh host>, no token); `call-with-authheader`: without it (https://<run.app host> and
+ * an ID token); `call-without-authheader`: without it and without a token, which Cloud Run refuses.
+ */
+export const MODES = ['call', 'call-with-authheader', 'call-without-authheader'] as const;
+export type Mode = (typeof MODES)[number];
 
 export interface ChainOptions {
   /** This service's name (K_SERVICE). */
@@ -59,7 +59,7 @@ export async function chainRoutes(app: FastifyInstance, opts: ChainOptions): Pro
 
   app.get('/', async () => ({ message: config.service }));
 
-  for (const mode of Object.keys(MODES) as Mode[]) {
+  for (const mode of MODES) {
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       const allow = mode === 'call' ? meshAllow : await runApp();
       const { hosts, query } = parseHops(req.raw.url ?? '', mode, allow, config.hopLimit, config.service);
@@ -85,7 +85,7 @@ export async function chainRoutes(app: FastifyInstance, opts: ChainOptions): Pro
         return reply.send({ message: `${config.service} <- ${answer.message}` });
       } catch (err) {
         if (err instanceof HopError) throw err.seenBy(config.service);
-        // Anything else is ours (e.g. no ID token could be fetched): 500, hop named, no stack.
+        // Anything else is a bug of ours: 500, hop named, no stack.
         const message = err instanceof Error ? err.message : String(err);
         throw new HopError(500, message, { hop: hop.name, chain: [config.service] });
       }

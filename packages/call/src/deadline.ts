@@ -4,27 +4,58 @@
  */
 export const DEADLINE_HEADER = 'x-meshapps-timeout-ms';
 
+/** Milliseconds on a monotonic clock; tests pass their own. */
+export type Clock = () => number;
+const monotonic: Clock = () => performance.now();
+
 export class Deadline {
   private readonly end: number;
+  private readonly now: Clock;
 
-  private constructor(budgetMs: number) {
-    this.end = performance.now() + budgetMs;
+  private constructor(budgetMs: number, now: Clock) {
+    this.now = now;
+    this.end = now() + budgetMs;
   }
 
   /** Our budget: the hop timeout, or less when the caller gave us less. */
-  static fromInbound(inbound: string | string[] | undefined, hopTimeoutMs: number): Deadline {
+  static fromInbound(
+    inbound: string | string[] | undefined,
+    hopTimeoutMs: number,
+    now: Clock = monotonic,
+  ): Deadline {
     const given = Number(Array.isArray(inbound) ? inbound[0] : inbound);
     const budget = Number.isFinite(given) && given > 0 ? Math.min(given, hopTimeoutMs) : hopTimeoutMs;
-    return new Deadline(budget);
+    return new Deadline(budget, now);
+  }
+
+  /** A budget of `budgetMs` from now. */
+  static after(budgetMs: number, now: Clock = monotonic): Deadline {
+    return new Deadline(budgetMs, now);
   }
 
   remainingMs(): number {
-    return Math.max(0, Math.floor(this.end - performance.now()));
+    return Math.max(0, Math.floor(this.end - this.now()));
   }
 
   /** What we pass on: our remaining time less a reserve for our own answer (10 %, at least 50 ms). */
   nextHopBudgetMs(): number {
     const remaining = this.remainingMs();
     return Math.max(1, remaining - Math.max(50, Math.ceil(remaining * 0.1)));
+  }
+}
+
+/**
+ * `work`'s result, or `timeoutError()` once `ms` have passed first. `work` is not cancelled: it
+ * carries on (a token fetch then still fills the cache for the next call).
+ */
+export async function raceDeadline<T>(work: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,5 @@
+import { HopError, parseErrorBody } from '@meshapps/service';
 import { type Dispatcher, request, errors as undiciErrors } from 'undici';
-import { HopError, parseErrorBody } from './errors.ts';
 
 /** Upstream answers larger than this are not ours: refuse them rather than buffer them. */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -1,5 +1,5 @@
+import { HopError } from '@meshapps/service';
 import { instance, project } from 'gcp-metadata';
-import { HopError } from './errors.ts';
 import type { AllowList } from './hosts.ts';
 
 /**

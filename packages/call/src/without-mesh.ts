@@ -1,10 +1,12 @@
-import { HopError } from './errors.ts';
+import { HopError } from '@meshapps/service';
+import { Deadline, raceDeadline } from './deadline.ts';
 import { getJson, type HopAnswer, type HopContext } from './get-json.ts';
 import type { IdTokens } from './id-tokens.ts';
 
 /**
- * Without the mesh: the caller needs the target's full run.app URL, fetches an ID token whose
- * audience is that URL, and sends it as a bearer token. Cloud Run checks it, then IAM decides.
+ * Without the mesh, each caller does itself what the sidecar does in with-mesh.ts: know the
+ * target's run.app URL, get an ID token for it, send it, and bound all of that by the hop's time.
+ * Cloud Run checks the token (401), then IAM `run.invoker` decides (403).
  */
 export async function callWithoutMesh(
   host: string,
@@ -12,35 +14,31 @@ export async function callWithoutMesh(
   hop: HopContext,
   idTokens: IdTokens,
 ): Promise<HopAnswer> {
+  // The token's audience is the target's run.app origin: that is what Cloud Run accepts.
   const audience = `https://${host}`;
-  const started = performance.now();
-  const token = await tokenWithin(idTokens, audience, hop);
+  const deadline = Deadline.after(hop.timeoutMs);
+
+  // An ID token from the metadata server via google-auth-library: its IdTokenClient (one per
+  // audience) caches the token and refetches it 5 minutes before expiry; IdTokens (id-tokens.ts)
+  // keeps those clients and makes a burst of first calls share one fetch. The fetch is part of the
+  // hop, so the hop's deadline bounds it too (gcp-metadata has no timeout of its own on Cloud Run).
+  const fetching = idTokens.get(audience).catch((err: unknown) => {
+    throw new HopError(500, err instanceof Error ? err.message : String(err), { hop: hop.name });
+  });
+  const token = await raceDeadline(
+    fetching,
+    hop.timeoutMs,
+    () => new HopError(504, `no ID token within ${hop.timeoutMs} ms`, { hop: hop.name }),
+  );
+
+  // The token as a bearer header, and the request in what is left of the deadline. getJson maps
+  // the answer: Cloud Run's 401/403 and other 4xx/5xx keep their status, a refused connection is
+  // 503, no answer in time 504, anything but {"message": …} 502.
   return getJson(`${audience}${path}`, {
     ...hop,
     headers: { ...hop.headers, authorization: `Bearer ${token}` },
-    timeoutMs: Math.max(1, hop.timeoutMs - Math.round(performance.now() - started)),
+    timeoutMs: Math.max(1, deadline.remainingMs()),
   });
-}
-
-/**
- * Fetching the token is part of the hop, so the hop's deadline bounds it too: on Cloud Run
- * (K_SERVICE set) gcp-metadata has no timeout of its own, and a stuck metadata server would
- * otherwise hold the request past every caller's deadline. The fetch itself carries on (single
- * flight), so the next call can still use its token.
- */
-async function tokenWithin(idTokens: IdTokens, audience: string, hop: HopContext): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new HopError(504, `no ID token within ${hop.timeoutMs} ms`, { hop: hop.name })),
-      hop.timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([idTokens.get(audience), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The same call with the token left out: Cloud Run refuses it, which is the point of the demo. */

@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HopError } from '@meshapps/service';
 import { ProxyAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, HopError } from '../src/index.ts';
+import { getJson } from '../src/index.ts';
 import {
   Agent,
   CLOUD_RUN_403_HTML,

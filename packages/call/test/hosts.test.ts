@@ -1,5 +1,6 @@
+import { HopError } from '@meshapps/service';
 import { describe, expect, it } from 'vitest';
-import { type AllowList, checkHost, HopError, parseHops } from '../src/index.ts';
+import { type AllowList, checkHost, parseHops } from '../src/index.ts';
 import { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './helpers/hostile-hosts.ts';
 
 const MESH: AllowList = { suffixes: ['.meshapps.internal'] };

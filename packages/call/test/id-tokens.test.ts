@@ -115,6 +115,22 @@ describe('the without-mesh call', () => {
     expect(tls.seen).toHaveLength(0);
   });
 
+  it('answers 500 naming the hop when no token can be fetched, and sends nothing', async () => {
+    const { tls, hop } = await target();
+    class FailingIdTokens extends IdTokens {
+      override get(): Promise<string> {
+        return Promise.reject(new Error('metadata server unreachable'));
+      }
+    }
+    const err = await callWithoutMesh(RUN_APP_HOST, '/', hop, new FailingIdTokens()).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      status: 500,
+      hop: `client -> ${RUN_APP_HOST}`,
+      message: 'metadata server unreachable',
+    });
+    expect(tls.seen).toHaveLength(0);
+  });
+
   it('sends no Authorization at all without a token', async () => {
     const { tls, hop } = await target();
     await callWithoutToken(RUN_APP_HOST, '/', hop);

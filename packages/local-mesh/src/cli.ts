@@ -1,7 +1,8 @@
 // pnpm start — the whole demo on this machine, no Docker, no cloud account.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
+import { evenSplits } from './even-splits.ts';
 import { formatAppLine, formatHop, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
 
@@ -14,6 +15,7 @@ const USAGE = `usage: pnpm start [-- options]
   --routes DIR          HTTPRoute files (default infra/routes)
   --raw-logs            show the apps' JSON log lines as they are
   --quiet               no app logs, only mesh hops
+  --even-splits         weighted routes split exactly by weight in every 100 requests, not at random
   --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`;
 
 function usageError(message: string): never {
@@ -36,6 +38,7 @@ function readArgs() {
         'ready-file': { type: 'string' },
         'raw-logs': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        'even-splits': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -70,6 +73,7 @@ try {
     host: values.host,
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),
+    ...(values['even-splits'] ? { random: evenSplits() } : {}),
     onProgress: say,
     onAppLog: (line) => {
       if (!values.quiet) console.log(formatAppLine(line, values['raw-logs']));
@@ -118,8 +122,10 @@ ${
   Ctrl-C stops everything.
 `);
   if (values['ready-file']) {
+    // Written aside, then renamed: whoever waits for the file never reads it half-written.
+    const partial = `${values['ready-file']}.partial`;
     writeFileSync(
-      values['ready-file'],
+      partial,
       JSON.stringify({
         loadBalancerUrl: lb,
         participantUrl: mesh.participantUrl,
@@ -128,6 +134,7 @@ ${
         pid: process.pid,
       }),
     );
+    renameSync(partial, values['ready-file']);
   }
 } catch (err) {
   if (err instanceof ConfigInvalidError) {

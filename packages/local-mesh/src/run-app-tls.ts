@@ -7,7 +7,8 @@ import { RUN_APP_WILDCARD } from './cloud-names.ts';
 /**
  * TLS for the emulated *.run.app URLs: a certificate authority made at start signs one
  * wildcard certificate. Apps trust the CA through NODE_EXTRA_CA_CERTS (Node's standard way to
- * add a CA), so the without-mesh code calls https:// exactly as on Cloud Run.
+ * add a CA), so the without-mesh code calls https:// exactly as on Cloud Run. The tests' TLS stubs
+ * use it too, for their own names: one certificate generator in the repository.
  */
 export interface RunAppTls {
   caPem: string;
@@ -17,7 +18,7 @@ export interface RunAppTls {
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-export async function makeRunAppTls(): Promise<RunAppTls> {
+export async function makeRunAppTls(dnsNames: readonly string[] = [RUN_APP_WILDCARD]): Promise<RunAppTls> {
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const now = new Date(Date.now() - 60_000);
   const until = new Date(Date.now() + 7 * 24 * 3600_000);
@@ -37,7 +38,7 @@ export async function makeRunAppTls(): Promise<RunAppTls> {
   const leafKeys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: '02',
-    subject: `CN=${RUN_APP_WILDCARD}`,
+    subject: `CN=${dnsNames[0]}`,
     issuer: ca.subject,
     notBefore: now,
     notAfter: until,
@@ -48,7 +49,7 @@ export async function makeRunAppTls(): Promise<RunAppTls> {
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: RUN_APP_WILDCARD }]),
+      new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns', value }))),
     ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey);

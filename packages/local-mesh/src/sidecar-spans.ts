@@ -1,10 +1,5 @@
-import {
-  formatTraceparent,
-  nowUnixNano,
-  parseTraceparent,
-  randomSpanId,
-  type SpanRecord,
-} from '@meshapps/trace-viewer';
+import { formatTraceparent, parseTraceparent, randomSpanId } from '@meshapps/telemetry';
+import { nowUnixNano, type SpanRecord } from '@meshapps/trace-viewer';
 
 /**
  * The sidecar's own place in the trace, as CSM's Envoys appear in Cloud Trace: an outbound span

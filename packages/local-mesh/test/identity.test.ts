@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdTokens } from '@meshapps/call';
 import type { ServiceSpec } from '@meshapps/mesh-config';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeJwtPayload, withClaims } from '../../call/test/helpers/jwt.ts';
 import { CloudRunFront, type Source } from '../src/cloud-run-front.ts';
 import { TokenIssuer } from '../src/identity.ts';
 import { startMetadataServer } from '../src/metadata-server.ts';
@@ -54,11 +55,14 @@ describe('Cloud Run front: token, then IAM', () => {
     expect(decide(forged).status).toBe(401);
   });
   it('a tampered token → 401', () => {
-    const [h, , s] = issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD).split('.');
-    const claims = Buffer.from(
-      JSON.stringify({ iss: 'https://accounts.google.com', aud: AUD, email: 'x', exp: 9e9 }),
-    ).toString('base64url');
-    expect(decide(`${h}.${claims}.${s}`)).toMatchObject({
+    const token = issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD);
+    const tampered = withClaims(token, {
+      iss: 'https://accounts.google.com',
+      aud: AUD,
+      email: 'x',
+      exp: 9e9,
+    });
+    expect(decide(tampered)).toMatchObject({
       status: 401,
       reason: 'the token signature is invalid',
     });
@@ -147,9 +151,7 @@ describe('metadata server with the real google-auth-library', () => {
     const all = await Promise.all(Array.from({ length: 500 }, () => tokens.get(AUD)));
     expect(new Set(all).size).toBe(1);
     expect(identityCalls).toEqual([AUD]);
-    const claims = JSON.parse(
-      Buffer.from((all[0] as string).split('.')[1] as string, 'base64url').toString(),
-    );
+    const claims = decodeJwtPayload(all[0] as string);
     expect(claims).toMatchObject({
       aud: AUD,
       email: 'wmc@p.iam.gserviceaccount.com',
@@ -161,16 +163,23 @@ describe('metadata server with the real google-auth-library', () => {
   it('a short-lived token is refreshed before it expires', async () => {
     // google-auth-library refreshes 5 minutes ahead; a 302 s token enters that window after 2 s.
     await start(302);
-    const tokens = new IdTokens();
-    const first = await tokens.get(AUD);
-    expect(await tokens.get(AUD)).toBe(first);
-    await new Promise((r) => setTimeout(r, 2100));
-    const second = await tokens.get(AUD);
-    const exp = (t: string) =>
-      JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString()).exp * 1000;
-    expect(second).not.toBe(first);
-    expect(exp(first)).toBeGreaterThan(Date.now()); // the old token was still valid when replaced
-    expect(exp(second)).toBeGreaterThan(exp(first));
-    expect(identityCalls).toEqual([AUD, AUD]);
+    // Only Date is faked: google-auth-library and the issuer read it; sockets and timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const tokens = new IdTokens();
+      const first = await tokens.get(AUD);
+      expect(await tokens.get(AUD)).toBe(first);
+      vi.setSystemTime(Date.now() + 1000); // 301 s left: still outside the 5-minute window
+      expect(await tokens.get(AUD)).toBe(first);
+      vi.setSystemTime(Date.now() + 1100); // 299.9 s left: inside it
+      const second = await tokens.get(AUD);
+      const exp = (t: string) => decodeJwtPayload(t).exp * 1000;
+      expect(second).not.toBe(first);
+      expect(exp(first)).toBeGreaterThan(Date.now()); // the old token was still valid when replaced
+      expect(exp(second)).toBeGreaterThan(exp(first));
+      expect(identityCalls).toEqual([AUD, AUD]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

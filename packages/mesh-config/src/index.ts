@@ -1,6 +1,15 @@
 export { type ConfigError, ConfigInvalidError, formatErrors } from './errors.ts';
-export type * from './http-route.ts';
-export { HTTP_ROUTE_SHAPE } from './http-route-shape.ts';
+export {
+  type Destination,
+  type HeaderMatch,
+  type HeaderModifier,
+  HTTP_ROUTE,
+  type HttpRoute,
+  type QueryParameterMatch,
+  type RouteAction,
+  type RouteMatch,
+  type RouteRule,
+} from './http-route.ts';
 export { INFRA_DIR, REPO_ROOT, ROUTES_DIR, TOPOLOGY_FILE } from './paths.ts';
 export {
   backendServiceName,
@@ -11,7 +20,7 @@ export {
   renderRoute,
   routeFilesIn,
 } from './routes.ts';
-export { checkShape, type Shape, type ShapeError } from './shape.ts';
+export { checkShape, duration, fields, matching, oneOf, type ShapeError } from './shape.ts';
 export {
   ENTRY,
   type Entry,

@@ -2,8 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { type ConfigError, ConfigInvalidError } from './errors.ts';
-import type { Destination, HttpRoute } from './http-route.ts';
-import { HTTP_ROUTE_SHAPE } from './http-route-shape.ts';
+import { type Destination, HTTP_ROUTE, type HttpRoute } from './http-route.ts';
 import { REPO_ROOT } from './paths.ts';
 import { checkShape } from './shape.ts';
 import type { Topology } from './topology.ts';
@@ -47,12 +46,12 @@ export function checkRoutes(
       errors.push({ file: shown, path: '(document)', message: `not valid YAML: ${(err as Error).message}` });
       continue;
     }
-    const shapeErrors = checkShape(doc, HTTP_ROUTE_SHAPE);
-    if (shapeErrors.length > 0) {
-      errors.push(...shapeErrors.map((e) => ({ file: shown, ...e })));
+    const checked = checkShape(doc, HTTP_ROUTE);
+    if (!checked.ok) {
+      errors.push(...checked.errors.map((e) => ({ file: shown, ...e })));
       continue;
     }
-    const route = doc as HttpRoute;
+    const route = checked.value;
     errors.push(...crossCheck(route, text, topology).map((e) => ({ file: shown, ...e })));
     routes.push({ file, text, route });
   }

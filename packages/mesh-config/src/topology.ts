@@ -1,63 +1,43 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { type ConfigError, ConfigInvalidError } from './errors.ts';
 import { REPO_ROOT } from './paths.ts';
-import { arr, bool, checkShape, map, obj, str } from './shape.ts';
+import { checkShape, fields, matching, oneOf } from './shape.ts';
 
 export const INGRESS = ['all', 'internal', 'internal-and-cloud-load-balancing'] as const;
 export type Ingress = (typeof INGRESS)[number];
 export const ENTRY = ['load-balancer', 'participant', 'none'] as const;
 export type Entry = (typeof ENTRY)[number];
 
-export interface ServiceSpec {
-  name: string;
-  app: string;
-  serviceAccount: string;
-  mesh: boolean;
-  ingress: Ingress;
-  entry: Entry;
-  invokers: string[];
+const NAME = /^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$/;
+const SERVICE = fields({
+  app: matching(NAME),
+  serviceAccount: matching(
+    /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/,
+    'service account id: 6–30 lower-case letters, digits, "-"',
+  ),
+  mesh: z.boolean(),
+  ingress: oneOf(INGRESS, 'ingress'),
+  entry: oneOf(ENTRY, 'entry'),
+  invokers: z.array(z.string()),
   /** Extra token audiences Cloud Run accepts besides the run.app URL (Cloud Run custom audiences). */
-  customAudiences?: string[];
-}
+  customAudiences: z.array(matching(/^\S+$/, 'a custom audience is one string without spaces')).optional(),
+});
+const TOPOLOGY = fields({
+  mesh: fields({ name: matching(NAME), domain: matching(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/) }),
+  services: z.record(z.string(), SERVICE),
+});
+
+/** A service of the topology: its key in `services` as `name`, then its fields. */
+export type ServiceSpec = { name: string } & z.infer<typeof SERVICE>;
 
 export interface Topology {
   file: string;
-  mesh: { name: string; domain: string };
+  mesh: z.infer<typeof TOPOLOGY>['mesh'];
   services: ServiceSpec[];
 }
-
-const NAME = /^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$/;
-const SHAPE = obj(
-  {
-    mesh: obj(
-      { name: str(NAME), domain: str(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/) },
-      { required: ['name', 'domain'] },
-    ),
-    services: map(
-      obj(
-        {
-          app: str(NAME),
-          serviceAccount: str(
-            /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/,
-            'service account id: 6–30 lower-case letters, digits, "-"',
-          ),
-          mesh: bool,
-          ingress: str(
-            new RegExp(`^(${INGRESS.join('|')})$`),
-            `ingress must be one of ${INGRESS.join(', ')}`,
-          ),
-          entry: str(new RegExp(`^(${ENTRY.join('|')})$`), `entry must be one of ${ENTRY.join(', ')}`),
-          invokers: arr(str()),
-          customAudiences: arr(str(/^\S+$/, 'a custom audience is one string without spaces')),
-        },
-        { required: ['app', 'serviceAccount', 'mesh', 'ingress', 'entry', 'invokers'] },
-      ),
-    ),
-  },
-  { required: ['mesh', 'services'] },
-);
 
 export function loadTopology(file: string): Topology {
   return parseTopology(readFileSync(file, 'utf8'), file);
@@ -66,10 +46,10 @@ export function loadTopology(file: string): Topology {
 export function parseTopology(text: string, file: string): Topology {
   const shown = relative(REPO_ROOT, file) || file;
   const doc: unknown = parse(text);
-  const shapeErrors = checkShape(doc, SHAPE);
-  if (shapeErrors.length > 0) throw new ConfigInvalidError(shapeErrors.map((e) => ({ file: shown, ...e })));
+  const checked = checkShape(doc, TOPOLOGY);
+  if (!checked.ok) throw new ConfigInvalidError(checked.errors.map((e) => ({ file: shown, ...e })));
 
-  const raw = doc as { mesh: Topology['mesh']; services: Record<string, Omit<ServiceSpec, 'name'>> };
+  const raw = checked.value;
   const services = Object.entries(raw.services).map(([name, spec]) => ({ name, ...spec }));
   const errors: ConfigError[] = [];
   const names = new Set(services.map((s) => s.name));

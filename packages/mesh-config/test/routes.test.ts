@@ -127,6 +127,39 @@ describe('HttpRoute shape and cross-checks', () => {
     expect(errorsOf(withEdit(file, edit)).join('\n')).toContain(message);
   });
 
+  it('an unknown field names its path and the fields known there', () => {
+    expect(
+      errorsOf(withEdit('target23.yaml', (r) => (r.rules[0].action.destinations[0].wieght = 1))),
+    ).toEqual([
+      'rules[0].action.destinations[0].wieght: unknown field (known here: serviceName, weight, requestHeaderModifier, responseHeaderModifier)',
+    ]);
+  });
+
+  it('every mistake in a file is reported in one run, a "one of" group beside a wrong field', () => {
+    const errors = errorsOf(
+      withEdit('ab.yaml', (r) => {
+        r.rules[0].matches[0] = { prefixMatch: 'x', fullPathMatch: '/x', headers: 'a' };
+        r.rules[1].action.destinations[0].weight = 1.5;
+        r.selfLink = 'x';
+      }),
+    );
+    expect(errors.sort()).toEqual(
+      [
+        'rules[0].matches[0].prefixMatch: a path prefix must start with "/"',
+        'rules[0].matches[0].headers: expected a list, got string "a"',
+        'rules[0].matches[0]: set only one of fullPathMatch, prefixMatch, regexMatch (found fullPathMatch, prefixMatch)',
+        'rules[1].action.destinations[0].weight: expected an integer, got number 1.5',
+        'selfLink: output-only field: the API sets it, remove it from the file',
+      ].sort(),
+    );
+  });
+
+  it('a document that is not a mapping is reported at (document)', () => {
+    expect(errorsOf([{ file: 'x.yaml', text: '- a\n' }])).toEqual([
+      '(document): expected a mapping, got a list',
+    ]);
+  });
+
   it('duplicate hostnames across files are caught, naming the other file', () => {
     const a = { file: 'a.yaml', text: original('target1.yaml') };
     const b = {
@@ -178,6 +211,13 @@ describe('topology', () => {
         't.yaml',
       ),
     ).toThrow(/already target1's/);
+  });
+  it('a missing field and a wrong type are caught with their paths', () => {
+    expect(() =>
+      parseTopology(text.replace('    app: proxy\n', '').replace('mesh: false', 'mesh: "no"'), 't.yaml'),
+    ).toThrow(
+      /services\.proxy\.app: required field is missing[\s\S]*services\.without-mesh-client\.mesh: expected true or false, got string "no"/,
+    );
   });
   it('an unknown ingress is caught', () => {
     expect(() => parseTopology(text.replace('ingress: all', 'ingress: public'), 't.yaml')).toThrow(

@@ -1,4 +1,3 @@
-import { HopError } from '@meshapps/call';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -6,6 +5,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { HopError } from './errors.ts';
 
 export interface ServiceOptions {
   logger: Logger;

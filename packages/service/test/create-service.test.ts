@@ -1,7 +1,7 @@
-import { chainRoutes, HopError } from '@meshapps/call';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from '../../call/test/helpers/index.ts';
+import { HopError } from '../src/index.ts';
 import { startService } from './support.ts';
 
 let app: FastifyInstance | undefined;
@@ -26,13 +26,6 @@ describe('createService', () => {
   it('answers /healthz', async () => {
     const { url } = await start(() => {});
     expect(await get(`${url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
-  });
-
-  it('answers GET / with the service name when the chain routes are registered', async () => {
-    const { url } = await start(async (a) => {
-      await a.register(chainRoutes, { service: 'target2' });
-    });
-    expect(await get(`${url}/`)).toMatchObject({ status: 200, body: { message: 'target2' } });
   });
 
   it('answers unknown routes with the JSON error shape', async () => {
@@ -84,8 +77,9 @@ describe('createService', () => {
   });
 
   it('answers a URL with bad percent-encoding with the JSON error shape too', async () => {
-    const { url } = await start(async (a) => {
-      await a.register(chainRoutes, { service: 'client' });
+    // A wildcard route as the /call chain registers: the router refuses to decode `%zz` in it.
+    const { url } = await start((a) => {
+      a.get('/call/*', async () => ({ message: 'unreachable' }));
     });
     const res = await get(`${url}/call/target1%zz.meshapps.internal`);
     expect(res.status).toBe(400);

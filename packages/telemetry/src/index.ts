@@ -7,7 +7,6 @@ export {
 } from './cloud-trace-context.ts';
 export { TRACE_ID_HEADER } from './headers.ts';
 export {
-  activeTraceId,
   cloudTraceConsoleUrl,
   localViewerUrl,
   SPAN_ID_FIELD,
@@ -24,6 +23,7 @@ export {
   type TelemetrySettings,
 } from './settings.ts';
 export { type TelemetryState, telemetryState } from './state.ts';
+export { formatTraceparent, parseTraceparent, randomSpanId, type TraceParent } from './trace-context.ts';
 
 import { telemetryState } from './state.ts';
 

@@ -24,12 +24,6 @@ export function traceLogFields(): Record<string, unknown> {
   return fields;
 }
 
-/** The trace id of the active span, if any (e.g. to show it to a person). */
-export function activeTraceId(): string | undefined {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
-}
-
 export function cloudTraceConsoleUrl(projectId: string, traceId: string): string {
   return `https://console.cloud.google.com/traces/list?project=${encodeURIComponent(projectId)}&tid=${traceId}`;
 }

@@ -1,4 +1,5 @@
-import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type TextMapPropagator, TraceFlags, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { describe, expect, it } from 'vitest';
 import { CloudTraceContextPropagator, parseCloudTraceContext } from '../src/index.ts';
 
@@ -43,11 +44,21 @@ describe('CloudTraceContextPropagator', () => {
   };
 
   it('extracts the header into the context and injects nothing', () => {
-    const propagator = new CloudTraceContextPropagator();
+    const propagator: TextMapPropagator = new CloudTraceContextPropagator();
     const ctx = propagator.extract(ROOT_CONTEXT, { 'x-cloud-trace-context': `${TRACE}/10;o=1` }, getter);
     expect(trace.getSpanContext(ctx)?.spanId).toBe('000000000000000a');
+    const setter = {
+      set: (carrier: Record<string, string>, key: string, value: string) => {
+        carrier[key] = value;
+      },
+    };
+    // The same sampled context and setter make the W3C propagator write traceparent ...
+    const w3c: Record<string, string> = {};
+    new W3CTraceContextPropagator().inject(ctx, w3c, setter);
+    expect(w3c.traceparent).toBe(`00-${TRACE}-000000000000000a-01`);
+    // ... while this one writes nothing, not even its own header.
     const carrier: Record<string, string> = {};
-    propagator.inject();
+    propagator.inject(ctx, carrier, setter);
     expect(carrier).toEqual({});
     expect(propagator.fields()).toEqual([]);
   });

@@ -94,6 +94,19 @@ function logLine(service: ServiceProcess, match: (line: Record<string, unknown>)
 const find = (spans: SpanView[], service: string, kind: SpanView['kind']) =>
   spans.find((s) => s.serviceName === service && s.kind === kind);
 
+/**
+ * Whether the viewer knows `traceId`, asked only once `service` has exported a sampled request
+ * sent after it: spans leave a process in the order they end, so anything `traceId` produced is
+ * in by then, and an absence means "never sent", not "not sent yet".
+ */
+async function viewerKnowsAfterMarker(traceId: string, service: ServiceProcess, name: string) {
+  const marker = newTraceId();
+  const res = await fetch(`${service.url}/`, { headers: { traceparent: traceparent(marker, newSpanId()) } });
+  expect(res.status).toBe(200);
+  await spansOf(marker, (s) => !!find(s, name, 'server'));
+  return (await fetch(`${viewer.url}/api/traces/${traceId}`)).status !== 404;
+}
+
 describe('one trace across every hop', () => {
   it('links proxy and target1 spans into a single tree under the caller, and logs say so', async () => {
     const traceId = newTraceId();
@@ -191,8 +204,7 @@ describe('one trace across every hop', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-trace-id')).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // several export intervals
-    expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
+    expect(await viewerKnowsAfterMarker(traceId, target1, 'target1')).toBe(false);
   });
 
   it('takes the project for log trace fields from the metadata server when the environment has none', async () => {
@@ -212,8 +224,7 @@ describe('one trace across every hop', () => {
     expect(res.headers.get('x-trace-id')).toBe(traceId);
     const line = await logLine(target1, (l) => l[TRACE_FIELD] === `projects/${PROJECT}/traces/${traceId}`);
     expect(line['logging.googleapis.com/trace_sampled']).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // several export intervals
-    expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
+    expect(await viewerKnowsAfterMarker(traceId, target1, 'target1')).toBe(false);
   });
 
   it('with OTEL_SDK_DISABLED=true still serves, passing the caller’s trace headers on unchanged', async () => {
@@ -230,7 +241,10 @@ describe('one trace across every hop', () => {
     );
     await logLine(proxyOff, (l) => l.message === 'request completed');
     expect(proxyOff.logs.some((l) => TRACE_FIELD in l)).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No sampled request of proxy-off can mark its export; its exit can: SIGTERM flushes every
+    // buffered span (were an SDK running) before the process ends.
+    await proxyOff.stop();
+    await logLine(proxyOff, (l) => l.message === 'stopped');
     expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
   });
 });

@@ -21,12 +21,5 @@ export {
   type TraceView,
   unixNanoFromMs,
 } from './span-record.ts';
-export {
-  formatTraceparent,
-  parseTraceparent,
-  randomSpanId,
-  randomTraceId,
-  type TraceParent,
-} from './trace-context.ts';
 export { TraceStore, type TraceStoreOptions } from './trace-store.ts';
 export { renderTextWaterfall, type WaterfallRow, waterfallRows } from './waterfall.ts';

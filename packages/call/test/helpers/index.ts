@@ -4,14 +4,8 @@ export { Agent, Client, type Dispatcher, EnvHttpProxyAgent, getGlobalDispatcher,
 export { type MappedAgent, mappedAgent, mappedConnect, type PortLookup, recording } from './dispatchers.ts';
 export { type ForwardingProxy, startForwardingProxy } from './forwarding-proxy.ts';
 export { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './hostile-hosts.ts';
-export {
-  decodeJwtPayload,
-  fakeIdToken,
-  type MetadataServer,
-  startMetadataServer,
-  TEST_SERVICE_ACCOUNT,
-  useMetadataServer,
-} from './metadata-server.ts';
+export { decodeJwtPayload, fakeIdToken, TEST_SERVICE_ACCOUNT, withClaims } from './jwt.ts';
+export { type MetadataServer, startMetadataServer, useMetadataServer } from './metadata-server.ts';
 export { type AppProcess, REPO_ROOT, spawnApp } from './processes.ts';
 export {
   CLOUD_RUN_403_HTML,
@@ -27,5 +21,4 @@ export {
   startTcpStub,
   type TcpStub,
 } from './servers.ts';
-export { selfSignedCert, type TestCert } from './tls-cert.ts';
 export { startTlsStub, type TlsStub } from './tls-server.ts';

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fakeIdToken } from './jwt.ts';
 import { closeHttp, listen } from './servers.ts';
 
 /**
@@ -20,8 +21,6 @@ export interface MetadataServer {
   identityDelayMs: number;
   close(): Promise<void>;
 }
-
-export const TEST_SERVICE_ACCOUNT = 'client@meshapps-test.iam.gserviceaccount.com';
 
 export async function startMetadataServer(): Promise<MetadataServer> {
   const state = { identityRequests: [] as string[], refused: 0, identityDelayMs: 0 };
@@ -78,30 +77,6 @@ export async function startMetadataServer(): Promise<MetadataServer> {
       return closeHttp(server);
     },
   };
-}
-
-/** JWT-shaped (not signed): google-auth-library only reads `exp` to decide when to refetch. */
-export function fakeIdToken(audience: string, lifetimeS = 3600): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  return [
-    part({ alg: 'RS256', kid: 'meshapps-test', typ: 'JWT' }),
-    part({
-      aud: audience,
-      azp: '100000000000000000001',
-      email: TEST_SERVICE_ACCOUNT,
-      email_verified: true,
-      exp: now + lifetimeS,
-      iat: now,
-      iss: 'https://accounts.google.com',
-      sub: '100000000000000000001',
-    }),
-    Buffer.from('not-a-real-signature').toString('base64url'),
-  ].join('.');
-}
-
-export function decodeJwtPayload(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
 }
 
 /**

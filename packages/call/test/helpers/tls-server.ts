@@ -1,9 +1,12 @@
 import type http from 'node:http';
 import https from 'node:https';
+import { makeRunAppTls } from '../../../local-mesh/src/run-app-tls.ts';
 import { closeHttp, listen, type SeenRequest } from './servers.ts';
-import { selfSignedCert } from './tls-cert.ts';
 
-/** A loopback HTTPS upstream standing in for `https://<svc>.run.app`, with a fresh self-signed cert. */
+/**
+ * A loopback HTTPS upstream standing in for `https://<svc>.run.app`, with a fresh certificate for
+ * `dnsNames` from the local mesh's own generator (a CA of its own signs it).
+ */
 export interface TlsStub {
   port: number;
   /** PEM to trust (pass as `ca` to the client). */
@@ -16,12 +19,12 @@ export async function startTlsStub(
   dnsNames: readonly string[],
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
 ): Promise<TlsStub> {
-  const { cert, key } = selfSignedCert(dnsNames);
+  const { caPem, certPem, keyPem } = await makeRunAppTls(dnsNames);
   const seen: SeenRequest[] = [];
-  const server = https.createServer({ cert, key }, (req, res) => {
+  const server = https.createServer({ cert: certPem, key: keyPem }, (req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     handler(req, res);
   });
   const port = await listen(server);
-  return { port, ca: cert, seen, close: () => closeHttp(server) };
+  return { port, ca: caPem, seen, close: () => closeHttp(server) };
 }

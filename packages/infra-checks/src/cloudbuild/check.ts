@@ -3,34 +3,9 @@ import { join } from 'node:path';
 import { type ConfigError, checkShape } from '@meshapps/mesh-config';
 import { parse } from 'yaml';
 import { Findings } from '../errors.ts';
-import { BUILT_IN_SUBSTITUTIONS, CLOUD_BUILD_SHAPE } from './shape.ts';
+import { BUILT_IN_SUBSTITUTIONS, type BuildConfig, type BuildStep, CLOUD_BUILD } from './shape.ts';
 
-export interface BuildStep {
-  name: string;
-  id?: string;
-  args?: string[];
-  env?: string[];
-  dir?: string;
-  entrypoint?: string;
-  script?: string;
-  waitFor?: string[];
-  automapSubstitutions?: boolean;
-}
-
-export interface BuildConfig {
-  steps: BuildStep[];
-  substitutions?: Record<string, string>;
-  options?: {
-    automapSubstitutions?: boolean;
-    logging?: string;
-    defaultLogsBucketBehavior?: string;
-    [k: string]: unknown;
-  };
-  logsBucket?: string;
-  serviceAccount?: string;
-  images?: string[];
-  [k: string]: unknown;
-}
+export type { BuildConfig, BuildStep };
 
 export interface LoadedBuild {
   file: string;
@@ -69,10 +44,12 @@ export function checkCloudBuild(
       findings.add(file, '(document)', `not valid YAML: ${(err as Error).message}`);
       continue;
     }
-    const shapeErrors = checkShape(doc, CLOUD_BUILD_SHAPE);
-    for (const e of shapeErrors) findings.add(file, e.path, e.message);
-    if (shapeErrors.length > 0) continue;
-    const config = doc as BuildConfig;
+    const checked = checkShape(doc, CLOUD_BUILD);
+    if (!checked.ok) {
+      for (const e of checked.errors) findings.add(file, e.path, e.message);
+      continue;
+    }
+    const config = checked.value;
     checkSteps(config, file, findings);
     checkSubstitutions(config, file, findings);
     checkImages(config, file, findings);

@@ -1,30 +1,18 @@
-import type { Shape } from '@meshapps/mesh-config';
+import { duration, fields, oneOf } from '@meshapps/mesh-config';
+import { z } from 'zod';
 
 /**
  * The Cloud Build config file schema (cloudbuild.yaml), known fields only:
  * https://cloud.google.com/build/docs/build-config-file-schema
- * Unknown keys are typos Cloud Build would reject, so the shape rejects them too.
+ * Unknown keys are typos Cloud Build would reject, so the schema rejects them too. The types the
+ * checks use are inferred from it.
  */
-const str: Shape = { kind: 'string' };
-const bool: Shape = { kind: 'boolean' };
-const int: Shape = { kind: 'integer', min: 0 };
-const duration: Shape = { kind: 'duration' };
-const list = (of: Shape): Shape => ({ kind: 'array', of });
-const map = (of: Shape): Shape => ({ kind: 'map', of });
-const obj = (fields: Record<string, Shape>, required: string[] = []): Shape => ({
-  kind: 'object',
-  fields,
-  required,
-});
+const text = z.string().optional();
+const flag = z.boolean().optional();
+const texts = z.array(z.string()).optional();
+const textMap = z.record(z.string(), z.string()).optional();
 
-const volume = obj({ name: str, path: str }, ['name', 'path']);
-
-/** An enum field: Cloud Build rejects any other value ("invalid value" at submit). */
-const oneOf = (values: readonly string[]): Shape => ({
-  kind: 'string',
-  pattern: new RegExp(`^(?:${values.join('|')})$`),
-  hint: `must be one of ${values.join(', ')}`,
-});
+const volume = fields({ name: z.string(), path: z.string() });
 
 /** BuildOptions enums (Cloud Build v1 API reference, google.devtools.cloudbuild.v1.BuildOptions). */
 export const MACHINE_TYPES = [
@@ -45,71 +33,71 @@ export const LOGGING_MODES = [
   'NONE',
 ] as const;
 
-export const STEP_SHAPE: Shape = obj(
-  {
-    name: str,
-    args: list(str),
-    env: list(str),
-    dir: str,
-    id: str,
-    waitFor: list(str),
-    entrypoint: str,
-    secretEnv: list(str),
-    volumes: list(volume),
-    timeout: duration,
-    script: str,
-    allowFailure: bool,
-    allowExitCodes: list({ kind: 'integer' }),
-    automapSubstitutions: bool,
-  },
-  ['name'],
-);
+const STEP = fields({
+  name: z.string(),
+  args: texts,
+  env: texts,
+  dir: text,
+  id: text,
+  waitFor: texts,
+  entrypoint: text,
+  secretEnv: texts,
+  volumes: z.array(volume).optional(),
+  timeout: duration.optional(),
+  script: text,
+  allowFailure: flag,
+  allowExitCodes: z.array(z.int()).optional(),
+  automapSubstitutions: flag,
+});
 
-const OPTIONS_SHAPE: Shape = obj({
-  sourceProvenanceHash: list(oneOf(['NONE', 'SHA256', 'MD5', 'GO_MODULE_H1', 'SHA512'])),
-  requestedVerifyOption: oneOf(['NOT_VERIFIED', 'VERIFIED']),
-  machineType: oneOf(MACHINE_TYPES),
-  diskSizeGb: int,
-  substitutionOption: oneOf(['MUST_MATCH', 'ALLOW_LOOSE']),
-  dynamicSubstitutions: bool,
-  automapSubstitutions: bool,
-  logStreamingOption: oneOf(['STREAM_DEFAULT', 'STREAM_ON', 'STREAM_OFF']),
-  logging: oneOf(LOGGING_MODES),
+// Enum fields: Cloud Build rejects any other value ("invalid value" at submit).
+const OPTIONS = fields({
+  sourceProvenanceHash: z.array(oneOf(['NONE', 'SHA256', 'MD5', 'GO_MODULE_H1', 'SHA512'])).optional(),
+  requestedVerifyOption: oneOf(['NOT_VERIFIED', 'VERIFIED']).optional(),
+  machineType: oneOf(MACHINE_TYPES).optional(),
+  diskSizeGb: z.int().min(0).optional(),
+  substitutionOption: oneOf(['MUST_MATCH', 'ALLOW_LOOSE']).optional(),
+  dynamicSubstitutions: flag,
+  automapSubstitutions: flag,
+  logStreamingOption: oneOf(['STREAM_DEFAULT', 'STREAM_ON', 'STREAM_OFF']).optional(),
+  logging: oneOf(LOGGING_MODES).optional(),
   defaultLogsBucketBehavior: oneOf([
     'DEFAULT_LOGS_BUCKET_BEHAVIOR_UNSPECIFIED',
     'REGIONAL_USER_OWNED_BUCKET',
     'LEGACY_BUCKET',
-  ]),
-  env: list(str),
-  secretEnv: list(str),
-  volumes: list(volume),
-  pool: obj({ name: str }, ['name']),
+  ]).optional(),
+  env: texts,
+  secretEnv: texts,
+  volumes: z.array(volume).optional(),
+  pool: fields({ name: z.string() }).optional(),
 });
 
-export const CLOUD_BUILD_SHAPE: Shape = obj(
-  {
-    steps: { kind: 'array', of: STEP_SHAPE, minItems: 1 },
-    timeout: duration,
-    queueTtl: duration,
-    substitutions: map(str),
-    options: OPTIONS_SHAPE,
-    images: list(str),
-    artifacts: obj({
-      objects: obj({ location: str, paths: list(str) }),
-      mavenArtifacts: list(obj({ repository: str, path: str, artifactId: str, groupId: str, version: str })),
-      pythonPackages: list(obj({ repository: str, paths: list(str) })),
-      npmPackages: list(obj({ repository: str, packagePath: str })),
-    }),
-    availableSecrets: obj({
-      secretManager: list(obj({ versionName: str, env: str }, ['versionName', 'env'])),
-      inline: list(obj({ kmsKeyName: str, envMap: map(str) })),
-    }),
-    serviceAccount: str,
-    logsBucket: str,
-    tags: list(str),
-  },
-  ['steps'],
-);
+export const CLOUD_BUILD = fields({
+  steps: z.array(STEP).min(1),
+  timeout: duration.optional(),
+  queueTtl: duration.optional(),
+  substitutions: textMap,
+  options: OPTIONS.optional(),
+  images: texts,
+  artifacts: fields({
+    objects: fields({ location: text, paths: texts }).optional(),
+    mavenArtifacts: z
+      .array(fields({ repository: text, path: text, artifactId: text, groupId: text, version: text }))
+      .optional(),
+    pythonPackages: z.array(fields({ repository: text, paths: texts })).optional(),
+    npmPackages: z.array(fields({ repository: text, packagePath: text })).optional(),
+  }).optional(),
+  availableSecrets: fields({
+    secretManager: z.array(fields({ versionName: z.string(), env: z.string() })).optional(),
+    inline: z.array(fields({ kmsKeyName: text, envMap: textMap })).optional(),
+  }).optional(),
+  serviceAccount: text,
+  logsBucket: text,
+  tags: texts,
+});
+
+export type BuildConfig = z.infer<typeof CLOUD_BUILD>;
+export type BuildStep = z.infer<typeof STEP>;
 
 /** Substitutions Cloud Build always (or, for triggers, automatically) provides. */
 export const BUILT_IN_SUBSTITUTIONS = new Set([

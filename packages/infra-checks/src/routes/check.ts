@@ -2,8 +2,7 @@ import { relative } from 'node:path';
 import {
   type ConfigError,
   checkShape,
-  HTTP_ROUTE_SHAPE,
-  type HttpRoute,
+  HTTP_ROUTE,
   REPO_ROOT,
   type RouteFile,
   renderRoute,
@@ -32,13 +31,16 @@ export function checkRenderedRoutes(
     const text = renderRoute(r.text, projectId);
     const left = /\$\{[^}]*\}/.exec(text);
     if (left) at('(document)', `placeholder ${left[0]} left after rendering`);
-    const doc: unknown = parse(text);
-    for (const e of checkShape(doc, HTTP_ROUTE_SHAPE)) at(e.path, e.message);
-    const route = doc as HttpRoute;
+    const checked = checkShape(parse(text), HTTP_ROUTE);
+    if (!checked.ok) {
+      for (const e of checked.errors) at(e.path, e.message);
+      continue;
+    }
+    const route = checked.value;
     route.meshes?.forEach((m, i) => {
       if (m !== mesh) at(`meshes[${i}]`, `expected ${mesh}, got ${m}`);
     });
-    route.rules?.forEach((rule, i) => {
+    route.rules.forEach((rule, i) => {
       rule.action?.destinations?.forEach((d, j) => {
         const name = backend.exec(d.serviceName)?.[1];
         if (!name || !names.has(name))

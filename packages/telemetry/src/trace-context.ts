@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { isSpanId, isTraceId } from './span-record.ts';
+import { isValidSpanId, isValidTraceId } from '@opentelemetry/api';
 
 /**
  * W3C `traceparent` helpers for in-process span producers without an SDK (the local mesh's
- * sidecar): read the caller's context, record a span as its child, pass the child on.
+ * sidecar): read the caller's context, record a span as its child, pass the child on. They live
+ * here, with the rest of trace propagation, so the local mesh reaches them without the viewer.
  * https://www.w3.org/TR/trace-context/#traceparent-header
  */
 export interface TraceParent {
@@ -20,7 +21,7 @@ export function parseTraceparent(value: string | string[] | undefined): TracePar
   const match = TRACEPARENT.exec(raw?.trim().toLowerCase() ?? '');
   if (!match) return undefined;
   const [, version, traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
-  if (version === 'ff' || !isTraceId(traceId) || !isSpanId(spanId)) return undefined;
+  if (version === 'ff' || !isValidTraceId(traceId) || !isValidSpanId(spanId)) return undefined;
   return { traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
 }
 
@@ -30,8 +31,4 @@ export function formatTraceparent(context: TraceParent): string {
 
 export function randomSpanId(): string {
   return randomBytes(8).toString('hex');
-}
-
-export function randomTraceId(): string {
-  return randomBytes(16).toString('hex');
 }
