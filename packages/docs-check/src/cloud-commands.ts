@@ -1,13 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DeployTarget, deployCommands, loadModule, Plan } from '@meshapps/infra-checks';
@@ -179,6 +171,17 @@ function buildConfigProblems(words: string[], root: string): string[] {
 }
 
 const PNPM_BUILTINS = new Set(['install', 'i', 'add', 'exec', 'dlx', 'run', 'store', 'why', 'list', 'ls']);
+/** pnpm options that take a value before the script name. */
+const PNPM_VALUE_OPTIONS = new Set(['--filter', '-F', '--dir', '-C']);
+
+function pnpmScript(words: string[]): string | undefined {
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i] as string;
+    if (PNPM_VALUE_OPTIONS.has(w)) i++;
+    else if (!w.startsWith('-')) return w;
+  }
+  return undefined;
+}
 
 /** What is wrong with one command, if anything. */
 export async function commandProblems(
@@ -214,7 +217,7 @@ export async function commandProblems(
     ) {
       problems.push(...buildConfigProblems(words, root));
     } else if (w0 === 'pnpm') {
-      const script = words.slice(1).find((w) => !w.startsWith('-'));
+      const script = pnpmScript(words);
       if (
         script &&
         !facts.scripts.has(script) &&
@@ -260,6 +263,3 @@ export async function cloudCommandProblems(docs: MarkdownDoc[], root = REPO_ROOT
   }
   return problems;
 }
-
-export const routeFiles = (root = REPO_ROOT) =>
-  readdirSync(join(root, 'infra', 'routes')).filter((f) => /\.ya?ml$/.test(f));

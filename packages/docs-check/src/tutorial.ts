@@ -1,6 +1,6 @@
 import { stepsOf } from './console-block.ts';
 import { chapterFiles, type Language, loadDoc, tutorialFile } from './docs.ts';
-import type { Fence, MarkdownDoc } from './markdown.ts';
+import { type Fence, type MarkdownDoc, parseMarker } from './markdown.ts';
 
 /**
  * The Cloud Shell tutorial of a language (`cloudshell_tutorial=…`, `teachme …`), generated from
@@ -10,15 +10,20 @@ import type { Fence, MarkdownDoc } from './markdown.ts';
  * output below, pending blocks are shown but not copyable, and marker comments go.
  */
 
-const TEXT: Record<
-  Language,
-  { title: string; header: string; pending: (issue: string) => string; end: string[] }
-> = {
+interface Texts {
+  title: string;
+  header: string;
+  /** The note above a pending block (`block`) or above a pending paragraph. */
+  pending: (issue: string, block: boolean) => string;
+  end: string[];
+}
+
+const TEXT: Record<Language, Texts> = {
   en: {
     title: 'meshapps hands-on: Cloud Run + Cloud Service Mesh',
     header: 'Generated from the chapters in this directory by `pnpm docs:build`: edit those, not this file.',
-    pending: (issue) =>
-      `> **Coming soon:** this step needs ${issue}, which is not merged yet. The commands are shown for reference.`,
+    pending: (issue, block) =>
+      `> **Coming soon:** this needs ${issue}, which is not merged yet.${block ? ' The commands are shown for reference.' : ''}`,
     end: [
       '## Well done',
       '',
@@ -32,8 +37,8 @@ const TEXT: Record<
     title: 'meshapps ハンズオン: Cloud Run + Cloud Service Mesh',
     header:
       'このファイルは同じディレクトリの各章から `pnpm docs:build` で生成しています。編集は各章に対して行ってください。',
-    pending: (issue) =>
-      `> **準備中:** この手順は未マージの ${issue} の機能を使います。コマンドは参考として示しています。`,
+    pending: (issue, block) =>
+      `> **準備中:** 未マージの ${issue} の機能です。${block ? 'コマンドは参考として示しています。' : ''}`,
     end: [
       '## おつかれさまでした',
       '',
@@ -57,14 +62,19 @@ function fenceLines(fence: Fence, lang: Language): string[] {
     `${indent}${ticks}`,
   ];
   if (fence.kind === 'pending' && fence.marker?.kind === 'pending')
-    return [`${indent}${TEXT[lang].pending(fence.marker.issue)}`, '', ...block('text', fence.body)];
+    return [`${indent}${TEXT[lang].pending(fence.marker.issue, true)}`, '', ...block('text', fence.body)];
   if (fence.info === 'console' && (fence.kind === 'runnable' || fence.kind === 'cloud')) {
+    // Commands without output stay together in one copyable block; an output closes it.
     const out: string[] = [];
+    let commands: string[] = [];
     for (const step of stepsOf(fence)) {
+      commands.push(...step.command.split('\n'));
+      if (step.expected.length === 0) continue;
       if (out.length > 0) out.push('');
-      out.push(...block('bash', step.command.split('\n')));
-      if (step.expected.length > 0) out.push('', ...block('text', step.expected));
+      out.push(...block('bash', commands), '', ...block('text', step.expected));
+      commands = [];
     }
+    if (commands.length > 0) out.push(...(out.length > 0 ? [''] : []), ...block('bash', commands));
     return out;
   }
   return block(fence.info, fence.body);
@@ -81,7 +91,15 @@ function chapterLines(doc: MarkdownDoc, lang: Language): string[] {
       continue;
     }
     const line = doc.lines[i] as string;
-    if (/^\s*<!--.*-->\s*$/.test(line)) continue; // markers and notes to authors
+    const comment = /^\s*<!--\s*(.*?)\s*-->\s*$/.exec(line);
+    if (comment) {
+      // A pending marker above prose (not a block) still warns the participant.
+      const marker = parseMarker(comment[1] as string);
+      const next = doc.lines.findIndex((l, j) => j > i && l.trim() !== '');
+      if (marker.kind === 'pending' && !fenceAt.has(next))
+        out.push(TEXT[lang].pending(marker.issue, false), '');
+      continue; // markers and notes to authors
+    }
     const heading = /^(#{1,2})\s+(.*)$/.exec(line);
     out.push(heading ? `## ${heading[2]}` : line);
   }
