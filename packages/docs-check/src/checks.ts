@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { cloudCommandProblems } from './cloud-commands.ts';
 import { BlockSyntaxError, stepsOf } from './console-block.ts';
 import { chapterFiles, docFiles, LANGUAGES, loadDoc, tutorialFile } from './docs.ts';
-import type { MarkdownDoc } from './markdown.ts';
+import { type MarkdownDoc, parseMarkdown } from './markdown.ts';
 import { parityProblems } from './parity.ts';
 import { staleQuotes } from './quotes.ts';
 import { expectedTutorial } from './tutorial.ts';
@@ -31,6 +31,40 @@ export function blockProblems(doc: MarkdownDoc): string[] {
       }
     }
   }
+  return problems;
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes. */
+export function slug(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+/** Relative links (outside code blocks) to files and headings that do not exist. */
+export function linkProblems(doc: MarkdownDoc, root = REPO_ROOT): string[] {
+  const problems: string[] = [];
+  const inFence = new Set<number>();
+  for (const f of doc.fences) for (let i = f.line - 1; i <= f.bodyEnd + 1; i++) inFence.add(i);
+  doc.lines.forEach((line, i) => {
+    if (inFence.has(i)) return;
+    for (const m of line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1] as string;
+      if (/^[a-z]+:/.test(target)) continue;
+      const [path, anchor] = target.split('#') as [string, string | undefined];
+      const file = path ? join(dirname(join(root, doc.file)), path) : join(root, doc.file);
+      if (!existsSync(file)) {
+        problems.push(`${doc.file}:${i + 1}: link to ${target}: no such file`);
+        continue;
+      }
+      if (anchor && file.endsWith('.md')) {
+        const headings = parseMarkdown(file, readFileSync(file, 'utf8')).headings.map((h) => slug(h.text));
+        if (!headings.includes(anchor))
+          problems.push(`${doc.file}:${i + 1}: link to ${target}: no such heading`);
+      }
+    }
+  });
   return problems;
 }
 
@@ -77,6 +111,7 @@ export async function offlineChecks(root = REPO_ROOT): Promise<Section[]> {
   return [
     { name: 'blocks and markers', problems: docs.flatMap(blockProblems) },
     { name: 'code quotes', problems: docs.flatMap((d) => staleQuotes(d, root)) },
+    { name: 'relative links', problems: docs.flatMap((d) => linkProblems(d, root)) },
     { name: 'English and Japanese in step', problems: parityProblems(en, ja) },
     { name: 'Cloud Shell tutorials', problems: tutorialProblems(root) },
     { name: 'Open in Cloud Shell buttons', problems: buttonProblems(root) },

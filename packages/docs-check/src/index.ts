@@ -1,5 +1,13 @@
 export { DOCUMENTED_PORTS, type Ports, toDocumentedAddresses, toRealAddresses } from './addresses.ts';
-export { blockProblems, buttonProblems, offlineChecks, type Section, tutorialProblems } from './checks.ts';
+export {
+  blockProblems,
+  buttonProblems,
+  linkProblems,
+  offlineChecks,
+  type Section,
+  slug,
+  tutorialProblems,
+} from './checks.ts';
 export {
   type CloudFacts,
   cloudCommandProblems,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blockProblems, offlineChecks } from '../src/checks.ts';
+import { blockProblems, linkProblems, offlineChecks, slug } from '../src/checks.ts';
 import {
   type CloudFacts,
   cloudFacts,
@@ -131,6 +131,21 @@ describe('the Cloud Shell tutorials', () => {
       ...en.slice(1),
     ];
     expect(renderTutorial('en', changed)).not.toBe(readFileSync(join(REPO_ROOT, tutorialFile('en')), 'utf8'));
+  });
+});
+
+describe('relative links', () => {
+  it('point at files and headings that exist, as GitHub names their anchors', () => {
+    expect(slug('1. The platform: `terraform apply`')).toBe('1-the-platform-terraform-apply');
+    expect(slug('基盤の構築: `terraform apply`')).toBe('基盤の構築-terraform-apply');
+    const setup = loadDoc(chapterFiles('ja')[0] as string);
+    expect(linkProblems(setup)).toEqual([]);
+    expect(
+      linkProblems(edited(setup, '(../../deploy.md#not-verified-offline)', '(../../deploy.md#not-verified)')),
+    ).toEqual([expect.stringContaining('no such heading')]);
+    expect(linkProblems(edited(setup, '(../../../README.md)', '(../../README.md)'))).toEqual([
+      expect.stringContaining('no such file'),
+    ]);
   });
 });
 
