@@ -77,7 +77,8 @@ function fenceLines(fence: Fence, lang: Language): string[] {
     if (commands.length > 0) out.push(...(out.length > 0 ? [''] : []), ...block('bash', commands));
     return out;
   }
-  return block(fence.info, fence.body);
+  // Cloud Shell offers its copy button on shell blocks; one spelling for all of them.
+  return block(fence.info === 'sh' || fence.info === 'shell' ? 'bash' : fence.info, fence.body);
 }
 
 function chapterLines(doc: MarkdownDoc, lang: Language): string[] {
