@@ -1,0 +1,36 @@
+export { DOCUMENTED_PORTS, type Ports, toDocumentedAddresses, toRealAddresses } from './addresses.ts';
+export {
+  blockProblems,
+  buttonProblems,
+  linkProblems,
+  offlineChecks,
+  type Section,
+  slug,
+  tutorialProblems,
+} from './checks.ts';
+export {
+  type CloudFacts,
+  cloudCommandProblems,
+  cloudFacts,
+  commandProblems,
+  commandsOf,
+  enableApisProblems,
+  routeCdCommands,
+} from './cloud-commands.ts';
+export { BlockSyntaxError, type Step, stepsOf } from './console-block.ts';
+export {
+  CHAPTER_FILE,
+  chapterFiles,
+  docFiles,
+  LANGUAGES,
+  type Language,
+  loadDoc,
+  tutorialFile,
+} from './docs.ts';
+export { linePattern, type Match, matchOutput, PLACEHOLDERS } from './expect.ts';
+export { type BlockKind, type Fence, type MarkdownDoc, type Marker, parseMarkdown } from './markdown.ts';
+export { chapterParity, parityProblems } from './parity.ts';
+export { quoted, staleQuotes, withFreshQuotes } from './quotes.ts';
+export { type BlockResult, runBlock, runBlocks, type StepResult } from './run-blocks.ts';
+export { type RunningStack, startStack } from './stack.ts';
+export { expectedTutorial, renderTutorial } from './tutorial.ts';

@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@meshapps/mesh-config';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { blockProblems, linkProblems, offlineChecks, slug } from '../src/checks.ts';
+import {
+  type CloudFacts,
+  cloudFacts,
+  commandProblems,
+  enableApisProblems,
+  routeCdCommands,
+} from '../src/cloud-commands.ts';
+import { chapterFiles, LANGUAGES, loadDoc, tutorialFile } from '../src/docs.ts';
+import { type MarkdownDoc, parseMarkdown } from '../src/markdown.ts';
+import { chapterParity, parityProblems } from '../src/parity.ts';
+import { staleQuotes, withFreshQuotes } from '../src/quotes.ts';
+import { renderTutorial } from '../src/tutorial.ts';
+
+const chapters = (lang: 'en' | 'ja') => chapterFiles(lang).map((f) => loadDoc(f));
+/** A document with its text changed in memory. */
+const edited = (doc: MarkdownDoc, from: string, to: string) => {
+  expect(doc.text).toContain(from);
+  return parseMarkdown(doc.file, doc.text.replace(from, to));
+};
+
+describe('the docs checks that need no running stack', () => {
+  it('all pass on the repository as it is', async () => {
+    const sections = await offlineChecks();
+    expect(sections.filter((s) => s.problems.length > 0)).toEqual([]);
+  });
+});
+
+describe('English and Japanese', () => {
+  const [en, ja] = [chapters('en'), chapters('ja')];
+
+  it('have the same chapters, sections and blocks, in the same order', () => {
+    expect(en.map((d) => d.file.split('/').pop())).toEqual(ja.map((d) => d.file.split('/').pop()));
+    expect(en.length).toBe(7);
+    expect(parityProblems(en, ja)).toEqual([]);
+    const kinds = (docs: MarkdownDoc[]) => docs.flatMap((d) => d.fences.map((f) => f.kind));
+    expect(kinds(en)).toEqual(kinds(ja));
+    expect(kinds(en).filter((k) => k === 'runnable').length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('fail parity when a Japanese block changes, goes missing, or loses its marker', () => {
+    const ja1 = ja[1] as MarkdownDoc;
+    const en1 = en[1] as MarkdownDoc;
+    expect(
+      chapterParity(en1, edited(ja1, '{"message":"client <- proxy"}', '{"message":"client <- proxy2"}')),
+    ).toHaveLength(1);
+    const withoutBlock = edited(
+      ja1,
+      '```console\n$ curl localhost:8080/call/169.254.169.254',
+      '```text\n$ curl localhost:8080/call/169.254.169.254',
+    );
+    expect(chapterParity(en1, withoutBlock)[0]).toMatch(/block \d+ differs/);
+    expect(chapterParity(en1, edited(ja1, '<!-- cloud -->', ''))).toHaveLength(1);
+    expect(parityProblems(en, ja.slice(0, -1))).toContain(
+      '06-operations.md: only in docs/workshop/en/00-setup.md',
+    );
+  });
+
+  it('fail parity when a section is added to one language only', () => {
+    const ja3 = ja[3] as MarkdownDoc;
+    expect(
+      chapterParity(
+        en[3] as MarkdownDoc,
+        edited(ja3, '## Google Cloud で試す', '## 追加\n\n## Google Cloud で試す'),
+      )[0],
+    ).toContain('different sections');
+  });
+});
+
+describe('code quotes', () => {
+  const twoCalls = loadDoc(chapterFiles('en')[2] as string);
+
+  it('are the real source, in both languages', () => {
+    expect(staleQuotes(twoCalls)).toEqual([]);
+    expect(twoCalls.fences.filter((f) => f.kind === 'quote').length).toBe(4);
+    const quotedFile = readFileSync(join(REPO_ROOT, 'packages/call/src/with-mesh.ts'), 'utf8').trimEnd();
+    expect(twoCalls.fences[0]?.body.join('\n')).toBe(quotedFile);
+  });
+
+  it('are reported when they drift from the source, and rewritten by docs:build', () => {
+    const drifted = edited(twoCalls, 'return getJson(`http://${host}${path}`, hop);', 'return fetch(host);');
+    expect(staleQuotes(drifted)).toEqual([
+      expect.stringMatching(/02-two-calls\.md:\d+: the quote of packages\/call\/src\/with-mesh\.ts differs/),
+    ]);
+    expect(withFreshQuotes(drifted)).toBe(twoCalls.text);
+  });
+
+  it('name a declaration that exists', () => {
+    const doc = parseMarkdown(
+      'x.md',
+      '<!-- quote: packages/call/src/with-mesh.ts#noSuchFunction -->\n```ts\n```\n',
+    );
+    expect(staleQuotes(doc)[0]).toContain('no top-level declaration "noSuchFunction"');
+  });
+});
+
+describe('the Cloud Shell tutorials', () => {
+  for (const lang of LANGUAGES) {
+    it(`${lang}: is generated from the chapters, with Cloud Shell's walkthrough tags`, () => {
+      const text = readFileSync(join(REPO_ROOT, tutorialFile(lang)), 'utf8');
+      expect(text).toBe(renderTutorial(lang, chapters(lang)));
+      for (const tag of [
+        '<walkthrough-tutorial-duration duration=',
+        '<walkthrough-project-setup billing="true"></walkthrough-project-setup>',
+        '<walkthrough-enable-apis apis=',
+        '<walkthrough-web-preview-icon></walkthrough-web-preview-icon>',
+        '<walkthrough-conclusion-trophy></walkthrough-conclusion-trophy>',
+      ])
+        expect(text).toContain(tag);
+      // One title, and every chapter and section a step.
+      const headings = parseMarkdown(tutorialFile(lang), text).headings;
+      expect(headings.filter((h) => h.level === 1)).toHaveLength(1);
+      expect(headings.filter((h) => h.level === 2).length).toBeGreaterThan(30);
+      expect(text).toContain('gcloud config set project {{project-id}}');
+      // Commands become copyable bash blocks without the prompt; pending ones are not copyable.
+      expect(text).toContain('```bash\ncurl localhost:8080/call/proxy.meshapps.internal\n```');
+      expect(text).not.toMatch(/```bash\n\$ /);
+      expect(text).not.toContain('<!-- cloud -->');
+      expect(text).toMatch(/```text\n\$ pnpm canary -- --route target --to target-green --steps 1,10,50,100/);
+    });
+  }
+
+  it('goes stale when a chapter changes', () => {
+    const en = chapters('en');
+    const changed = [
+      edited(en[0] as MarkdownDoc, 'Ctrl-C stops everything.', 'Ctrl-C stops it all.'),
+      ...en.slice(1),
+    ];
+    expect(renderTutorial('en', changed)).not.toBe(readFileSync(join(REPO_ROOT, tutorialFile('en')), 'utf8'));
+  });
+});
+
+describe('relative links', () => {
+  it('point at files and headings that exist, as GitHub names their anchors', () => {
+    expect(slug('1. The platform: `terraform apply`')).toBe('1-the-platform-terraform-apply');
+    expect(slug('基盤の構築: `terraform apply`')).toBe('基盤の構築-terraform-apply');
+    const setup = loadDoc(chapterFiles('ja')[0] as string);
+    expect(linkProblems(setup)).toEqual([]);
+    expect(
+      linkProblems(edited(setup, '(../../deploy.md#not-verified-offline)', '(../../deploy.md#not-verified)')),
+    ).toEqual([expect.stringContaining('no such heading')]);
+    expect(linkProblems(edited(setup, '(../../../README.md)', '(../../README.md)'))).toEqual([
+      expect.stringContaining('no such file'),
+    ]);
+  });
+});
+
+describe('markers', () => {
+  it('a misspelt marker is reported instead of silently running or skipping the block', () => {
+    const doc = parseMarkdown('x.md', '<!-- clod -->\n```console\n$ curl http://$ELB_IP/\n```\n');
+    expect(blockProblems(doc)).toEqual(['x.md:2: unknown marker <!-- clod --> above a block']);
+    const empty = parseMarkdown('y.md', '```console\nno prompt here\n```\n');
+    expect(blockProblems(empty)[0]).toContain('output before the first "$ " command');
+  });
+});
+
+describe('cloud commands agree with what the repository runs', () => {
+  let facts: CloudFacts;
+  beforeAll(async () => {
+    facts = await cloudFacts();
+  });
+  const problems = (text: string) => commandProblems({ file: 'x.md', line: 1, text }, facts);
+
+  it('route CD (import-routes.sh) imports exactly what terraform output route_import_commands lists', async () => {
+    const terraform = await facts.routeImports('my-project');
+    const cd = routeCdCommands('my-project');
+    expect(cd.length).toBe(7);
+    expect(cd.sort()).toEqual(terraform.filter((c) => c.startsWith('gcloud ')).sort());
+    expect(terraform[0]).toBe('pnpm --silent routes:render --project my-project --out .meshapps/routes');
+  });
+
+  it('a deploy command that differs from pnpm deploy:commands by one flag fails', async () => {
+    const proxy =
+      'gcloud beta run deploy proxy --project=my-project --region=asia-northeast1 --image=asia-northeast1-docker.pkg.dev/my-project/meshapps/proxy:v1 --service-account=meshapps-proxy@my-project.iam.gserviceaccount.com --ingress=internal --no-allow-unauthenticated --mesh=projects/my-project/locations/global/meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=private-ranges-only --quiet';
+    expect(await problems(proxy)).toEqual([]);
+    const drifted = await problems(proxy.replace('--ingress=internal', '--ingress=all'));
+    expect(drifted[0]).toContain('differs from pnpm deploy:commands');
+  });
+
+  it('an import of a route that does not exist, or into the wrong location, fails', async () => {
+    const ok =
+      'gcloud network-services http-routes import route-ab --source=.meshapps/routes/ab.yaml --location=global --project=p1 --quiet';
+    expect(await problems(ok)).toEqual([]);
+    expect(await problems(ok.replace('route-ab', 'route-ba'))).toHaveLength(1);
+    expect(await problems(ok.replace('--location=global', '--location=asia-northeast1'))).toHaveLength(1);
+  });
+
+  it('names only Terraform outputs, scripts, configs, substitutions and files that exist', async () => {
+    expect(
+      await problems('export ELB_IP=$(terraform -chdir=infra/terraform output -raw load_balancer_ip)'),
+    ).toEqual([]);
+    expect(await problems('terraform -chdir=infra/terraform output -raw elb_ip')).toEqual([
+      'x.md:1: terraform output elb_ip is not defined in infra/terraform',
+    ]);
+    expect(await problems('pnpm --silent split:check -- -n 5')).toEqual([]);
+    expect(await problems('pnpm split:chek')).toHaveLength(1);
+    expect(await problems('gcloud builds submit --config=cloudbuild.yaml --substitutions=_REGION=x')).toEqual(
+      [],
+    );
+    expect(
+      await problems('gcloud builds submit --config=cloudbuild.yaml --substitutions=_NOPE=x'),
+    ).toHaveLength(1);
+    expect(await problems('gcloud builds submit --config=cloudbld.yaml')).toHaveLength(1);
+    expect(
+      await problems(
+        "gcloud builds triggers create github --build-config=infra/cloudbuild/routes.yaml --included-files='infra/rutes/**'",
+      ),
+    ).toHaveLength(1);
+    expect(await problems('bash infra/cloudbuild/import-routes.sh a b')).toEqual([]);
+    expect(await problems('bash infra/cloudbuild/import.sh a b')).toHaveLength(1);
+  });
+
+  it('the enable-APIs button lists what Terraform enables', () => {
+    const setup = loadDoc(chapterFiles('en')[0] as string);
+    expect(enableApisProblems(setup, facts)).toEqual([]);
+    expect(enableApisProblems(edited(setup, 'dns.googleapis.com,', ''), facts)).toHaveLength(1);
+  });
+});
