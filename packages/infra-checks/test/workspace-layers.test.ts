@@ -19,6 +19,7 @@ const LAYERS: Record<string, string[]> = {
   '@meshapps/target': ['@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/local-mesh': ['@meshapps/mesh-config', '@meshapps/telemetry', '@meshapps/trace-viewer'],
   '@meshapps/infra-checks': ['@meshapps/mesh-config'],
+  '@meshapps/docs-check': ['@meshapps/infra-checks', '@meshapps/mesh-config'],
 };
 
 const dirs = ['apps', 'packages'].flatMap((top) =>
