@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { appsOf, type DeployTarget, deployCommands, imageFor } from '@meshapps/deploy';
 import type { ConfigError, RouteFile, Topology } from '@meshapps/mesh-config';
 import { type BuildStep, buildArgs, type LoadedBuild } from './cloudbuild/check.ts';
-import { appsOf, type DeployTarget, deployCommands, imageFor } from './deploy/commands.ts';
 import { Findings } from './errors.ts';
 import { INGRESS_ENUM } from './terraform/context.ts';
 import type { Plan } from './terraform/plan.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { loadTopology, REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
-import { appsOf, deployCommands, deployScript } from '../src/deploy/commands.ts';
+import { appsOf, deployCommands, deployScript } from '../src/commands.ts';
 
 const topology = loadTopology(join(REPO_ROOT, 'infra/topology.yaml'));
 const target = {

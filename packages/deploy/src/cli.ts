@@ -2,7 +2,7 @@
 // Prints the bash script Cloud Build runs to deploy a new revision of every topology service.
 import { parseArgs } from 'node:util';
 import { loadTopology, TOPOLOGY_FILE } from '@meshapps/mesh-config';
-import { type DeployTarget, deployScript } from './deploy/commands.ts';
+import { type DeployTarget, deployScript } from './commands.ts';
 
 const NAMES = ['project', 'region', 'repository', 'tag', 'network', 'subnet'] as const;
 const { values } = parseArgs({

@@ -1,0 +1,9 @@
+export {
+  appsOf,
+  type DeployTarget,
+  deployCommand,
+  deployCommands,
+  deployScript,
+  imageFor,
+  shellQuote,
+} from './commands.ts';
