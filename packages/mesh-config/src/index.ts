@@ -2,6 +2,7 @@ export { type ConfigError, ConfigInvalidError, formatErrors } from './errors.ts'
 export type * from './http-route.ts';
 export { HTTP_ROUTE_SHAPE } from './http-route-shape.ts';
 export { INFRA_DIR, REPO_ROOT, ROUTES_DIR, TOPOLOGY_FILE } from './paths.ts';
+export { compileRouteRegex, type RouteRegex, re2Problem, routeRegexErrors } from './route-regex.ts';
 export {
   backendServiceName,
   checkRoutes,

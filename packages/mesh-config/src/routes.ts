@@ -5,6 +5,7 @@ import { type ConfigError, ConfigInvalidError } from './errors.ts';
 import type { Destination, HttpRoute } from './http-route.ts';
 import { HTTP_ROUTE_SHAPE } from './http-route-shape.ts';
 import { REPO_ROOT } from './paths.ts';
+import { routeRegexErrors } from './route-regex.ts';
 import { checkShape } from './shape.ts';
 import type { Topology } from './topology.ts';
 
@@ -54,6 +55,7 @@ export function checkRoutes(
     }
     const route = doc as HttpRoute;
     errors.push(...crossCheck(route, text, topology).map((e) => ({ file: shown, ...e })));
+    errors.push(...routeRegexErrors(route).map((e) => ({ file: shown, ...e })));
     routes.push({ file, text, route });
   }
   errors.push(...acrossFiles(routes));
