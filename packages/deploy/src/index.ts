@@ -5,5 +5,7 @@ export {
   deployCommands,
   deployScript,
   imageFor,
+  PUBLIC_ENTRY,
+  type PublicEntry,
   shellQuote,
 } from './commands.ts';

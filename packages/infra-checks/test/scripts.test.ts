@@ -78,6 +78,7 @@ describe('cloud shell scripts, with gcloud and terraform stood in for', () => {
         tag: 'abc',
         network: 'meshapps-vpc',
         subnet: 'meshapps-subnet',
+        publicEntry: 'all_users',
       }),
     );
     const { bin, calls } = fakeTools(['gcloud']);
