@@ -18,7 +18,7 @@ resource "google_service_account" "deployer" {
 
 locals {
   deployer_roles = [
-    # gcloud run deploy, incl. --[no-]allow-unauthenticated (a service IAM change).
+    # gcloud run deploy, incl. --[no-]allow-unauthenticated and --no-invoker-iam-check (IAM changes).
     "roles/run.admin",
     # gcloud network-services http-routes import (routes name backend services and the mesh).
     "roles/networkservices.admin",

@@ -28,8 +28,11 @@ locals {
     }
   ]...)
 
-  # The external load balancer adds no identity token, so its entry service is public.
-  public_services = { for name, s in local.services : name => s if s.entry == "load-balancer" }
+  # The external load balancer adds no identity token, so its entry service is public: through an
+  # allUsers binding, or (public_entry = "invoker_iam_disabled", services.tf) with no IAM check.
+  public_services = {
+    for name, s in local.services : name => s if s.entry == "load-balancer" && var.public_entry == "all_users"
+  }
 
   # Workshop participants call `entry: participant` services with their own ID tokens.
   participant_invokers = {

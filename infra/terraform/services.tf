@@ -12,6 +12,11 @@ resource "google_cloud_run_v2_service" "service" {
   launch_stage = each.value.mesh ? "BETA" : null
   ingress      = local.ingress[each.value.ingress]
 
+  # The load balancer sends no token: with public_entry = "invoker_iam_disabled" its entry skips
+  # the invoker IAM check (no allUsers binding, which Domain Restricted Sharing refuses). Every
+  # other service keeps the check: IAM decides who may call whom (demo 3).
+  invoker_iam_disabled = each.value.entry == "load-balancer" && var.public_entry == "invoker_iam_disabled"
+
   # The mesh reaches destinations through their run.app URL, so it must stay enabled.
   default_uri_disabled = false
   # Extra ID-token audiences from the topology (the run.app URL is always accepted).
@@ -58,9 +63,11 @@ resource "google_cloud_run_v2_service" "service" {
     dynamic "vpc_access" {
       for_each = each.value.mesh ? [google_compute_subnetwork.mesh.name] : []
       content {
-        # Mesh hostnames resolve to a private address, so private ranges are all that must
-        # go through the VPC; Google APIs keep their direct path.
-        egress = "PRIVATE_RANGES_ONLY"
+        # All traffic through the VPC, as the talk deploys it: the hop to an `ingress: internal`
+        # destination's run.app address must arrive through the VPC (with private ranges only it
+        # would leave through the internet and be refused). Google APIs (spans, tokens) go
+        # through Private Google Access on the subnet; nothing here needs Cloud NAT.
+        egress = "ALL_TRAFFIC"
         # Names, as the provider's Direct VPC example and the deploy's --network/--subnet use:
         # the API keeps what it is given, so ids here and names there diff on every apply.
         network_interfaces {

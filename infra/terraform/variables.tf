@@ -22,9 +22,9 @@ variable "subnet_name" {
 }
 
 variable "subnet_cidr" {
-  description = "Subnet range for Direct VPC egress. Cloud Run needs /26 or larger; keep it clear of mesh_dns_address."
+  description = "Subnet range for Direct VPC egress. Cloud Run needs /26 or larger and takes addresses in blocks of 16 per revision; pnpm infra:check computes what the topology needs at max_instances (docs/deploy.md, \"Subnet size\"). The /20 leaves room to raise max_instances; keep it clear of mesh_dns_address."
   type        = string
-  default     = "10.8.0.0/26"
+  default     = "10.8.0.0/20"
 
   validation {
     condition     = can(cidrhost(var.subnet_cidr, 0)) && tonumber(split("/", var.subnet_cidr)[1]) <= 26
@@ -48,6 +48,17 @@ variable "initial_image" {
   description = "Image Terraform creates every service with. Cloud Build deploys the real app images as new revisions afterwards; Terraform ignores image changes from then on."
   type        = string
   default     = "us-docker.pkg.dev/cloudrun/container/hello"
+}
+
+variable "public_entry" {
+  description = "How the load balancer's entry service (topology entry: load-balancer) is made public, since the load balancer sends no identity token. all_users: grant roles/run.invoker to allUsers (works in a personal project; refused under the Domain Restricted Sharing org policy). invoker_iam_disabled: turn off Cloud Run's invoker IAM check on that service instead (Google's recommended way, and the one that works under Domain Restricted Sharing). Pass the same value to Cloud Build as _PUBLIC_ENTRY."
+  type        = string
+  default     = "all_users"
+
+  validation {
+    condition     = contains(["all_users", "invoker_iam_disabled"], var.public_entry)
+    error_message = "public_entry must be all_users or invoker_iam_disabled."
+  }
 }
 
 variable "participants" {

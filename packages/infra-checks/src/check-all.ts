@@ -9,6 +9,7 @@ import {
 } from '@meshapps/mesh-config';
 import { checkCloudBuild } from './cloudbuild/check.ts';
 import { checkConsistency } from './consistency.ts';
+import { checkDocumentedCommands } from './docs/commands.ts';
 import { checkRenderedRoutes } from './routes/check.ts';
 import { CHECK_VARIABLES, checkTerraform, planTerraform } from './terraform/index.ts';
 
@@ -19,8 +20,8 @@ export interface CheckReport {
 
 /**
  * Every offline check of what goes to the cloud, in one pass over a repository checkout:
- * routes (source and rendered), Terraform (planned offline), Cloud Build configs, and their
- * agreement with the topology and with each other.
+ * routes (source and rendered), Terraform (planned offline), Cloud Build configs, their
+ * agreement with the topology and with each other, and the commands the docs show.
  */
 export async function checkAll(root: string): Promise<CheckReport[]> {
   const reports: CheckReport[] = [];
@@ -50,5 +51,6 @@ export async function checkAll(root: string): Promise<CheckReport[]> {
     section: 'consistency',
     errors: checkConsistency({ root, topology, routes, plan, builds }),
   });
+  reports.push({ section: 'docs', errors: checkDocumentedCommands(root, topology) });
   return reports;
 }

@@ -1,7 +1,8 @@
 // pnpm infra:check [--docker client,proxy,target]
-// The offline checks of routes, Terraform and Cloud Build against the topology, plus
-// `terraform fmt -check` when terraform is installed. --docker also replays the Dockerfile's build
-// stage for the given apps and starts each result (what pnpm test does for `target` only).
+// The offline checks of routes, Terraform, Cloud Build and the docs against the topology, plus
+// `terraform fmt -check` when terraform is installed (its absence fails when CI=true). --docker
+// also replays the Dockerfile's build stage for the given apps and starts each result (what
+// pnpm test does for `target` only).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { formatErrors, REPO_ROOT } from '@meshapps/mesh-config';
 import { checkAll } from './check-all.ts';
 import { replayBuild, startApp } from './docker/replay.ts';
+import { findTerraform } from './terraform/binary.ts';
 import { terraformFmtCheck } from './terraform/fmt.ts';
 
 const { values } = parseArgs({ options: { docker: { type: 'string' } } });
@@ -22,12 +24,15 @@ for (const report of await checkAll(REPO_ROOT)) {
   }
 }
 
-const fmt = terraformFmtCheck(join(REPO_ROOT, 'infra', 'terraform'));
-if (!fmt) console.log('skip  terraform fmt (no terraform binary)');
-else if (fmt.ok) console.log('ok    terraform fmt');
+const terraform = findTerraform();
+const fmt = terraform.found ? terraformFmtCheck(join(REPO_ROOT, 'infra', 'terraform')) : undefined;
+if (!terraform.found) {
+  failed ||= terraform.required;
+  console.log(`${terraform.required ? 'FAIL' : 'skip'}  terraform fmt: ${terraform.message}`);
+} else if (fmt?.ok) console.log('ok    terraform fmt');
 else {
   failed = true;
-  console.log(`FAIL  terraform fmt (run: terraform fmt -recursive infra/terraform)\n${fmt.output}`);
+  console.log(`FAIL  terraform fmt (run: terraform fmt -recursive infra/terraform)\n${fmt?.output ?? ''}`);
 }
 
 for (const app of values.docker?.split(',').filter(Boolean) ?? []) {

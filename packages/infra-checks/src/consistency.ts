@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { appsOf, type DeployTarget, deployCommands, imageFor, type PublicEntry } from '@meshapps/deploy';
 import type { ConfigError, RouteFile, Topology } from '@meshapps/mesh-config';
 import { type BuildStep, buildArgs, type LoadedBuild } from './cloudbuild/check.ts';
-import { appsOf, type DeployTarget, deployCommands, imageFor } from './deploy/commands.ts';
 import { Findings } from './errors.ts';
 import { INGRESS_ENUM } from './terraform/context.ts';
-import type { Plan } from './terraform/plan.ts';
-import { block, blocks, referenced, str } from './terraform/refs.ts';
+import type { Instance, Plan } from './terraform/plan.ts';
+import { block, blocks, normaliseMember, referenced, str } from './terraform/refs.ts';
 import { describe } from './terraform/values.ts';
 
 /** gcloud --vpc-egress → Cloud Run v2 enum (`all` is gcloud's deprecated alias of all-traffic). */
@@ -65,6 +65,7 @@ export function checkConsistency(input: ConsistencyInput): ConfigError[] {
     ['_REPOSITORY', 'repository'],
     ['_MESH_NETWORK', 'network_name'],
     ['_SUBNET', 'subnet_name'],
+    ['_PUBLIC_ENTRY', 'public_entry'],
   ] as const) {
     findings.expect(
       subs[sub] === vars[variable],
@@ -99,9 +100,10 @@ export function checkConsistency(input: ConsistencyInput): ConfigError[] {
     project: String(vars.project_id),
     region: String(subs._REGION),
     repository: String(subs._REPOSITORY),
-    tag: 'COMMIT_SHA',
+    tag: 'TAG',
     network: String(subs._MESH_NETWORK),
     subnet: String(subs._SUBNET),
+    publicEntry: String(subs._PUBLIC_ENTRY) as PublicEntry,
   };
   checkDeployAgainstPlan(findings, file, topology, plan, target);
   return findings.errors;
@@ -152,6 +154,7 @@ function checkDeployScriptArgs(
     ['repository', '${_REPOSITORY}'],
     ['network', '${_MESH_NETWORK}'],
     ['subnet', '${_SUBNET}'],
+    ['public-entry', '${_PUBLIC_ENTRY}'],
   ] as const) {
     findings.expect(
       args.get(flag) === ref,
@@ -171,6 +174,12 @@ function checkDeployScriptArgs(
     network: '',
     subnet: '',
   };
+  findings.expect(
+    args.get('tag') === '${_TAG}',
+    file,
+    at,
+    `deploy:commands --tag is ${args.get('tag') ?? 'missing'}, expected \${_TAG} (triggers default it to the commit; manual builds pass _TAG, never COMMIT_SHA)`,
+  );
   for (const app of apps) {
     const image = imageFor(target, app);
     findings.expect(
@@ -182,6 +191,7 @@ function checkDeployScriptArgs(
   }
 }
 
+/** `--name=value` flags of a command; a bare `--name` maps to '' (a switch). */
 function flags(argv: readonly string[]): Map<string, string> {
   return new Map(
     argv
@@ -279,7 +289,14 @@ function checkDeployAgainstPlan(
         at,
         `--vpc-egress=${egress ?? '(default private-ranges-only)'} differs from Terraform's egress ${String(vpc?.egress)}`,
       );
+      findings.expect(
+        VPC_EGRESS[egress ?? 'private-ranges-only'] === 'ALL_TRAFFIC',
+        file,
+        at,
+        `--vpc-egress=${egress ?? '(default private-ranges-only)'} on a mesh member: use all-traffic, as the talk does; an ingress-internal destination refuses a hop that leaves through the internet`,
+      );
     }
+    checkAccessAgainstPlan(findings, file, at, f, plan, run);
   }
   const registry = plan.ofType('google_artifact_registry_repository')[0];
   findings.expect(
@@ -287,5 +304,54 @@ function checkDeployAgainstPlan(
     file,
     'substitutions._REPOSITORY',
     `Terraform's Artifact Registry repository is "${String(registry?.config.repository_id)}"`,
+  );
+}
+
+/**
+ * The deploy's access flags say what Terraform set, since gcloud applies them on every deploy:
+ * `--allow-unauthenticated` exactly where Terraform binds allUsers, `--no-invoker-iam-check`
+ * exactly where it sets invoker_iam_disabled, `--no-allow-unauthenticated` everywhere else.
+ */
+function checkAccessAgainstPlan(
+  findings: Findings,
+  file: string,
+  at: string,
+  f: Map<string, string>,
+  plan: Plan,
+  run: Instance,
+): void {
+  const name = str(run.config.name);
+  const allUsers = plan
+    .ofType('google_cloud_run_v2_service_iam_member')
+    .some(
+      (b) =>
+        b.config.role === 'roles/run.invoker' &&
+        normaliseMember(plan, b.config.member) === 'allUsers' &&
+        (str(referenced(plan, b.config.name)?.config.name) ?? str(b.config.name)) === name,
+    );
+  const noCheck = run.config.invoker_iam_disabled === true;
+  findings.expect(
+    f.has('allow-unauthenticated') === allUsers,
+    file,
+    at,
+    allUsers
+      ? 'Terraform grants allUsers run.invoker, the deploy does not pass --allow-unauthenticated (gcloud would remove the binding)'
+      : '--allow-unauthenticated, but Terraform grants no allUsers binding (under Domain Restricted Sharing the deploy fails)',
+  );
+  findings.expect(
+    f.has('no-invoker-iam-check') === noCheck,
+    file,
+    at,
+    noCheck
+      ? 'Terraform sets invoker_iam_disabled, the deploy does not pass --no-invoker-iam-check'
+      : '--no-invoker-iam-check, but Terraform keeps the invoker IAM check',
+  );
+  findings.expect(
+    f.has('no-allow-unauthenticated') === (!allUsers && !noCheck),
+    file,
+    at,
+    f.has('no-allow-unauthenticated')
+      ? '--no-allow-unauthenticated on a service Terraform makes public'
+      : 'a service Terraform keeps private must be deployed with --no-allow-unauthenticated',
   );
 }

@@ -1,14 +1,15 @@
 export { type CheckReport, checkAll } from './check-all.ts';
 export { buildConfigFiles, checkCloudBuild } from './cloudbuild/check.ts';
 export { checkConsistency } from './consistency.ts';
-export { appsOf, type DeployTarget, deployCommands, deployScript, imageFor } from './deploy/commands.ts';
 export { copyContext } from './docker/context.ts';
 export { replayBuild, startApp } from './docker/replay.ts';
+export { checkDocumentedCommands } from './docs/commands.ts';
 export { Findings } from './errors.ts';
 export { checkRenderedRoutes } from './routes/check.ts';
 export {
   CHECK_VARIABLES,
   checkTerraform,
+  findTerraform,
   loadModule,
   Plan,
   planTerraform,

@@ -53,8 +53,8 @@ describe('Cloud Build configs against the config schema', () => {
       const [steps, images] = t.split('\nimages:\n');
       return `${steps}\nimages:\n${images?.replace('/proxy:', '/gateway:')}`;
     });
-    expect(found).toContain('gateway:$COMMIT_SHA is listed but no step builds it');
-    expect(found).toContain('proxy:$COMMIT_SHA is built but not listed in images');
+    expect(found).toContain('gateway:${_TAG} is listed but no step builds it');
+    expect(found).toContain('proxy:${_TAG} is built but not listed in images');
   });
 
   it('catches a substitution that is defined but never used', () => {
@@ -97,8 +97,8 @@ describe('Cloud Build configs against the config schema', () => {
       () =>
         checkMain((t) =>
           t.replace(
-            'waitFor: [deploy-script, push-client, push-proxy, push-target]',
-            'waitFor: [deploy-script, push-client, push-proxy]',
+            'waitFor: [terraform-validate, deploy-script, push-client, push-proxy, push-target]',
+            'waitFor: [terraform-validate, deploy-script, push-client, push-proxy]',
           ),
         ),
       '"deploy" (deploy) does not wait for "push-target" (push)',
@@ -141,6 +141,54 @@ describe('Cloud Build configs against the config schema', () => {
           t.replace(/\n {2}# Required when the build runs as .*\n {2}logging: CLOUD_LOGGING_ONLY/, ''),
         ),
       'options.logging: is unset, but the build runs as the Terraform deployer',
+    ],
+    [
+      'a config that deploys without the real Terraform validation step',
+      () =>
+        checkMain((t) =>
+          t
+            .replace(/ {2}# Real Terraform before anything ships[\s\S]*?fmt -check -recursive -diff\n\n/, '')
+            .replace('waitFor: [terraform-validate, deploy-script,', 'waitFor: [deploy-script,'),
+        ),
+      'deploys without validating Terraform: add a step with a pinned hashicorp/terraform:X.Y.Z image',
+    ],
+    [
+      'a Terraform step that validates without init -backend=false (not recognised as the validation)',
+      () => checkMain((t) => t.replace('init -backend=false -input=false', 'init -input=false')),
+      'deploys without validating Terraform',
+    ],
+    [
+      'a deploy that does not wait for terraform validate',
+      () =>
+        checkMain((t) =>
+          t.replace('waitFor: [terraform-validate, deploy-script,', 'waitFor: [deploy-script,'),
+        ),
+      '"deploy" (deploy) does not wait for "terraform-validate" (terraform validate)',
+    ],
+    [
+      'a floating terraform image',
+      () => checkMain((t) => t.replaceAll('hashicorp/terraform:1.11.4', 'hashicorp/terraform:latest')),
+      'hashicorp/terraform:latest: pin the terraform image to an exact release',
+    ],
+    [
+      'a terraform image older than versions.tf allows',
+      () => checkMain((t) => t.replaceAll('hashicorp/terraform:1.11.4', 'hashicorp/terraform:1.5.7')),
+      "hashicorp/terraform:1.5.7 is older than versions.tf's required_version >= 1.9.0",
+    ],
+    [
+      'a CI=true test step without the terraform binary on PATH',
+      () => checkMain((t) => t.replace('      export PATH="/workspace/.tools/bin:$PATH"\n', '')),
+      'runs pnpm test with CI=true without a terraform binary',
+    ],
+    [
+      'a CI=true test step that does not wait for the step that provides terraform',
+      () => checkMain((t) => t.replace('waitFor: [install, terraform-cli]', 'waitFor: [install]')),
+      'runs pnpm test with CI=true without a terraform binary',
+    ],
+    [
+      '_TAG defaulting to the commit without dynamic substitutions (a manual build tags the literal text)',
+      () => checkMain((t) => t.replace('  dynamicSubstitutions: true\n', '')),
+      'substitutions._TAG: defaults to "${COMMIT_SHA}", which names another substitution: set options.dynamicSubstitutions: true',
     ],
   ];
   it.each(planted)('catches %s', (_what, run, message) => {

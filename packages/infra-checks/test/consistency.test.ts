@@ -17,7 +17,13 @@ async function failures(root: string): Promise<string> {
 describe('routes, Terraform and Cloud Build tell the same story as the topology', () => {
   it('all checks pass together on the repository', async () => {
     const reports = await checkAll(REPO_ROOT);
-    expect(reports.map((r) => r.section)).toEqual(['routes', 'terraform', 'cloudbuild', 'consistency']);
+    expect(reports.map((r) => r.section)).toEqual([
+      'routes',
+      'terraform',
+      'cloudbuild',
+      'consistency',
+      'docs',
+    ]);
     expect(await failures(REPO_ROOT)).toBe('');
   });
 
@@ -49,6 +55,23 @@ describe('routes, Terraform and Cloud Build tell the same story as the topology'
     expect(await failures(root)).toBe('');
   });
 
+  it('public_entry = "invoker_iam_disabled" on both sides passes: no allUsers, no invoker check on the entry', async () => {
+    const root = tempRepo();
+    edit(root, 'infra/terraform/variables.tf', (t) =>
+      t.replace('default     = "all_users"', 'default     = "invoker_iam_disabled"'),
+    );
+    edit(root, 'cloudbuild.yaml', (t) =>
+      t.replace('_PUBLIC_ENTRY: all_users', '_PUBLIC_ENTRY: invoker_iam_disabled'),
+    );
+    expect(await failures(root)).toBe('');
+    const plan = await planTerraform(root);
+    const client = plan.ofType('google_cloud_run_v2_service').find((r) => r.config.name === 'client');
+    expect(client?.config.invoker_iam_disabled).toBe(true);
+    expect(plan.ofType('google_cloud_run_v2_service_iam_member').map((b) => b.config.member)).not.toContain(
+      'allUsers',
+    );
+  });
+
   it('catches Cloud Build and Terraform disagreeing on the subnet', async () => {
     const root = tempRepo();
     edit(root, 'cloudbuild.yaml', (t) => t.replace('_SUBNET: meshapps-subnet', '_SUBNET: default'));
@@ -70,10 +93,22 @@ describe('routes, Terraform and Cloud Build tell the same story as the topology'
   // One planted mistake per rule (each passed checkAll before the rule existed).
   const planted: [string, string, (t: string) => string, string][] = [
     [
-      'a deploy of another tag than the pushed $COMMIT_SHA',
+      'a deploy of another tag than the pushed $_TAG',
       'cloudbuild.yaml',
-      (t) => t.replace('--tag "$COMMIT_SHA"', '--tag "$SHORT_SHA"'),
+      (t) => t.replace('--tag "$_TAG"', '--tag "$SHORT_SHA"'),
       'deploys ${_REGION}-docker.pkg.dev/${PROJECT_ID}/${_REPOSITORY}/client:${SHORT_SHA}, which no step pushes',
+    ],
+    [
+      'images tagged with the commit again instead of _TAG',
+      'cloudbuild.yaml',
+      (t) => t.replaceAll(':${_TAG}', ':$COMMIT_SHA').replace('--tag "$_TAG"', '--tag "$COMMIT_SHA"'),
+      'deploy:commands --tag is ${COMMIT_SHA}, expected ${_TAG}',
+    ],
+    [
+      'a deploy script generated without the public-entry mode Terraform uses',
+      'cloudbuild.yaml',
+      (t) => t.replace(' \\\n        --public-entry "$_PUBLIC_ENTRY"', ''),
+      'deploy:commands --public-entry is missing, expected ${_PUBLIC_ENTRY}',
     ],
     [
       'a deploy script generated for another subnet than the checked substitution',
@@ -82,10 +117,38 @@ describe('routes, Terraform and Cloud Build tell the same story as the topology'
       'deploy:commands --subnet is ${_MESH_NETWORK}, expected ${_SUBNET}',
     ],
     [
-      'Terraform egress ALL_TRAFFIC while the deploy passes private-ranges-only',
+      'private-ranges egress on the mesh members in Terraform (the deploy passes all-traffic)',
       'infra/terraform/services.tf',
-      (t) => t.replace('egress = "PRIVATE_RANGES_ONLY"', 'egress = "ALL_TRAFFIC"'),
-      "deploy proxy: --vpc-egress=private-ranges-only differs from Terraform's egress ALL_TRAFFIC",
+      (t) => t.replace('egress = "ALL_TRAFFIC"', 'egress = "PRIVATE_RANGES_ONLY"'),
+      'google_cloud_run_v2_service.service["proxy"].template.vpc_access.egress: is PRIVATE_RANGES_ONLY on a mesh member: set ALL_TRAFFIC',
+    ],
+    [
+      'Terraform and the deploy disagreeing on egress',
+      'infra/terraform/services.tf',
+      (t) => t.replace('egress = "ALL_TRAFFIC"', 'egress = "PRIVATE_RANGES_ONLY"'),
+      "deploy proxy: --vpc-egress=all-traffic differs from Terraform's egress PRIVATE_RANGES_ONLY",
+    ],
+    [
+      'Terraform turning the invoker check off while Cloud Build still deploys with allUsers',
+      'infra/terraform/variables.tf',
+      (t) => t.replace('default     = "all_users"', 'default     = "invoker_iam_disabled"'),
+      'Terraform sets invoker_iam_disabled, the deploy does not pass --no-invoker-iam-check',
+    ],
+    [
+      'Cloud Build defaulting to another public-entry mode than Terraform',
+      'cloudbuild.yaml',
+      (t) => t.replace('_PUBLIC_ENTRY: all_users', '_PUBLIC_ENTRY: invoker_iam_disabled'),
+      `substitutions._PUBLIC_ENTRY: default "invoker_iam_disabled" differs from Terraform's public_entry default "all_users"`,
+    ],
+    [
+      'the invoker check turned off on a service that is no entry',
+      'infra/terraform/services.tf',
+      (t) =>
+        t.replace(
+          'invoker_iam_disabled = each.value.entry == "load-balancer" && var.public_entry == "invoker_iam_disabled"',
+          'invoker_iam_disabled = true',
+        ),
+      'google_cloud_run_v2_service.service["proxy"].invoker_iam_disabled: is true: only the load-balancer entry',
     ],
     [
       'Terraform naming the network by id while the deploy passes its name',

@@ -15,10 +15,18 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
-/** A copy of what the infra checks read (infra/, Cloud Build, Dockerfile, app manifests) to plant mistakes in. */
+/** A copy of what the infra checks read (infra/, Cloud Build, Dockerfile, docs, app manifests) to plant mistakes in. */
 export function tempRepo(): string {
   const root = tempDir('repo');
-  for (const path of ['infra', 'cloudbuild.yaml', 'Dockerfile', '.dockerignore', 'package.json']) {
+  for (const path of [
+    'infra',
+    'cloudbuild.yaml',
+    'Dockerfile',
+    '.dockerignore',
+    'package.json',
+    'docs',
+    'README.md',
+  ]) {
     cpSync(join(REPO_ROOT, path), join(root, path), {
       recursive: true,
       filter: (src) => !src.includes('.terraform'),

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deployScript } from '@meshapps/deploy';
 import { loadTopology, REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
-import { deployScript } from '../src/deploy/commands.ts';
 import { tempDir } from './helpers.ts';
 
 /**
@@ -78,6 +78,7 @@ describe('cloud shell scripts, with gcloud and terraform stood in for', () => {
         tag: 'abc',
         network: 'meshapps-vpc',
         subnet: 'meshapps-subnet',
+        publicEntry: 'all_users',
       }),
     );
     const { bin, calls } = fakeTools(['gcloud']);

@@ -1,20 +1,46 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
-import { CHECK_VARIABLES, loadModule, Plan, terraformFmtCheck } from '../src/index.ts';
+import { CHECK_VARIABLES, findTerraform, loadModule, Plan, terraformFmtCheck } from '../src/index.ts';
 import { edit, tempDir, tempRepo } from './helpers.ts';
 
 /**
- * Where the real terraform binary is installed (this machine, CI here) it checks formatting and
- * is the reference for the offline evaluator: `terraform console` needs no providers to evaluate
- * locals, so every local's value must match. Elsewhere (Cloud Build's node image) these skip.
+ * The real terraform binary is the reference for the offline evaluator: it checks formatting, and
+ * `terraform console` (no providers needed) must agree on every local. CI (CI=true: .ci/run, and
+ * Cloud Build's test step, which gets the binary from the pinned hashicorp/terraform image) must
+ * have it: there a missing binary fails here. Elsewhere these say loudly that they did not run.
  */
-const hasTerraform = !spawnSync('terraform', ['version']).error;
+const terraform = findTerraform();
+function ranHere(): boolean {
+  if (terraform.found) return true;
+  if (terraform.required) expect.fail(terraform.message);
+  console.warn(`[terraform-binary.test] ${terraform.message}`);
+  return false;
+}
 
-describe.runIf(hasTerraform)('with the terraform binary', () => {
+describe('where terraform must be', () => {
+  const noTerraform = { PATH: tempDir('no-terraform') };
+  it('CI=true without a terraform binary is a failure with a clear message, not a skip', () => {
+    const missing = findTerraform({ ...noTerraform, CI: 'true' });
+    expect(missing).toEqual({ found: false, required: true, message: expect.stringContaining('CI=true') });
+    expect(findTerraform({ ...noTerraform })).toMatchObject({ found: false, required: false });
+  });
+  it('finds the binary on PATH and reads its version', () => {
+    const bin = tempDir('fake-terraform');
+    writeFileSync(join(bin, 'terraform'), '#!/bin/sh\necho "Terraform v1.11.4"\n');
+    chmodSync(join(bin, 'terraform'), 0o755);
+    expect(findTerraform({ PATH: `${bin}:/usr/bin:/bin`, CI: 'true' })).toEqual({
+      found: true,
+      version: '1.11.4',
+    });
+  });
+});
+
+describe('with the terraform binary', () => {
   it('terraform fmt -check passes, and catches a misformatted file', () => {
+    if (!ranHere()) return;
     expect(terraformFmtCheck(join(REPO_ROOT, 'infra/terraform'))?.ok).toBe(true);
     const root = tempRepo();
     edit(root, 'infra/terraform/dns.tf', (t) => t.replace('  type         = "A"', '  type = "A"'));
@@ -24,6 +50,7 @@ describe.runIf(hasTerraform)('with the terraform binary', () => {
   });
 
   it('terraform console agrees with the offline evaluator on every local value', async () => {
+    if (!ranHere()) return;
     const mod = await loadModule(join(REPO_ROOT, 'infra/terraform'));
     const plan = new Plan(mod, CHECK_VARIABLES);
     // Only locals and variables: no providers needed, so `terraform console` works offline.

@@ -134,7 +134,7 @@ describe('Terraform, planned offline and cross-checked with the topology', () =>
   it('catches a subnet smaller than /26 and a DNS placeholder inside it', async () => {
     const root = tempRepo();
     edit(root, 'infra/terraform/variables.tf', (t) =>
-      t.replace('default     = "10.8.0.0/26"', 'default     = "10.0.0.0/27"'),
+      t.replace('default     = "10.8.0.0/20"', 'default     = "10.0.0.0/27"'),
     );
     const found = await check(root);
     expect(found).toContain('needs a /26 or larger subnet');

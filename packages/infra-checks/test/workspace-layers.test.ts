@@ -18,7 +18,8 @@ const LAYERS: Record<string, string[]> = {
   '@meshapps/proxy': ['@meshapps/call', '@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/target': ['@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/local-mesh': ['@meshapps/mesh-config', '@meshapps/telemetry', '@meshapps/trace-viewer'],
-  '@meshapps/infra-checks': ['@meshapps/mesh-config'],
+  '@meshapps/deploy': ['@meshapps/mesh-config'],
+  '@meshapps/infra-checks': ['@meshapps/deploy', '@meshapps/mesh-config'],
   '@meshapps/docs-check': ['@meshapps/infra-checks', '@meshapps/mesh-config'],
 };
 

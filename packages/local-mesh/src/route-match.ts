@@ -1,4 +1,9 @@
-import type { HeaderMatch, QueryParameterMatch, RouteMatch } from '@meshapps/mesh-config';
+import {
+  compileRouteRegex,
+  type HeaderMatch,
+  type QueryParameterMatch,
+  type RouteMatch,
+} from '@meshapps/mesh-config';
 
 /** What a route match looks at: the request as the sidecar sees it. */
 export interface RequestFacts {
@@ -10,7 +15,8 @@ export interface RequestFacts {
 
 /**
  * HttpRoute match semantics (Network Services v1): entries of `matches` are OR-ed, conditions
- * inside one entry AND-ed; a rule without matches matches everything.
+ * inside one entry AND-ed; a rule without matches matches everything. Regexes are RE2 and match
+ * the whole value, compiled by the function the route checks use (mesh-config's compileRouteRegex).
  */
 export function ruleMatches(matches: readonly RouteMatch[] | undefined, req: RequestFacts): boolean {
   if (!matches || matches.length === 0) return true;
@@ -29,7 +35,7 @@ function pathMatches(m: RouteMatch, path: string): boolean {
   const fold = (s: string) => (m.ignoreCase ? s.toLowerCase() : s);
   if (m.prefixMatch !== undefined) return fold(path).startsWith(fold(m.prefixMatch));
   if (m.fullPathMatch !== undefined) return fold(path) === fold(m.fullPathMatch);
-  if (m.regexMatch !== undefined) return fullRegex(m.regexMatch, m.ignoreCase).test(path);
+  if (m.regexMatch !== undefined) return compileRouteRegex(m.regexMatch, m.ignoreCase).matches(path);
   return true;
 }
 
@@ -42,7 +48,7 @@ function headerMatches(h: HeaderMatch, headers: RequestFacts['headers']): boolea
   else if (h.exactMatch !== undefined) result = value === h.exactMatch;
   else if (h.prefixMatch !== undefined) result = value.startsWith(h.prefixMatch);
   else if (h.suffixMatch !== undefined) result = value.endsWith(h.suffixMatch);
-  else if (h.regexMatch !== undefined) result = fullRegex(h.regexMatch).test(value);
+  else if (h.regexMatch !== undefined) result = compileRouteRegex(h.regexMatch).matches(value);
   else if (h.rangeMatch !== undefined) {
     // Range is [start, end): the value must be a whole number.
     const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -56,18 +62,6 @@ function queryMatches(q: QueryParameterMatch, query: URLSearchParams): boolean {
   if (q.presentMatch !== undefined) return (value !== null) === q.presentMatch;
   if (value === null) return false;
   if (q.exactMatch !== undefined) return value === q.exactMatch;
-  if (q.regexMatch !== undefined) return fullRegex(q.regexMatch).test(value);
+  if (q.regexMatch !== undefined) return compileRouteRegex(q.regexMatch).matches(value);
   return true;
-}
-
-const regexCache = new Map<string, RegExp>();
-/** Route regexes (RE2 syntax) must match the whole value; the common subset is JS-compatible. */
-function fullRegex(source: string, ignoreCase = false): RegExp {
-  const key = `${ignoreCase ? 'i' : ''}:${source}`;
-  let re = regexCache.get(key);
-  if (!re) {
-    re = new RegExp(`^(?:${source})$`, ignoreCase ? 'i' : '');
-    regexCache.set(key, re);
-  }
-  return re;
 }

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import type { ConfigError, RouteFile, RouteMatch } from '@meshapps/mesh-config';
+import type { ConfigError, RouteFile } from '@meshapps/mesh-config';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { resilienceProblems } from './resilience.ts';
 
@@ -32,9 +32,6 @@ export function unsupportedFields(routes: readonly RouteFile[]): ConfigError[] {
         errors.push({ file: shown, path: field, message: `unsupported by the local mesh: ${reason}` });
     }
     route.rules.forEach((rule, r) => {
-      errors.push(
-        ...regexProblems(rule.matches ?? [], `rules[${r}].matches`).map((e) => ({ file: shown, ...e })),
-      );
       if (rule.action) {
         errors.push(
           ...resilienceProblems(rule.action, `rules[${r}].action`).map((e) => ({ file: shown, ...e })),
@@ -53,34 +50,4 @@ export function unsupportedFields(routes: readonly RouteFile[]): ConfigError[] {
     });
   }
   return errors;
-}
-
-/**
- * Route regexes are RE2 in the cloud; the local mesh runs them as JavaScript regexes. The common
- * subset is the same, but a pattern JavaScript cannot compile (e.g. RE2's `(?P<name>…)`) would only
- * fail at the first request: refuse it at start instead.
- */
-function regexProblems(matches: readonly RouteMatch[], at: string): { path: string; message: string }[] {
-  const problems: { path: string; message: string }[] = [];
-  const check = (pattern: string | undefined, path: string) => {
-    if (pattern === undefined) return;
-    try {
-      new RegExp(pattern);
-    } catch (err) {
-      problems.push({
-        path,
-        message: `unsupported by the local mesh: the regex does not compile as JavaScript (${(err as Error).message}); use the RE2 subset JavaScript shares`,
-      });
-    }
-  };
-  matches.forEach((m, i) => {
-    check(m.regexMatch, `${at}[${i}].regexMatch`);
-    m.headers?.forEach((h, j) => {
-      check(h.regexMatch, `${at}[${i}].headers[${j}].regexMatch`);
-    });
-    m.queryParameters?.forEach((q, j) => {
-      check(q.regexMatch, `${at}[${i}].queryParameters[${j}].regexMatch`);
-    });
-  });
-  return problems;
 }

@@ -185,6 +185,30 @@ describe('matches', () => {
       req({ path: '/call/target1.meshapps.internal' }),
       'hit',
     ],
+    [
+      'RE2 inline flag in a header regex',
+      { headers: [{ header: 'x-v', regexMatch: '(?i)green' }] },
+      req({ headers: { 'x-v': 'GREEN' } }),
+      'hit',
+    ],
+    [
+      'RE2 named group and Unicode class',
+      { regexMatch: '/call/(?P<host>\\pL+)' },
+      req({ path: '/call/ターゲット' }),
+      'hit',
+    ],
+    [
+      'regex path with ignoreCase',
+      { regexMatch: '/CALL/[a-z]+', ignoreCase: true },
+      req({ path: '/call/proxy' }),
+      'hit',
+    ],
+    [
+      'query regex is a full match',
+      { queryParameters: [{ queryParameter: 'v', regexMatch: '[0-9]' }] },
+      req({ query: new URLSearchParams('v=12') }),
+      'miss',
+    ],
     ['ignoreCase prefix', { prefixMatch: '/CALL', ignoreCase: true }, req({ path: '/call/x' }), 'hit'],
     [
       'query exact',

@@ -11,6 +11,7 @@ export {
   type RouteRule,
 } from './http-route.ts';
 export { INFRA_DIR, REPO_ROOT, ROUTES_DIR, TOPOLOGY_FILE } from './paths.ts';
+export { compileRouteRegex, type RouteRegex, re2Problem, routeRegexErrors } from './route-regex.ts';
 export {
   backendServiceName,
   checkRoutes,

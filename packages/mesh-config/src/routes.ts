@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { type ConfigError, ConfigInvalidError } from './errors.ts';
 import { type Destination, HTTP_ROUTE, type HttpRoute } from './http-route.ts';
 import { REPO_ROOT } from './paths.ts';
+import { routeRegexErrors } from './route-regex.ts';
 import { checkShape } from './shape.ts';
 import type { Topology } from './topology.ts';
 
@@ -53,6 +54,7 @@ export function checkRoutes(
     }
     const route = checked.value;
     errors.push(...crossCheck(route, text, topology).map((e) => ({ file: shown, ...e })));
+    errors.push(...routeRegexErrors(route).map((e) => ({ file: shown, ...e })));
     routes.push({ file, text, route });
   }
   errors.push(...acrossFiles(routes));

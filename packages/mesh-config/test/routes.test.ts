@@ -122,6 +122,24 @@ describe('HttpRoute shape and cross-checks', () => {
       (r) => (r.rules[0].matches[0].headers[0] = { header: 'x-n', rangeMatch: { start: 5, end: 5 } }),
       'must be below end',
     ],
+    [
+      'a path regex RE2 cannot compile (lookahead, backreference)',
+      'ab.yaml',
+      (r) => (r.rules[0].matches[0] = { regexMatch: '/(?=api)api/(\\d+)/\\1' }),
+      'rules[0].matches[0].regexMatch: "/(?=api)api/(\\\\d+)/\\\\1" is not RE2, the regex syntax of HttpRoute (Google\'s API and Envoy): error parsing regexp: invalid or unsupported Perl syntax: `(?=`',
+    ],
+    [
+      'a header regex with a backreference',
+      'ab.yaml',
+      (r) => (r.rules[0].matches[0].headers[0] = { header: 'x-v', regexMatch: '(a)\\1' }),
+      'rules[0].matches[0].headers[0].regexMatch: "(a)\\\\1" is not RE2',
+    ],
+    [
+      "a query regex with a repeat count past RE2's 1000",
+      'ab.yaml',
+      (r) => (r.rules[0].matches[0] = { queryParameters: [{ queryParameter: 'v', regexMatch: 'a{1001}' }] }),
+      'rules[0].matches[0].queryParameters[0].regexMatch: "a{1001}" is not RE2, the regex syntax of HttpRoute (Google\'s API and Envoy): error parsing regexp: invalid repeat count',
+    ],
   ];
   it.each(cases)('%s is caught', (_name, file, edit, message) => {
     expect(errorsOf(withEdit(file, edit)).join('\n')).toContain(message);
@@ -158,6 +176,16 @@ describe('HttpRoute shape and cross-checks', () => {
     expect(errorsOf([{ file: 'x.yaml', text: '- a\n' }])).toEqual([
       '(document): expected a mapping, got a list',
     ]);
+  });
+
+  it('RE2 syntax JavaScript lacks is accepted: named groups, inline flags, Unicode classes', () => {
+    const files = withEdit('ab.yaml', (r) => {
+      r.rules[0].matches[0] = {
+        regexMatch: '(?i)/call/(?P<host>\\pL+)',
+        headers: [{ header: 'x-v', regexMatch: '[[:alpha:]]+' }],
+      };
+    });
+    expect(errorsOf(files)).toEqual([]);
   });
 
   it('duplicate hostnames across files are caught, naming the other file', () => {

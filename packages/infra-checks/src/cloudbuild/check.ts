@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { type ConfigError, checkShape } from '@meshapps/mesh-config';
 import { parse } from 'yaml';
 import { Findings } from '../errors.ts';
+import { checkDynamicSubstitutions } from './dynamic-substitutions.ts';
 import { BUILT_IN_SUBSTITUTIONS, type BuildConfig, type BuildStep, CLOUD_BUILD } from './shape.ts';
+import { checkTerraformSteps, requiredTerraformVersion } from './terraform-step.ts';
 
 export type { BuildConfig, BuildStep };
 
@@ -25,7 +27,7 @@ export function buildConfigFiles(root: string): string[] {
 /** `$$` is an escaped dollar; `$NAME` / `${NAME}` are substitutions (upper case or `_X`). */
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Z_][A-Z0-9_]*)/g;
 
-function references(text: string): string[] {
+export function references(text: string): string[] {
   return [...text.matchAll(REFERENCE)].flatMap((m) => ((m[1] ?? m[2]) ? [m[1] ?? (m[2] as string)] : []));
 }
 
@@ -56,6 +58,8 @@ export function checkCloudBuild(
     checkLogging(config, file, findings);
     checkTestSteps(config, file, findings);
     checkOrder(config, file, findings);
+    checkDynamicSubstitutions(config, file, findings);
+    checkTerraformSteps(config, file, findings, requiredTerraformVersion(root));
     builds.push({ file, config });
   }
   return { builds, errors: findings.errors };

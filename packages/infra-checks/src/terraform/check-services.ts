@@ -85,6 +85,8 @@ function checkRun(
     'set deletion_protection = false so the workshop can be torn down with terraform destroy',
   );
 
+  checkPublicEntry(ctx, run, spec);
+
   const template = block(c, 'template');
   const account = template ? referenced(plan, template.service_account) : undefined;
   const accountId =
@@ -164,10 +166,10 @@ function checkRun(
     );
     const egress = vpc[0]?.egress;
     findings.expect(
-      egress === 'PRIVATE_RANGES_ONLY' || egress === 'ALL_TRAFFIC',
+      egress === 'ALL_TRAFFIC',
       f,
       `${at}.template.vpc_access.egress`,
-      'set egress explicitly (PRIVATE_RANGES_ONLY or ALL_TRAFFIC)',
+      `is ${String(egress)} on a mesh member: set ALL_TRAFFIC, as the talk deploys it (a hop to an ingress-internal destination's run.app address must arrive through the VPC; with PRIVATE_RANGES_ONLY it leaves through the internet and is refused)`,
     );
   } else {
     findings.expect(
@@ -203,6 +205,27 @@ function checkRun(
   }
 }
 
+/**
+ * The invoker IAM check stays on everywhere IAM decides who may call (demo 3); only the load
+ * balancer's entry may turn it off, and does exactly when public_entry = "invoker_iam_disabled".
+ */
+function checkPublicEntry(
+  ctx: TerraformContext,
+  run: Instance,
+  spec: TerraformContext['topology']['services'][number],
+): void {
+  const wanted = spec.entry === 'load-balancer' && ctx.variables.public_entry === 'invoker_iam_disabled';
+  const actual = run.config.invoker_iam_disabled === true;
+  ctx.findings.expect(
+    actual === wanted,
+    fileOf(ctx, run),
+    `${run.address}.invoker_iam_disabled`,
+    wanted
+      ? 'public_entry = "invoker_iam_disabled": the load-balancer entry must set invoker_iam_disabled = true (the load balancer sends no token)'
+      : `is ${String(run.config.invoker_iam_disabled)}: only the load-balancer entry, and only with public_entry = "invoker_iam_disabled", may skip the invoker IAM check`,
+  );
+}
+
 function checkAccounts(ctx: TerraformContext): void {
   const { plan, topology, findings } = ctx;
   const accounts = plan.ofType('google_service_account');
@@ -227,7 +250,10 @@ function checkInvokers(ctx: TerraformContext): void {
       const account = topology.services.find((x) => x.name === caller)?.serviceAccount;
       expected.add(`${s.name} <- serviceAccount:${account}`);
     }
-    if (s.entry === 'load-balancer') expected.add(`${s.name} <- allUsers`);
+    // The load balancer sends no token: its entry is public through allUsers, unless
+    // public_entry turns the invoker check off instead (Domain Restricted Sharing refuses allUsers).
+    if (s.entry === 'load-balancer' && ctx.variables.public_entry === 'all_users')
+      expected.add(`${s.name} <- allUsers`);
     if (s.entry === 'participant') for (const p of participants) expected.add(`${s.name} <- ${p}`);
   }
   const actual = new Map<string, Instance>();

@@ -6,10 +6,13 @@ import { checkServices } from './check-services.ts';
 import { checkStatic } from './check-static.ts';
 import { loadModule } from './module.ts';
 import { Plan } from './plan.ts';
+import { checkSubnetBudget } from './subnet-budget.ts';
 
+export { findTerraform, type TerraformBinary } from './binary.ts';
 export { terraformFmtCheck } from './fmt.ts';
 export { loadModule } from './module.ts';
 export { Plan } from './plan.ts';
+export { type SubnetBudget, subnetBudget } from './subnet-budget.ts';
 
 /** Values for variables without defaults, and participants so their bindings are planned too. */
 export const CHECK_VARIABLES = {
@@ -48,6 +51,7 @@ export async function checkTerraform(opts: TerraformCheckOptions): Promise<Confi
   checkServices(ctx);
   checkNetwork(ctx);
   checkStatic(ctx);
+  checkSubnetBudget(ctx);
   for (const e of plan.errors) findings.add(dir, e.address, `does not evaluate: ${e.message}`);
   return findings.errors;
 }

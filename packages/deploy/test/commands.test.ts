@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { loadTopology, REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
-import { appsOf, deployCommands, deployScript } from '../src/deploy/commands.ts';
+import { appsOf, deployCommand, deployCommands, deployScript } from '../src/commands.ts';
 
 const topology = loadTopology(join(REPO_ROOT, 'infra/topology.yaml'));
 const target = {
@@ -11,7 +11,8 @@ const target = {
   tag: 'abc123',
   network: 'meshapps-vpc',
   subnet: 'meshapps-subnet',
-};
+  publicEntry: 'all_users',
+} as const;
 
 describe('deploy commands generated from the topology', () => {
   const commands = deployCommands(topology, target);
@@ -36,6 +37,30 @@ describe('deploy commands generated from the topology', () => {
       expect(argv).toContain(
         s.entry === 'load-balancer' ? '--allow-unauthenticated' : '--no-allow-unauthenticated',
       );
+    }
+  });
+
+  it("sends all of a mesh member's egress through the VPC, as the talk does", () => {
+    for (const s of topology.services) {
+      const egress = (byName.get(s.name) ?? []).filter((a) => a.startsWith('--vpc-egress'));
+      expect(egress).toEqual(s.mesh ? ['--vpc-egress=all-traffic'] : []);
+    }
+  });
+
+  it('makes only the load-balancer entry public, by allUsers or by no invoker check (publicEntry)', () => {
+    const access = (argv: readonly string[]) =>
+      argv.filter((a) => /^--(no-)?(allow-unauthenticated|invoker-iam-check)$/.test(a));
+    const client = topology.services.find((s) => s.entry === 'load-balancer');
+    if (!client) throw new Error('the topology has no load-balancer entry');
+    expect(access(deployCommand(topology, client, target))).toEqual(['--allow-unauthenticated']);
+    expect(
+      access(deployCommand(topology, client, { ...target, publicEntry: 'invoker_iam_disabled' })),
+    ).toEqual(['--no-invoker-iam-check']);
+    for (const s of topology.services.filter((x) => x.entry !== 'load-balancer')) {
+      for (const publicEntry of ['all_users', 'invoker_iam_disabled'] as const)
+        expect(access(deployCommand(topology, s, { ...target, publicEntry }))).toEqual([
+          '--no-allow-unauthenticated',
+        ]);
     }
   });
 

@@ -1,0 +1,11 @@
+export {
+  appsOf,
+  type DeployTarget,
+  deployCommand,
+  deployCommands,
+  deployScript,
+  imageFor,
+  PUBLIC_ENTRY,
+  type PublicEntry,
+  shellQuote,
+} from './commands.ts';
