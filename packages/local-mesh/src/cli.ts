@@ -11,7 +11,9 @@ const USAGE = `usage: pnpm start [-- options]
   --trace-port N        trace viewer and OTLP collector (default 16686)
   --host H              interface for those two (default 127.0.0.1)
   --topology FILE       topology (default infra/topology.yaml)
-  --routes DIR          HTTPRoute files (default infra/routes)
+  --routes DIR          HTTPRoute files (default infra/routes); edits apply while running
+  --env SVC:NAME=VALUE  an app setting for one service, this run only (repeatable),
+                        e.g. --env target-green:FAIL_PERCENT=20
   --raw-logs            show the apps' JSON log lines as they are
   --quiet               no app logs, only mesh hops
   --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`;
@@ -33,6 +35,7 @@ function readArgs() {
         host: { type: 'string', default: '127.0.0.1' },
         topology: { type: 'string' },
         routes: { type: 'string' },
+        env: { type: 'string', multiple: true, default: [] },
         'ready-file': { type: 'string' },
         'raw-logs': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -62,12 +65,26 @@ const ports = {
   tracePort: portArg('trace-port', values['trace-port']),
 };
 
+/** `--env target-green:FAIL_PERCENT=20` → { 'target-green': { FAIL_PERCENT: '20' } } */
+function envArgs(raw: readonly string[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const arg of raw) {
+    const m = /^([a-z][a-z0-9-]*):([^=]+)=(.*)$/s.exec(arg);
+    if (!m) usageError(`--env wants SERVICE:NAME=VALUE (e.g. target-green:FAIL_PERCENT=20), got "${arg}"`);
+    const [, service, name, value] = m as unknown as [string, string, string, string];
+    out[service] = { ...out[service], [name]: value };
+  }
+  return out;
+}
+const envOverrides = envArgs(values.env);
+
 const say = (line: string) => console.log(`${prefix('local-mesh')} ${line}`);
 
 try {
   const mesh = await startLocalMesh({
     ...ports,
     host: values.host,
+    envOverrides,
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),
     onProgress: say,

@@ -15,6 +15,7 @@ export { checkShape, type Shape, type ShapeError } from './shape.ts';
 export {
   ENTRY,
   type Entry,
+  envNameProblem,
   findService,
   INGRESS,
   type Ingress,
