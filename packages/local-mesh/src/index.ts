@@ -1,8 +1,11 @@
 export { LOCAL_PROJECT, runAppHost, serviceAccountEmail } from './cloud-names.ts';
 export { CloudRunFront, type Decision, type Source } from './cloud-run-front.ts';
 export { type IdTokenClaims, ISSUER, TokenIssuer } from './identity.ts';
+export { checkMeshRoutes, LiveRouter, type RouteResolver } from './live-router.ts';
 export { type LocalMesh, type LocalMeshOptions, startLocalMesh } from './mesh.ts';
 export { startMetadataServer } from './metadata-server.ts';
+export { describeRouteChanges } from './route-diff.ts';
+export { watchRoutes } from './route-watch.ts';
 export { Router } from './router.ts';
 export { type HopEvent, startSidecar } from './sidecar.ts';
 export { unsupportedFields } from './unsupported.ts';
