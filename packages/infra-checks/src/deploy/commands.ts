@@ -49,6 +49,10 @@ export function deployCommand(topology: Topology, s: ServiceSpec, target: Deploy
       '--vpc-egress=private-ranges-only',
     );
   }
+  // The topology's app settings (FAIL_PERCENT, …), merged: the variables Terraform sets stay.
+  const env = Object.entries(s.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const sep = [',', '@', '|', '#'].find((c) => !env.some((e) => e.includes(c))) ?? ',';
+  if (env.length > 0) argv.push(`--update-env-vars=${sep === ',' ? '' : `^${sep}^`}${env.join(sep)}`);
   argv.push('--quiet');
   return argv;
 }
