@@ -109,6 +109,11 @@ try {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   const lb = mesh.loadBalancerUrl;
+  const routesShown = values.routes ?? 'infra/routes/*.yaml';
+  const canaryFlags = [
+    lb.endsWith(':8080') ? '' : ` --url ${lb}/call/target.meshapps.internal`,
+    values.routes ? ` --routes ${values.routes}` : '',
+  ].join('');
   const woTarget = mesh.runAppHosts['without-mesh-target'];
   say(`ready. The load balancer stand-in is ${lb}`);
   console.log(`
@@ -120,6 +125,10 @@ try {
     curl ${lb}/call/target.meshapps.internal             # canary: 99 target / 1 target-green
     curl -H 'x-variant: green' ${lb}/call/ab.meshapps.internal
     pnpm split:check -- --url ${lb}/call/target23.meshapps.internal -n 1000 --expect target2=50,target3=50
+
+  Routes apply while this runs: edit ${routesShown} and watch for "routes applied: …".
+  Shift the canary step by step, judged on live traffic (rolls back on failure):
+    pnpm canary -- --route target --to target-green --steps 1,10,50,100${canaryFlags}
 ${
   mesh.participantUrl && woTarget
     ? `

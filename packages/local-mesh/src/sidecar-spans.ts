@@ -39,7 +39,14 @@ export function startHopSpans(
         endTimeUnixNano: end,
         status: error ? { code: 'error' as const, message: `HTTP ${status}` } : { code: 'unset' as const },
       };
-      const http = { 'http.response.status_code': status, 'server.address': hop.host, ...attributes };
+      // Caller and destination on both spans: the service graph reads a hop from either alone.
+      const http = {
+        'http.response.status_code': status,
+        'server.address': hop.host,
+        'meshapps.caller': hop.caller,
+        'meshapps.destination': hop.destination,
+        ...attributes,
+      };
       record([
         {
           ...common,
@@ -48,7 +55,7 @@ export function startHopSpans(
           serviceName: `${hop.caller} sidecar`,
           name: `egress ${hop.host}`,
           kind: 'client',
-          attributes: { ...http, 'meshapps.caller': hop.caller },
+          attributes: http,
         },
         {
           ...common,
@@ -57,7 +64,7 @@ export function startHopSpans(
           serviceName: `${hop.destination} sidecar`,
           name: `ingress ${hop.destination}`,
           kind: 'server',
-          attributes: { ...http, 'meshapps.destination': hop.destination },
+          attributes: http,
         },
       ]);
     },

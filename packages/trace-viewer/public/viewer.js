@@ -2,6 +2,8 @@
 // Plain browser JavaScript, no build and no dependencies. Every text from a span goes through
 // textContent (span names carry request paths: never trust them as HTML).
 
+import { refreshGraph } from './graph.js';
+
 const list = document.getElementById('traces');
 const view = document.getElementById('trace');
 const status = document.getElementById('status');
@@ -207,6 +209,27 @@ function toggleDetails(row, span) {
   );
   row.after(el('tr', { class: 'details' }, el('td', { colspan: '3' }, table)));
 }
+
+// Two views: the trace list + waterfall, and the live service graph (#graph).
+const main = document.querySelector('main');
+const graphView = document.getElementById('graph-view');
+let graphTimer;
+function showView() {
+  const graph = location.hash === '#graph';
+  main.hidden = graph;
+  graphView.hidden = !graph;
+  document.getElementById('tab-graph').setAttribute('aria-current', String(graph));
+  document.getElementById('tab-traces').setAttribute('aria-current', String(!graph));
+  clearInterval(graphTimer);
+  if (graph) {
+    const draw = () =>
+      refreshGraph(document.getElementById('graph'), document.getElementById('graph-status'));
+    draw();
+    graphTimer = setInterval(draw, 1000);
+  }
+}
+window.addEventListener('hashchange', showView);
+showView();
 
 if (current) await showTrace(current);
 await refreshList();

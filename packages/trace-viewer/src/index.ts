@@ -1,3 +1,11 @@
+export {
+  type GraphEdge,
+  type GraphNode,
+  hopOf,
+  ServiceGraph,
+  type ServiceGraphView,
+  type StatusClass,
+} from './graph.ts';
 export { spansFromOtlpJson } from './otlp-json.ts';
 export { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 export {

@@ -88,3 +88,62 @@ describe('the viewer page', () => {
     await page.close();
   });
 });
+
+describe('the service graph page', () => {
+  it('draws caller → callee edges: a 403 edge and a weighted split stand out, and it updates as traffic flows', async () => {
+    const hop = (caller: string, destination: string, route: string, status: number, ms: number) => ({
+      traceId: newTraceId(),
+      spanId: newTraceId().slice(0, 16),
+      parentSpanId: newTraceId().slice(0, 16),
+      serviceName: `${destination} sidecar`,
+      name: `ingress ${destination}`,
+      kind: 'server' as const,
+      startTimeUnixNano: '1000000000',
+      endTimeUnixNano: String(1_000_000_000 + ms * 1e6),
+      status: { code: status >= 400 ? ('error' as const) : ('unset' as const) },
+      attributes: {
+        'http.response.status_code': status,
+        'meshapps.caller': caller,
+        'meshapps.destination': destination,
+        'meshapps.route': route,
+      },
+    });
+    const add = (n: number, ...args: Parameters<typeof hop>) =>
+      viewer.store.add(Array.from({ length: n }, () => hop(...args)));
+    add(40, 'client', 'proxy', 'route-proxy', 200, 4);
+    add(40, 'proxy', 'target1', 'route-target1', 200, 2);
+    add(12, 'client', 'target1', 'route-target1', 403, 1);
+    add(25, 'client', 'target2', 'route-target23', 200, 2);
+    add(25, 'client', 'target3', 'route-target23', 200, 2);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(`${viewer.url}/#graph`);
+    const edge = (source: string, target: string) =>
+      page.locator(`.edge[data-source="${source}"][data-target="${target}"]`);
+    await edge('client', 'target3').waitFor();
+    expect(await page.locator('main').isHidden()).toBe(true);
+    expect(await page.locator('.node .node-name').allTextContents()).toEqual(
+      expect.arrayContaining(['client', 'proxy', 'target1', 'target2', 'target3']),
+    );
+    expect(await edge('client', 'target1').getAttribute('class')).toBe('edge client');
+    const labels = (source: string, target: string) =>
+      page.locator(`.edge-labels[data-source="${source}"][data-target="${target}"]`);
+    expect(await labels('client', 'target1').locator('.counts').textContent()).toBe('12 req · 4xx 12');
+    expect(await edge('proxy', 'target1').getAttribute('class')).toBe('edge ok');
+    expect(await labels('client', 'target2').locator('.route').textContent()).toBe('route-target23 · 50 %');
+    expect(await labels('client', 'proxy').locator('.latency').textContent()).toMatch(
+      /^p50 \d\.\d+ ms · p90 \d\.\d+ ms$/,
+    );
+
+    // More traffic arrives: the page follows without a reload.
+    add(8, 'client', 'proxy', 'route-proxy', 500, 4);
+    await page.locator('.edge[data-source="client"][data-target="proxy"].server').waitFor();
+    expect(await labels('client', 'proxy').locator('.counts').textContent()).toBe('48 req · 2xx 40 · 5xx 8');
+
+    const shot = join(tmpdir(), 'meshapps-viewer-graph.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect((await stat(shot)).size).toBeGreaterThan(10_000);
+    if (process.env.MESHAPPS_KEEP_SCREENSHOTS !== '1') await rm(shot);
+    await page.close();
+  });
+});
