@@ -1,9 +1,10 @@
+import { preciseNowMs } from '@meshapps/telemetry/wall-clock';
 import {
   formatTraceparent,
-  nowUnixNano,
   parseTraceparent,
   randomSpanId,
   type SpanRecord,
+  unixNanoFromMs,
 } from '@meshapps/trace-viewer';
 
 /**
@@ -25,13 +26,14 @@ export function startHopSpans(
 ): HopSpans {
   const parent = parseTraceparent(inbound);
   if (!parent?.sampled) return { traceparent: Array.isArray(inbound) ? inbound[0] : inbound, end: () => {} };
-  const start = nowUnixNano();
+  // The apps' spans use the same clock (the telemetry preload): sidecar and app spans line up.
+  const start = unixNanoFromMs(preciseNowMs());
   const outbound = randomSpanId();
   const inboundSpan = randomSpanId();
   return {
     traceparent: formatTraceparent({ traceId: parent.traceId, spanId: inboundSpan, sampled: true }),
     end(status, attributes) {
-      const end = nowUnixNano();
+      const end = unixNanoFromMs(preciseNowMs());
       const error = status >= 400;
       const common = {
         traceId: parent.traceId,

@@ -24,6 +24,7 @@ export {
   type TelemetrySettings,
 } from './settings.ts';
 export { type TelemetryState, telemetryState } from './state.ts';
+export { preciseNowMs } from './wall-clock.ts';
 
 import { telemetryState } from './state.ts';
 

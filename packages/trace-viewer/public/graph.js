@@ -70,7 +70,7 @@ function layout(nodes, edges) {
   return { at, tallest, width: 40 + columns.length * COL - (COL - NODE_W), height: TOP + 20 + tallest * ROW };
 }
 
-const TOP = 56;
+const TOP = 96;
 /** y of the gap above row k (k = tallest: below the last row). */
 const gapY = (k) => TOP + k * ROW - (ROW - NODE_H) / 2;
 

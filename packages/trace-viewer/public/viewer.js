@@ -134,6 +134,8 @@ async function showTrace(traceId) {
         ),
         el('span', { class: 'name' }, span.name),
         el('span', { class: 'kind' }, span.kind),
+        // Moved or clipped into its parent by the viewer (clock skew): say so, never silently.
+        span.adjusted ? el('span', { class: 'skew', title: span.adjusted.reason }, '⟲') : '',
       ),
       el(
         'td',
@@ -163,7 +165,7 @@ async function showTrace(traceId) {
     el(
       'p',
       { class: 'muted' },
-      `${formatMs(total)} · ${trace.spans.length} spans · click a span for its attributes`,
+      `${formatMs(total)} · ${trace.spans.length} spans · click a span for its attributes${adjustedNote(trace.spans)}`,
     ),
     el(
       'table',
@@ -185,6 +187,11 @@ async function showTrace(traceId) {
   );
 }
 
+function adjustedNote(spans) {
+  const n = spans.filter((s) => s.adjusted).length;
+  return n === 0 ? '' : ` · ${n} drawn adjusted for clock skew (⟲: hover or click for raw times)`;
+}
+
 function toggleDetails(row, span) {
   const next = row.nextElementSibling;
   if (next?.classList.contains('details')) {
@@ -198,6 +205,13 @@ function toggleDetails(row, span) {
     ['span id', span.spanId],
     ['parent span id', span.parentSpanId ?? '(root)'],
     ['start', new Date(span.startMs).toISOString()],
+    ...(span.adjusted
+      ? [
+          ['adjusted', span.adjusted.reason],
+          ['raw start', new Date(span.adjusted.rawStartMs).toISOString()],
+          ['raw duration', formatMs(span.adjusted.rawDurationMs)],
+        ]
+      : []),
     ...Object.entries(span.attributes)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),

@@ -1,3 +1,4 @@
+export { adjustClockSkew } from './clock-skew.ts';
 export {
   type GraphEdge,
   type GraphNode,
@@ -20,6 +21,7 @@ export {
   isTraceId,
   msFromUnixNano,
   nowUnixNano,
+  type SpanAdjustment,
   type SpanKindName,
   type SpanRecord,
   type SpanStatus,

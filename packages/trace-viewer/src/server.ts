@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { adjustClockSkew } from './clock-skew.ts';
 import { ServiceGraph } from './graph.ts';
 import { spansFromOtlpJson } from './otlp-json.ts';
 import { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
@@ -102,7 +103,7 @@ async function handle(
       return sendJson(res, 400, { error: 'a trace id is 32 hex digits, not all zero' });
     const spans = store.get(traceId);
     if (!spans) return sendJson(res, 404, { error: `trace ${traceId} is not here (yet, or any more)` });
-    return sendJson(res, 200, { traceId, spans });
+    return sendJson(res, 200, { traceId, spans: adjustClockSkew(spans) });
   }
   const asset = STATIC[path];
   if (asset) {

@@ -81,6 +81,42 @@ describe('the viewer page', () => {
     await page.close();
   });
 
+  it('draws a trace with a planted 5 ms clock skew with every span inside its parent, adjusted spans marked', async () => {
+    const traceId = newTraceId();
+    const records = chainTrace(traceId).map((s) =>
+      s.serviceName === 'proxy'
+        ? {
+            ...s,
+            startTimeUnixNano: String(BigInt(s.startTimeUnixNano) + 5_000_000n),
+            endTimeUnixNano: String(BigInt(s.endTimeUnixNano) + 5_000_000n),
+          }
+        : s,
+    );
+    viewer.store.add(records);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 560 } });
+    await page.goto(`${viewer.url}/?trace=${traceId}`);
+    await page.locator('.waterfall .row').nth(5).waitFor();
+    const marked = page.locator('.waterfall .row:has(.skew)');
+    expect(await marked.locator('.service').allTextContents()).toEqual(['proxy', 'proxy']);
+    expect(await marked.first().locator('.skew').getAttribute('title')).toBe(
+      'shifted −5.000 ms into its parent (clock skew between proxy and client)',
+    );
+    expect(await page.locator('#trace p.muted').textContent()).toContain('2 drawn adjusted for clock skew');
+    // Drawn: each bar lies within its parent's bar.
+    const bar = async (spanId: string) =>
+      (await page.locator(`.row[data-span-id="${spanId}"] .bar`).boundingBox()) as {
+        x: number;
+        width: number;
+      };
+    for (const r of records) {
+      if (!r.parentSpanId) continue;
+      const [child, parent] = [await bar(r.spanId), await bar(r.parentSpanId)];
+      expect(child.x).toBeGreaterThanOrEqual(parent.x - 0.5);
+      expect(child.x + child.width).toBeLessThanOrEqual(parent.x + parent.width + 0.5);
+    }
+    await page.close();
+  });
+
   it('says so when the trace is unknown', async () => {
     const page = await browser.newPage();
     await page.goto(`${viewer.url}/?trace=${newTraceId()}`);
