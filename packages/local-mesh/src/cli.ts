@@ -138,6 +138,7 @@ ${
 `
     : ''
 }
+  The live service graph (who calls whom, status, p50/p90, splits): ${mesh.traceViewerUrl}/#graph
   Demo 5, one trace across every hop: open ${mesh.traceViewerUrl}
   or print the latest trace here:  pnpm trace:last${mesh.traceViewerUrl.endsWith(':16686') ? '' : ` --url ${mesh.traceViewerUrl}`}
 

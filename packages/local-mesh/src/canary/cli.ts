@@ -32,8 +32,8 @@ gate (Flagger-like defaults, judged with split:check's statistics):
   --success 99          fail once the new destination's success rate is shown below this (%)
   --floor 95            promote once it is shown to be at least this (%)
   --confidence 0.99     0.9, 0.95, 0.99 or 0.999
-  --latency-factor 1.5  fail once its p90 is shown above this × the old one's …
-  --latency-slack 5     … and more than this many ms above it
+  --latency-factor 2    fail once its p90 is shown above this × the old one's …
+  --latency-slack 10    … and more than this many ms above it (a cold new release is a bit slower)
   --max-requests 20000  per step; still undecided then = fail (no evidence, no promotion)
   --concurrency 16      --settle-timeout S (default 10, cloud 300): wait for the mesh to serve a step`;
 
@@ -59,8 +59,8 @@ function args() {
         success: { type: 'string', default: '99' },
         floor: { type: 'string', default: '95' },
         confidence: { type: 'string', default: '0.99' },
-        'latency-factor': { type: 'string', default: '1.5' },
-        'latency-slack': { type: 'string', default: '5' },
+        'latency-factor': { type: 'string', default: '2' },
+        'latency-slack': { type: 'string', default: '10' },
         'max-requests': { type: 'string', default: '20000' },
         concurrency: { type: 'string', default: '16' },
         'settle-timeout': { type: 'string' },
