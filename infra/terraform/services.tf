@@ -58,6 +58,14 @@ resource "google_cloud_run_v2_service" "service" {
         name  = "OTEL_TRACES_SAMPLER"
         value = each.value.entry != "none" ? var.entry_traces_sampler : var.traces_sampler
       }
+      # App settings from the topology's env: (e.g. FAIL_PERCENT), the same values pnpm start passes.
+      dynamic "env" {
+        for_each = try(each.value.env, {})
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
     }
 
     dynamic "vpc_access" {

@@ -53,3 +53,46 @@ describe('apps/target', () => {
     expect(await app.exited).toMatchObject({ code: 0, signal: null });
   });
 });
+
+describe('FAIL_PERCENT: a release that fails on purpose', () => {
+  it('answers 500 for exactly that share of GET /, spread evenly, naming itself; /healthz never fails', async () => {
+    const failing = await spawnApp('apps/target/src/main.ts', {
+      K_SERVICE: 'target-green',
+      FAIL_PERCENT: '20',
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const res = await request(`http://127.0.0.1:${failing.port}/`);
+        const body = (await res.body.json()) as any;
+        statuses.push(res.statusCode);
+        if (res.statusCode === 500) {
+          expect(body).toEqual({
+            error: {
+              status: 500,
+              message: 'target-green failed on purpose (FAIL_PERCENT=20)',
+              chain: ['target-green'],
+            },
+          });
+        } else expect(body).toEqual({ message: 'target-green' });
+        const health = await request(`http://127.0.0.1:${failing.port}/healthz`);
+        await health.body.text();
+        expect(health.statusCode).toBe(200);
+      }
+      expect(statuses.filter((s) => s === 500)).toHaveLength(20);
+      // Evenly spread: never two failures in a row.
+      expect(statuses.join(',')).not.toContain('500,500');
+    } finally {
+      await failing.stop();
+    }
+  });
+
+  it.each(['abc', '-1', '101', '12.5'])(
+    'refuses FAIL_PERCENT=%s loudly at start, before listening',
+    async (value) => {
+      await expect(spawnApp('apps/target/src/main.ts', { FAIL_PERCENT: value })).rejects.toThrow(
+        `not starting: FAIL_PERCENT must be a whole number from 0 to 100, got \\"${value}\\"`,
+      );
+    },
+  );
+});

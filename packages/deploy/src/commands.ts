@@ -80,10 +80,22 @@ function meshFlags({ topology, service, target }: FlagInput): string[] {
 }
 
 /**
- * Every group of per-service flags, in order. A new per-service setting (say, environment from the
- * topology) is one more function here; the consistency check compares the result with Terraform.
+ * The topology's app settings (FAIL_PERCENT, …), merged into what the service has: the variables
+ * Terraform sets stay. gcloud splits the list on ",", so a value holding one picks another
+ * delimiter with gcloud's `^SEP^` escape.
  */
-const FLAG_GROUPS: ((input: FlagInput) => string[])[] = [placementFlags, accessFlags, meshFlags];
+function envFlags({ service }: FlagInput): string[] {
+  const env = Object.entries(service.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (env.length === 0) return [];
+  const sep = [',', '@', '|', '#'].find((c) => !env.some((e) => e.includes(c))) ?? ',';
+  return [`--update-env-vars=${sep === ',' ? '' : `^${sep}^`}${env.join(sep)}`];
+}
+
+/**
+ * Every group of per-service flags, in order. A new per-service setting is one more function
+ * here; the consistency check compares the result with Terraform.
+ */
+const FLAG_GROUPS: ((input: FlagInput) => string[])[] = [placementFlags, accessFlags, meshFlags, envFlags];
 
 /**
  * `gcloud beta run deploy` for one service, every flag read from the topology. Terraform created

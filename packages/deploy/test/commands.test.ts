@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTopology, REPO_ROOT } from '@meshapps/mesh-config';
+import { loadTopology, parseTopology, REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
 import { appsOf, deployCommand, deployCommands, deployScript } from '../src/commands.ts';
 
@@ -71,6 +72,19 @@ describe('deploy commands generated from the topology', () => {
       expect(argv.filter((a) => /^--(set|update|remove|clear)-env-vars|^--env-vars-file/.test(a))).toEqual(
         [],
       );
+  });
+
+  it("merges the topology's env: into the service's env (--update-env-vars), never replacing it", () => {
+    const text = readFileSync(join(REPO_ROOT, 'infra/topology.yaml'), 'utf8').replace(
+      '  target-green:\n    app: target\n',
+      '  target-green:\n    app: target\n    env: { FAIL_PERCENT: "20", GREETING: "a,b" }\n',
+    );
+    const withEnv = deployCommands(parseTopology(text, 'topology.yaml'), target);
+    const green = withEnv.find((c) => c[4] === 'target-green') ?? [];
+    expect(green.filter((a) => a.includes('env-vars'))).toEqual([
+      '--update-env-vars=^@^FAIL_PERCENT=20@GREETING=a,b',
+    ]);
+    expect(withEnv.find((c) => c[4] === 'target')?.some((a) => a.includes('env-vars'))).toBe(false);
   });
 
   it('writes a script that echoes each command before running it', () => {

@@ -21,6 +21,23 @@ describe('Terraform, planned offline and cross-checked with the topology', () =>
     expect(await check(root)).toBe('');
   });
 
+  it("passes the topology's env: to the container, and catches Terraform that drops it", async () => {
+    const root = tempRepo();
+    edit(root, 'infra/topology.yaml', (t) =>
+      t.replace(
+        '  target-green:\n    app: target\n',
+        '  target-green:\n    app: target\n    env: { FAIL_PERCENT: "20" }\n',
+      ),
+    );
+    expect(await check(root)).toBe('');
+    edit(root, 'infra/terraform/services.tf', (t) =>
+      t.replace('for_each = try(each.value.env, {})', 'for_each = {}'),
+    );
+    expect(await check(root)).toContain(
+      'service["target-green"].template.containers.env.FAIL_PERCENT: is undefined, the topology\'s env says "20"',
+    );
+  });
+
   it('catches a hard-coded service list that stops following the topology', async () => {
     const root = tempRepo();
     addTopologyService(root);

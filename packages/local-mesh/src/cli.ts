@@ -12,7 +12,9 @@ const USAGE = `usage: pnpm start [-- options]
   --trace-port N        trace viewer and OTLP collector (default 16686)
   --host H              interface for those two (default 127.0.0.1)
   --topology FILE       topology (default infra/topology.yaml)
-  --routes DIR          HTTPRoute files (default infra/routes)
+  --routes DIR          HTTPRoute files (default infra/routes); edits apply while running
+  --env SVC:NAME=VALUE  an app setting for one service, this run only (repeatable),
+                        e.g. --env target-green:FAIL_PERCENT=20
   --raw-logs            show the apps' JSON log lines as they are
   --quiet               no app logs, only mesh hops
   --even-splits         weighted routes split exactly by weight in every 100 requests, not at random
@@ -35,6 +37,7 @@ function readArgs() {
         host: { type: 'string', default: '127.0.0.1' },
         topology: { type: 'string' },
         routes: { type: 'string' },
+        env: { type: 'string', multiple: true, default: [] },
         'ready-file': { type: 'string' },
         'raw-logs': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -65,12 +68,26 @@ const ports = {
   tracePort: portArg('trace-port', values['trace-port']),
 };
 
+/** `--env target-green:FAIL_PERCENT=20` → { 'target-green': { FAIL_PERCENT: '20' } } */
+function envArgs(raw: readonly string[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const arg of raw) {
+    const m = /^([a-z][a-z0-9-]*):([^=]+)=(.*)$/s.exec(arg);
+    if (!m) usageError(`--env wants SERVICE:NAME=VALUE (e.g. target-green:FAIL_PERCENT=20), got "${arg}"`);
+    const [, service, name, value] = m as unknown as [string, string, string, string];
+    out[service] = { ...out[service], [name]: value };
+  }
+  return out;
+}
+const envOverrides = envArgs(values.env);
+
 const say = (line: string) => console.log(`${prefix('local-mesh')} ${line}`);
 
 try {
   const mesh = await startLocalMesh({
     ...ports,
     host: values.host,
+    envOverrides,
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),
     ...(values['even-splits'] ? { random: evenSplits() } : {}),
@@ -96,6 +113,11 @@ try {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   const lb = mesh.loadBalancerUrl;
+  const routesShown = values.routes ?? 'infra/routes/*.yaml';
+  const canaryFlags = [
+    lb.endsWith(':8080') ? '' : ` --url ${lb}/call/target.meshapps.internal`,
+    values.routes ? ` --routes ${values.routes}` : '',
+  ].join('');
   const woTarget = mesh.runAppHosts['without-mesh-target'];
   say(`ready. The load balancer stand-in is ${lb}`);
   console.log(`
@@ -107,6 +129,10 @@ try {
     curl ${lb}/call/target.meshapps.internal             # canary: 99 target / 1 target-green
     curl -H 'x-variant: green' ${lb}/call/ab.meshapps.internal
     pnpm split:check -- --url ${lb}/call/target23.meshapps.internal -n 1000 --expect target2=50,target3=50
+
+  Routes apply while this runs: edit ${routesShown} and watch for "routes applied: …".
+  Shift the canary step by step, judged on live traffic (rolls back on failure):
+    pnpm canary -- --route target --to target-green --steps 1,10,50,100${canaryFlags}
 ${
   mesh.participantUrl && woTarget
     ? `
@@ -116,6 +142,7 @@ ${
 `
     : ''
 }
+  The live service graph (who calls whom, status, p50/p90, splits): ${mesh.traceViewerUrl}/#graph
   Demo 5, one trace across every hop: open ${mesh.traceViewerUrl}
   or print the latest trace here:  pnpm trace:last${mesh.traceViewerUrl.endsWith(':16686') ? '' : ` --url ${mesh.traceViewerUrl}`}
 

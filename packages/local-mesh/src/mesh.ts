@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConfigInvalidError,
+  envNameProblem,
   findService,
-  loadRoutes,
   loadTopology,
   REPO_ROOT,
   ROUTES_DIR,
+  routeFilesIn,
   type ServiceSpec,
   TOPOLOGY_FILE,
   type Topology,
@@ -25,14 +26,14 @@ import { closeServer } from './close-server.ts';
 import { runAppHost, serviceAccountEmail } from './cloud-names.ts';
 import { CloudRunFront, type Source } from './cloud-run-front.ts';
 import { TokenIssuer } from './identity.ts';
+import { checkMeshRoutes, LiveRouter } from './live-router.ts';
 import { startMetadataServer } from './metadata-server.ts';
 import { freePort } from './ports.ts';
 import { resilienceNotices } from './resilience.ts';
-import { Router } from './router.ts';
+import { watchRoutes } from './route-watch.ts';
 import { makeRunAppTls } from './run-app-tls.ts';
 import { type HopEvent, startSidecar } from './sidecar.ts';
 import { DEFAULT_RESTARTS, type LogLine, type RestartPolicy, ServiceProcess } from './supervisor.ts';
-import { unsupportedFields } from './unsupported.ts';
 
 export interface LocalMeshOptions {
   topologyFile?: string;
@@ -47,6 +48,8 @@ export interface LocalMeshOptions {
   tracePort?: number;
   /** Extra environment for every app (e.g. OTEL_TRACES_SAMPLER). */
   appEnv?: Record<string, string>;
+  /** App settings for one run, over the topology's `env:` (`pnpm start -- --env svc:NAME=value`). */
+  envOverrides?: Record<string, Record<string, string>>;
   tokenLifetimeSeconds?: number;
   random?: () => number;
   /** When a service that died gets a new instance (tests hold the wait). */
@@ -72,15 +75,17 @@ export interface LocalMesh {
 /** Starts the whole demo: every topology service as a process behind emulated Cloud Run + CSM. */
 export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<LocalMesh> {
   const progress = opts.onProgress ?? (() => {});
-  const topology = loadTopology(opts.topologyFile ?? TOPOLOGY_FILE);
-  const routes = loadRoutes(opts.routesDir ?? ROUTES_DIR, topology);
-  const unsupported = unsupportedFields(routes);
-  if (unsupported.length > 0) throw new ConfigInvalidError(unsupported);
+  const topologyFile = opts.topologyFile ?? TOPOLOGY_FILE;
+  const routesDir = opts.routesDir ?? ROUTES_DIR;
+  const topology = loadTopology(topologyFile);
+  const routes = checkMeshRoutes(readRouteFiles(routesDir), topology);
   const entries = entryServices(topology);
   progress(
     `topology: ${topology.services.length} services; routes: ${routes.length} (${routes.map((r) => r.route.name).join(', ')})`,
   );
   for (const notice of resilienceNotices(routes)) progress(notice);
+
+  const settings = appSettings(topology, opts.envOverrides ?? {}, progress);
 
   const cleanup: (() => Promise<void> | void)[] = [];
   const stop = async () => {
@@ -153,7 +158,9 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     if (Object.keys(tracingChoices).length > 0)
       progress(`passing on to every app: ${Object.keys(tracingChoices).join(', ')}`);
 
-    const router = new Router(routes, opts.random);
+    const router = new LiveRouter(routes, opts.random);
+    const watcher = watchRoutes({ routesDir, topologyFile, topology, router, say: progress });
+    cleanup.push(watcher.close);
     const processes: ServiceProcess[] = [];
     for (const spec of topology.services) {
       const email = emailOf(spec.name);
@@ -190,7 +197,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
           proxyPort: sidecar.port,
           caFile,
           state,
-          extra: { ...telemetryEnv, ...tracingChoices, ...opts.appEnv },
+          extra: { ...telemetryEnv, ...tracingChoices, ...opts.appEnv, ...settings.get(spec.name) },
         }),
       });
       processes.push(proc);
@@ -258,6 +265,10 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
   }
 }
 
+function readRouteFiles(dir: string): { file: string; text: string }[] {
+  return routeFilesIn(dir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+}
+
 function entryServices(topology: Topology): { loadBalancer: string; participant: string | undefined } {
   const of = (entry: ServiceSpec['entry']) =>
     topology.services.filter((s) => s.entry === entry).map((s) => s.name);
@@ -273,6 +284,44 @@ function entryServices(topology: Topology): { loadBalancer: string; participant:
     ]);
   }
   return { loadBalancer: lb[0] as string, participant: participant[0] };
+}
+
+/**
+ * Each service's app settings: the topology's `env:` (what Cloud Run gets too), then this run's
+ * `--env` overrides. An override for a service or a name the topology cannot have is refused.
+ */
+function appSettings(
+  topology: Topology,
+  overrides: Record<string, Record<string, string>>,
+  progress: (line: string) => void,
+): Map<string, Record<string, string>> {
+  const errors = Object.entries(overrides).flatMap(([service, env]) => {
+    if (!findService(topology, service)) {
+      const known = topology.services.map((s) => s.name).join(', ');
+      return [
+        { file: '--env', path: service, message: `no service named "${service}" (services: ${known})` },
+      ];
+    }
+    return Object.keys(env).flatMap((name) => {
+      const problem = envNameProblem(name);
+      return problem ? [{ file: '--env', path: `${service}:${name}`, message: problem }] : [];
+    });
+  });
+  if (errors.length > 0) throw new ConfigInvalidError(errors);
+  const settings = new Map<string, Record<string, string>>();
+  for (const spec of topology.services) {
+    const own = spec.env ?? {};
+    const run = overrides[spec.name] ?? {};
+    settings.set(spec.name, { ...own, ...run });
+    const shown = [
+      ...Object.entries(own)
+        .filter(([k]) => !(k in run))
+        .map(([k, v]) => `${k}=${v} (topology)`),
+      ...Object.entries(run).map(([k, v]) => `${k}=${v} (--env, this run only)`),
+    ];
+    if (shown.length > 0) progress(`${spec.name}: ${shown.join(', ')}`);
+  }
+  return settings;
 }
 
 function appDir(spec: ServiceSpec): string {

@@ -1,5 +1,6 @@
 import { formatTraceparent, parseTraceparent, randomSpanId } from '@meshapps/telemetry';
-import { nowUnixNano, type SpanRecord } from '@meshapps/trace-viewer';
+import { preciseNowMs } from '@meshapps/telemetry/wall-clock';
+import { type SpanRecord, unixNanoFromMs } from '@meshapps/trace-viewer';
 
 /**
  * The sidecar's own place in the trace, as CSM's Envoys appear in Cloud Trace: an outbound span
@@ -20,13 +21,14 @@ export function startHopSpans(
 ): HopSpans {
   const parent = parseTraceparent(inbound);
   if (!parent?.sampled) return { traceparent: Array.isArray(inbound) ? inbound[0] : inbound, end: () => {} };
-  const start = nowUnixNano();
+  // The apps' spans use the same clock (the telemetry preload): sidecar and app spans line up.
+  const start = unixNanoFromMs(preciseNowMs());
   const outbound = randomSpanId();
   const inboundSpan = randomSpanId();
   return {
     traceparent: formatTraceparent({ traceId: parent.traceId, spanId: inboundSpan, sampled: true }),
     end(status, attributes) {
-      const end = nowUnixNano();
+      const end = unixNanoFromMs(preciseNowMs());
       const error = status >= 400;
       const common = {
         traceId: parent.traceId,
@@ -34,7 +36,14 @@ export function startHopSpans(
         endTimeUnixNano: end,
         status: error ? { code: 'error' as const, message: `HTTP ${status}` } : { code: 'unset' as const },
       };
-      const http = { 'http.response.status_code': status, 'server.address': hop.host, ...attributes };
+      // Caller and destination on both spans: the service graph reads a hop from either alone.
+      const http = {
+        'http.response.status_code': status,
+        'server.address': hop.host,
+        'meshapps.caller': hop.caller,
+        'meshapps.destination': hop.destination,
+        ...attributes,
+      };
       record([
         {
           ...common,
@@ -43,7 +52,7 @@ export function startHopSpans(
           serviceName: `${hop.caller} sidecar`,
           name: `egress ${hop.host}`,
           kind: 'client',
-          attributes: { ...http, 'meshapps.caller': hop.caller },
+          attributes: http,
         },
         {
           ...common,
@@ -52,7 +61,7 @@ export function startHopSpans(
           serviceName: `${hop.destination} sidecar`,
           name: `ingress ${hop.destination}`,
           kind: 'server',
-          attributes: { ...http, 'meshapps.destination': hop.destination },
+          attributes: http,
         },
       ]);
     },

@@ -7,8 +7,9 @@ import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
 import { realTime, relayHop, type Schedule } from './hop-relay.ts';
 import type { TokenIssuer } from './identity.ts';
+import type { RouteResolver } from './live-router.ts';
 import { formatFlags } from './resilience.ts';
-import { applyHeaderModifiers, type Router } from './router.ts';
+import { applyHeaderModifiers } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
 
 export interface HopEvent {
@@ -28,7 +29,8 @@ export interface SidecarOptions {
   caller: ServiceSpec;
   callerEmail: string;
   meshDomain: string;
-  router: Router;
+  /** Read once per request: a live route change never alters a request already routed. */
+  router: RouteResolver;
   /** Every service's Cloud Run front, by service name. */
   fronts: ReadonlyMap<string, CloudRunFront>;
   /** The TLS server answering the emulated https://*.run.app URLs. */

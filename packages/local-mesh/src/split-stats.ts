@@ -23,6 +23,27 @@ export function wilson(k: number, n: number, z: number): { low: number; high: nu
   return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
+/**
+ * Wilson's interval with continuity correction (Newcombe 1998, method 4): wider at small n, where
+ * the plain interval claims too much — e.g. 5 of 6 is not yet "below 99 %" at 99 % confidence.
+ * The canary gate decides on a handful of answers, so it uses this one.
+ */
+export function wilsonCorrected(k: number, n: number, z: number): { low: number; high: number } {
+  if (n === 0) return { low: 0, high: 1 };
+  const p = k / n;
+  const z2 = z * z;
+  const denominator = 2 * (n + z2);
+  const low =
+    k === 0
+      ? 0
+      : (2 * n * p + z2 - 1 - z * Math.sqrt(z2 - 2 - 1 / n + 4 * p * (n * (1 - p) + 1))) / denominator;
+  const high =
+    k === n
+      ? 1
+      : (2 * n * p + z2 + 1 + z * Math.sqrt(z2 + 2 - 1 / n + 4 * p * (n * (1 - p) - 1))) / denominator;
+  return { low: Math.max(0, low), high: Math.min(1, high) };
+}
+
 /** "target2=50,target3=50" → shares that add up to 1. */
 export function parseExpect(spec: string): Map<string, number> {
   const entries = spec.split(',').map((part) => {

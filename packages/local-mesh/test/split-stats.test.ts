@@ -1,11 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { answeredBy, judge, outcomeOf, parseExpect, wilson, zFor } from '../src/split-stats.ts';
+import {
+  answeredBy,
+  judge,
+  outcomeOf,
+  parseExpect,
+  wilson,
+  wilsonCorrected,
+  zFor,
+} from '../src/split-stats.ts';
 
 describe('split statistics', () => {
   it('Wilson interval matches a textbook value (95 %, 50 of 100)', () => {
     const { low, high } = wilson(50, 100, 1.96);
     expect(low).toBeCloseTo(0.4038, 3);
     expect(high).toBeCloseTo(0.5962, 3);
+  });
+  it('continuity-corrected Wilson matches Newcombe (1998), method 4', () => {
+    const at95 = (k: number, n: number) => {
+      const { low, high } = wilsonCorrected(k, n, 1.959964);
+      return [Number(low.toFixed(4)), Number(high.toFixed(4))];
+    };
+    expect(at95(81, 263)).toEqual([0.2535, 0.3682]);
+    expect(at95(15, 148)).toEqual([0.0598, 0.1644]);
+    expect(at95(0, 20)).toEqual([0, 0.2005]);
+    expect(at95(1, 29)).toEqual([0.0018, 0.1963]);
   });
   it('stays inside [0, 1] at the edges', () => {
     expect(wilson(0, 50, 3.291).low).toBe(0);

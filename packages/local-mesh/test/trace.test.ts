@@ -20,6 +20,9 @@ interface Span {
   parentSpanId?: string;
   serviceName: string;
   name: string;
+  startMs: number;
+  durationMs: number;
+  adjusted?: { rawStartMs: number; rawDurationMs: number; reason: string };
   status: { code: string; message?: string };
   attributes: Record<string, unknown>;
 }
@@ -154,5 +157,116 @@ describe('a forbidden hop in the trace', () => {
     expect(clientCall?.status.code).toBe('error');
     // target1's app never ran: no span of it.
     expect(spans.some((s) => s.serviceName === 'target1')).toBe(false);
+  });
+});
+
+describe('a waterfall you can trust', () => {
+  it('across 15 chain traces no span is drawn outside its parent; raw times share one time base', async () => {
+    const ids = Array.from({ length: 15 }, () => randomHex(16));
+    for (const traceId of ids) {
+      await getJson(`${stack.lb}/call/proxy.meshapps.internal/target1.meshapps.internal`, {
+        traceparent: `00-${traceId}-${randomHex(8)}-01`,
+      });
+    }
+    const figures = {
+      spans: 0,
+      drawnOutside: 0,
+      adjusted: 0,
+      rawOutside: 0,
+      rawEarlyMs: 0,
+      sameProcessOutside: 0,
+    };
+    const traces = await Promise.all(ids.map((traceId) => traceOf(traceId, 12)));
+    for (const spans of traces) {
+      const raw = spans.map((s) =>
+        s.adjusted ? { ...s, startMs: s.adjusted.rawStartMs, durationMs: s.adjusted.rawDurationMs } : s,
+      );
+      const parentOf = (list: Span[], s: Span) => list.find((p) => p.spanId === s.parentSpanId);
+      spans.forEach((s, i) => {
+        figures.spans++;
+        if (s.adjusted) figures.adjusted++;
+        const p = parentOf(spans, s);
+        const r = raw[i] as Span;
+        const rp = parentOf(raw, r);
+        if (!p || !rp) return;
+        if (s.startMs < p.startMs - 1e-6 || s.startMs + s.durationMs > p.startMs + p.durationMs + 1e-6)
+          figures.drawnOutside++;
+        const early = rp.startMs - r.startMs;
+        const late = r.startMs + r.durationMs - (rp.startMs + rp.durationMs);
+        if (early > 0 || late > 0) {
+          figures.rawOutside++;
+          figures.rawEarlyMs = Math.max(figures.rawEarlyMs, early);
+          if (r.serviceName === rp.serviceName) figures.sameProcessOutside++;
+        }
+      });
+    }
+    console.log(`15 chain traces: ${JSON.stringify(figures)}`);
+    expect(figures.spans).toBeGreaterThanOrEqual(180);
+    expect(figures.drawnOutside).toBe(0);
+    // At the source: one process's spans nest, and no child starts before its parent by more than
+    // the shared clock's worst anchor (what remains are ends stamped by callbacks that ran late).
+    expect(figures.sameProcessOutside).toBe(0);
+    expect(figures.rawEarlyMs).toBeLessThan(0.5);
+  });
+});
+
+describe('the live service graph', () => {
+  it('GET /api/graph after the demo curls: client→proxy and proxy→target1 (2xx), client→target1 (4xx)', async () => {
+    await getJson(`${stack.lb}/call/proxy.meshapps.internal/target1.meshapps.internal`);
+    await getJson(`${stack.lb}/call/target1.meshapps.internal`);
+    await getJson(`${stack.lb}/call/target23.meshapps.internal`);
+    type Edge = {
+      source: string;
+      target: string;
+      route: string;
+      requests: number;
+      status: Record<string, number>;
+    };
+    const edge = (edges: Edge[], source: string, target: string) =>
+      edges.find((e) => e.source === source && e.target === target);
+    let edges: Edge[] = [];
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      edges = (await getJson(`${stack.traceViewer}/api/graph`)).body.edges;
+      if (edge(edges, 'client', 'target1') && edge(edges, 'proxy', 'target1')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(edge(edges, 'client', 'proxy')).toMatchObject({
+      route: 'route-proxy',
+      status: { '2xx': expect.any(Number) },
+    });
+    expect(edge(edges, 'client', 'proxy')?.status['2xx']).toBeGreaterThan(0);
+    expect(edge(edges, 'proxy', 'target1')).toMatchObject({ route: 'route-target1', status: { '4xx': 0 } });
+    expect(edge(edges, 'proxy', 'target1')?.status['2xx']).toBeGreaterThan(0);
+    expect(edge(edges, 'client', 'target1')).toMatchObject({ route: 'route-target1', status: { '2xx': 0 } });
+    expect(edge(edges, 'client', 'target1')?.status['4xx']).toBeGreaterThan(0);
+
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+      await page.goto(`${stack.traceViewer}/#graph`);
+      const drawn = (source: string, target: string) =>
+        page.locator(`.edge[data-source="${source}"][data-target="${target}"]`);
+      await drawn('client', 'target1').waitFor();
+      expect(await drawn('client', 'target1').getAttribute('class')).toBe('edge client');
+      expect(await drawn('client', 'proxy').getAttribute('class')).toBe('edge ok');
+      expect(await drawn('proxy', 'target1').getAttribute('class')).toBe('edge ok');
+      const shot = join(tmpdir(), 'meshapps-stack-graph.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect((await stat(shot)).size).toBeGreaterThan(10_000);
+      if (process.env.MESHAPPS_KEEP_SCREENSHOTS !== '1') await rm(shot);
+    } finally {
+      await browser.close();
+    }
   });
 });

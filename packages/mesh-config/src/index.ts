@@ -25,6 +25,7 @@ export { checkShape, duration, fields, matching, oneOf, type ShapeError } from '
 export {
   ENTRY,
   type Entry,
+  envNameProblem,
   findService,
   INGRESS,
   type Ingress,

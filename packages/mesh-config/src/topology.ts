@@ -24,6 +24,8 @@ const SERVICE = fields({
   invokers: z.array(z.string()),
   /** Extra token audiences Cloud Run accepts besides the run.app URL (Cloud Run custom audiences). */
   customAudiences: z.array(matching(/^\S+$/, 'a custom audience is one string without spaces')).optional(),
+  /** App settings passed as Cloud Run environment variables (e.g. FAIL_PERCENT), on every runtime. */
+  env: z.record(z.string(), z.string()).optional(),
 });
 const TOPOLOGY = fields({
   mesh: fields({ name: matching(NAME), domain: matching(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/) }),
@@ -66,6 +68,7 @@ export function parseTopology(text: string, file: string): Topology {
       }
     });
   }
+  for (const s of services) errors.push(...envErrors(s, shown));
   const accounts = new Map<string, string>();
   for (const s of services) {
     const other = accounts.get(s.serviceAccount);
@@ -80,6 +83,42 @@ export function parseTopology(text: string, file: string): Topology {
   }
   if (errors.length > 0) throw new ConfigInvalidError(errors);
   return { file, mesh: raw.mesh, services };
+}
+
+/**
+ * Variables the platform sets itself: Cloud Run's reserved ones, what Terraform sets per service,
+ * and what the local mesh needs to stand in for the cloud. A topology value would fight them.
+ */
+const PLATFORM_ENV = new Set([
+  'PORT',
+  'K_SERVICE',
+  'K_REVISION',
+  'K_CONFIGURATION',
+  'GOOGLE_CLOUD_PROJECT',
+  'OTEL_TRACES_SAMPLER',
+  'GCE_METADATA_HOST',
+  'HOME',
+  'PATH',
+  'NODE_EXTRA_CA_CERTS',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+]);
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function envErrors(s: ServiceSpec, file: string): ConfigError[] {
+  return Object.keys(s.env ?? {}).flatMap((name) => {
+    const problem = envNameProblem(name);
+    return problem ? [{ file, path: `services.${s.name}.env.${name}`, message: problem }] : [];
+  });
+}
+
+/** Why `name` cannot be an app setting, or undefined when it can. */
+export function envNameProblem(name: string): string | undefined {
+  if (!ENV_NAME.test(name)) return 'an environment variable name is letters, digits and "_"';
+  if (PLATFORM_ENV.has(name.toUpperCase()) || name.toUpperCase().startsWith('OTEL_EXPORTER_OTLP_'))
+    return `${name} is set by the platform (Cloud Run or the local mesh)`;
+  return undefined;
 }
 
 export function findService(topology: Topology, name: string): ServiceSpec | undefined {

@@ -252,4 +252,23 @@ describe('topology', () => {
       /ingress must be one of/,
     );
   });
+  it('env: app settings per service, strings only, never what the platform sets', () => {
+    const withEnv = (env: string) =>
+      text.replace(
+        '  target-green:\n    app: target\n',
+        `  target-green:\n    app: target\n    env: ${env}\n`,
+      );
+    expect(
+      parseTopology(withEnv('{ FAIL_PERCENT: "20" }'), 't.yaml').services.find(
+        (s) => s.name === 'target-green',
+      )?.env,
+    ).toEqual({ FAIL_PERCENT: '20' });
+    expect(() => parseTopology(withEnv('{ FAIL_PERCENT: 20 }'), 't.yaml')).toThrow(
+      'services.target-green.env.FAIL_PERCENT: expected a string, got number 20',
+    );
+    expect(() => parseTopology(withEnv('{ PORT: "9000" }'), 't.yaml')).toThrow(
+      'services.target-green.env.PORT: PORT is set by the platform',
+    );
+    expect(() => parseTopology(withEnv('{ "BAD-NAME": "1" }'), 't.yaml')).toThrow('letters, digits and "_"');
+  });
 });

@@ -1,6 +1,7 @@
 export { type CloudRunEnv, readCloudRunEnv } from './cloud-run-env.ts';
 export { createService, type ServiceOptions } from './create-service.ts';
 export { type ErrorBody, HopError, parseErrorBody } from './errors.ts';
+export { failureSchedule, readFailPercent, refuseToStart } from './fail-percent.ts';
 export { closeGracefully, type ShutdownOptions } from './graceful-shutdown.ts';
 export { createLogger, type LoggerConfig, REDACT_PATHS } from './logger.ts';
 export { type RunServiceOptions, runService } from './run-service.ts';

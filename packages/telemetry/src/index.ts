@@ -24,6 +24,7 @@ export {
 } from './settings.ts';
 export { type TelemetryState, telemetryState } from './state.ts';
 export { formatTraceparent, parseTraceparent, randomSpanId, type TraceParent } from './trace-context.ts';
+export { preciseNowMs } from './wall-clock.ts';
 
 import { telemetryState } from './state.ts';
 

@@ -26,6 +26,7 @@ import { CloudTraceContextPropagator } from './cloud-trace-context.ts';
 import { createSpanExporter } from './exporter.ts';
 import { createInstrumentations } from './instrumentations.ts';
 import { traceLink } from './log-fields.ts';
+import { PreciseSpanTimes } from './precise-span-times.ts';
 import { fetchProjectId, LOCAL_PROJECT_ID, projectIdSource } from './project-id.ts';
 import { samplerFromEnv } from './sampler.ts';
 import { exportsToGoogle, readTelemetrySettings, type TelemetrySettings } from './settings.ts';
@@ -96,7 +97,8 @@ export async function startTelemetry(
       // Explicit OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME win over what Cloud Run's variables say.
       .merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] })),
     sampler: samplerFromEnv(env, warn),
-    spanProcessors: exporter ? [spanProcessorFor(exporter, settings, env)] : [],
+    // Precise times first: every processor after it, and the exporter, see the restamped span.
+    spanProcessors: exporter ? [new PreciseSpanTimes(), spanProcessorFor(exporter, settings, env)] : [],
   });
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

@@ -2,6 +2,8 @@
 // Plain browser JavaScript, no build and no dependencies. Every text from a span goes through
 // textContent (span names carry request paths: never trust them as HTML).
 
+import { refreshGraph } from './graph.js';
+
 const list = document.getElementById('traces');
 const view = document.getElementById('trace');
 const status = document.getElementById('status');
@@ -132,6 +134,8 @@ async function showTrace(traceId) {
         ),
         el('span', { class: 'name' }, span.name),
         el('span', { class: 'kind' }, span.kind),
+        // Moved or clipped into its parent by the viewer (clock skew): say so, never silently.
+        span.adjusted ? el('span', { class: 'skew', title: span.adjusted.reason }, '⟲') : '',
       ),
       el(
         'td',
@@ -161,7 +165,7 @@ async function showTrace(traceId) {
     el(
       'p',
       { class: 'muted' },
-      `${formatMs(total)} · ${trace.spans.length} spans · click a span for its attributes`,
+      `${formatMs(total)} · ${trace.spans.length} spans · click a span for its attributes${adjustedNote(trace.spans)}`,
     ),
     el(
       'table',
@@ -183,6 +187,11 @@ async function showTrace(traceId) {
   );
 }
 
+function adjustedNote(spans) {
+  const n = spans.filter((s) => s.adjusted).length;
+  return n === 0 ? '' : ` · ${n} drawn adjusted for clock skew (⟲: hover or click for raw times)`;
+}
+
 function toggleDetails(row, span) {
   const next = row.nextElementSibling;
   if (next?.classList.contains('details')) {
@@ -196,6 +205,13 @@ function toggleDetails(row, span) {
     ['span id', span.spanId],
     ['parent span id', span.parentSpanId ?? '(root)'],
     ['start', new Date(span.startMs).toISOString()],
+    ...(span.adjusted
+      ? [
+          ['adjusted', span.adjusted.reason],
+          ['raw start', new Date(span.adjusted.rawStartMs).toISOString()],
+          ['raw duration', formatMs(span.adjusted.rawDurationMs)],
+        ]
+      : []),
     ...Object.entries(span.attributes)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
@@ -207,6 +223,27 @@ function toggleDetails(row, span) {
   );
   row.after(el('tr', { class: 'details' }, el('td', { colspan: '3' }, table)));
 }
+
+// Two views: the trace list + waterfall, and the live service graph (#graph).
+const main = document.querySelector('main');
+const graphView = document.getElementById('graph-view');
+let graphTimer;
+function showView() {
+  const graph = location.hash === '#graph';
+  main.hidden = graph;
+  graphView.hidden = !graph;
+  document.getElementById('tab-graph').setAttribute('aria-current', String(graph));
+  document.getElementById('tab-traces').setAttribute('aria-current', String(!graph));
+  clearInterval(graphTimer);
+  if (graph) {
+    const draw = () =>
+      refreshGraph(document.getElementById('graph'), document.getElementById('graph-status'));
+    draw();
+    graphTimer = setInterval(draw, 1000);
+  }
+}
+window.addEventListener('hashchange', showView);
+showView();
 
 if (current) await showTrace(current);
 await refreshList();

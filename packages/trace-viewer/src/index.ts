@@ -1,3 +1,12 @@
+export { adjustClockSkew } from './clock-skew.ts';
+export {
+  type GraphEdge,
+  type GraphNode,
+  hopOf,
+  ServiceGraph,
+  type ServiceGraphView,
+  type StatusClass,
+} from './graph.ts';
 export { spansFromOtlpJson } from './otlp-json.ts';
 export { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 export {
@@ -12,6 +21,7 @@ export {
   isTraceId,
   msFromUnixNano,
   nowUnixNano,
+  type SpanAdjustment,
   type SpanKindName,
   type SpanRecord,
   type SpanStatus,

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { adjustClockSkew } from './clock-skew.ts';
+import { ServiceGraph } from './graph.ts';
 import { spansFromOtlpJson } from './otlp-json.ts';
 import { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 import { isTraceId } from './span-record.ts';
@@ -32,6 +34,7 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/viewer.js': { file: 'viewer.js', type: 'text/javascript; charset=utf-8' },
+  '/graph.js': { file: 'graph.js', type: 'text/javascript; charset=utf-8' },
   '/viewer.css': { file: 'viewer.css', type: 'text/css; charset=utf-8' },
 };
 // src/ and dist/ are both one level below the package root, where public/ lives.
@@ -39,12 +42,13 @@ const PUBLIC_DIR = new URL('../public/', import.meta.url);
 
 /**
  * A local OTLP/HTTP trace collector (JSON and protobuf) with a small API and a waterfall page:
- * `POST /v1/traces`, `GET /api/traces`, `GET /api/traces/{traceId}`, `GET /`.
+ * `POST /v1/traces`, `GET /api/traces`, `GET /api/traces/{traceId}`, `GET /api/graph`, `GET /`.
  */
 export async function startTraceViewer(opts: TraceViewerOptions = {}): Promise<TraceViewer> {
-  const store = new TraceStore(opts);
+  const graph = new ServiceGraph();
+  const store = new TraceStore({ ...opts, onAdd: (spans) => graph.add(spans) });
   const server = createServer((req, res) => {
-    handle(req, res, store).catch((err: unknown) => {
+    handle(req, res, store, graph).catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
       else res.destroy();
     });
@@ -73,7 +77,12 @@ export async function startTraceViewer(opts: TraceViewerOptions = {}): Promise<T
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, store: TraceStore): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: TraceStore,
+  graph: ServiceGraph,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://viewer');
   const path = url.pathname;
 
@@ -83,6 +92,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: TraceSto
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'read-only' });
 
+  if (path === '/api/graph') return sendJson(res, 200, graph.snapshot());
   if (path === '/api/traces') {
     const limit = Number(url.searchParams.get('limit') ?? 50);
     return sendJson(res, 200, { traces: store.list(Number.isInteger(limit) && limit > 0 ? limit : 50) });
@@ -93,7 +103,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: TraceSto
       return sendJson(res, 400, { error: 'a trace id is 32 hex digits, not all zero' });
     const spans = store.get(traceId);
     if (!spans) return sendJson(res, 404, { error: `trace ${traceId} is not here (yet, or any more)` });
-    return sendJson(res, 200, { traceId, spans });
+    return sendJson(res, 200, { traceId, spans: adjustClockSkew(spans) });
   }
   const asset = STATIC[path];
   if (asset) {

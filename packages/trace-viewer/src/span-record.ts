@@ -42,6 +42,16 @@ export interface SpanView extends SpanRecord {
   /** Start, milliseconds since the Unix epoch (fractional). */
   startMs: number;
   durationMs: number;
+  /** Set when the viewer moved or clipped the span into its parent (clock-skew.ts); raw times kept. */
+  adjusted?: SpanAdjustment;
+}
+
+export interface SpanAdjustment {
+  shiftedMs: number;
+  clipped: boolean;
+  rawStartMs: number;
+  rawDurationMs: number;
+  reason: string;
 }
 
 export interface TraceSummary {

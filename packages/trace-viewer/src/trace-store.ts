@@ -12,6 +12,8 @@ export interface TraceStoreOptions {
   maxTraces?: number;
   /** Spans kept per trace (a runaway loop must not eat the memory). */
   maxSpansPerTrace?: number;
+  /** Sees every batch added (the service graph counts hops as they arrive). */
+  onAdd?: (spans: readonly SpanRecord[]) => void;
 }
 
 interface StoredTrace {
@@ -23,10 +25,12 @@ export class TraceStore {
   private readonly traces = new Map<string, StoredTrace>();
   private readonly maxTraces: number;
   private readonly maxSpansPerTrace: number;
+  private readonly onAdd: TraceStoreOptions['onAdd'];
 
   constructor(opts: TraceStoreOptions = {}) {
     this.maxTraces = opts.maxTraces ?? 500;
     this.maxSpansPerTrace = opts.maxSpansPerTrace ?? 2000;
+    this.onAdd = opts.onAdd;
   }
 
   /**
@@ -34,6 +38,7 @@ export class TraceStore {
    * ids are dropped; a span id seen again replaces the earlier record. Returns how many were kept.
    */
   add(spans: readonly SpanRecord[]): number {
+    this.onAdd?.(spans);
     let kept = 0;
     for (const span of spans) {
       if (!isTraceId(span.traceId) || !isSpanId(span.spanId)) continue;

@@ -68,7 +68,10 @@ export function renderTextWaterfall(
     const bar = `${' '.repeat(offset)}${'█'.repeat(length)}`.padEnd(barWidth);
     const error = span.status.code === 'error';
     const status = error ? `  ✗ ${errorDetail(span)}` : '';
-    const line = `${label} |${bar}| ${formatMs(span.durationMs).padStart(9)}${status}`;
+    const skew = span.adjusted
+      ? `  ⟲ ${span.adjusted.clipped ? 'clipped' : `${signed(span.adjusted.shiftedMs)} skew`}`
+      : '';
+    const line = `${label} |${bar}| ${formatMs(span.durationMs).padStart(9)}${status}${skew}`;
     lines.push(error ? paint('31', line) : line);
   });
   return lines.join('\n');
@@ -78,6 +81,10 @@ function errorDetail(span: SpanView): string {
   const status = span.attributes['http.response.status_code'];
   const parts = [status === undefined ? '' : String(status), span.status.message ?? ''].filter(Boolean);
   return parts.join(' ') || 'error';
+}
+
+function signed(ms: number): string {
+  return `${ms >= 0 ? '+' : '−'}${formatMs(Math.abs(ms))}`;
 }
 
 function formatMs(ms: number): string {

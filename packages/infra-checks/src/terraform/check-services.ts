@@ -131,6 +131,17 @@ function checkRun(
     );
   }
 
+  // The topology's app settings (FAIL_PERCENT, …) reach the container as pnpm start passes them.
+  const env = new Map(blocks(container, 'env').map((e) => [e.name, e.value]));
+  for (const [name, value] of Object.entries(spec.env ?? {})) {
+    findings.expect(
+      env.get(name) === value,
+      f,
+      `${at}.template.containers.env.${name}`,
+      `is ${String(env.get(name))}, the topology's env says "${value}"`,
+    );
+  }
+
   const meshBlocks = blocks(template, 'service_mesh');
   const vpc = blocks(template, 'vpc_access');
   if (spec.mesh) {

@@ -143,9 +143,14 @@ export class Plan implements ResourceResolver {
       if (META.has(name)) continue;
       try {
         if (name === 'dynamic') this.dynamic(raw as Record<string, Body[]>, scope, path, out);
-        else if (isBlockList(raw))
-          out[name] = raw.map((b, i) => this.block(b, scope, `${path}.${name}[${i}]`));
-        else out[name] = this.evaluator.value(raw, scope);
+        else if (isBlockList(raw)) {
+          // Static blocks join any dynamic ones of the same type (the parser may list those first).
+          const list = (out[name] ?? []) as Value[];
+          out[name] = [
+            ...list,
+            ...raw.map((b, i) => this.block(b, scope, `${path}.${name}[${list.length + i}]`)),
+          ];
+        } else out[name] = this.evaluator.value(raw, scope);
       } catch (err) {
         this.errors.push({ address: `${path}.${name}`, message: (err as Error).message });
       }

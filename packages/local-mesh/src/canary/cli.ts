@@ -1,0 +1,210 @@
+// pnpm canary -- --route target --to target-green --steps 1,10,50,100 [--url URL] [--cloud --project P]
+// Shifts traffic to a new destination step by step, judging it on live traffic between steps.
+import { readFileSync } from 'node:fs';
+import { basename, extname, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  ConfigInvalidError,
+  checkRoutes,
+  formatErrors,
+  loadRoutes,
+  loadTopology,
+  REPO_ROOT,
+  ROUTES_DIR,
+  type RouteFile,
+  TOPOLOGY_FILE,
+} from '@meshapps/mesh-config';
+import { checkMeshRoutes } from '../live-router.ts';
+import { zFor } from '../split-stats.ts';
+import { importRoute, writeRouteFile } from './apply.ts';
+import { canaryRule, weightsAt, withWeights } from './route-weights.ts';
+import { httpTraffic } from './traffic.ts';
+import { walkCanary } from './walk.ts';
+
+const USAGE = `usage: pnpm canary -- --route <route> --to <service> --steps 1,10,50,100 [options]
+  --route R             route file name or route name (target, target.yaml, route-target)
+  --to S                the new destination (a backend service in that route)
+  --steps LIST          percent for --to at each step (default 1,10,50,100)
+  --url URL             where to drive traffic (default http://127.0.0.1:8080/call/<route host>)
+  --cloud --project P   import each step into Cloud Service Mesh (as route CD does); --url required
+  --routes DIR          route files (default infra/routes)   --topology FILE (default infra/topology.yaml)
+gate (Flagger-like defaults, judged with split:check's statistics):
+  --success 99          fail once the new destination's success rate is shown below this (%)
+  --floor 95            promote once it is shown to be at least this (%)
+  --confidence 0.99     0.9, 0.95, 0.99 or 0.999
+  --latency-factor 2    fail once its p90 is shown above this × the old one's …
+  --latency-slack 10    … and more than this many ms above it (a cold new release is a bit slower)
+  --max-requests 20000  per step; still undecided then = fail (no evidence, no promotion)
+  --concurrency 16      --settle-timeout S (default 10, cloud 300): wait for the mesh to serve a step`;
+
+function usage(message: string): never {
+  console.error(`canary: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function args() {
+  try {
+    return parseArgs({
+      // `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
+      args: process.argv.slice(2).filter((a) => a !== '--'),
+      options: {
+        route: { type: 'string' },
+        to: { type: 'string' },
+        steps: { type: 'string', default: '1,10,50,100' },
+        url: { type: 'string' },
+        cloud: { type: 'boolean', default: false },
+        project: { type: 'string' },
+        routes: { type: 'string', default: ROUTES_DIR },
+        topology: { type: 'string', default: TOPOLOGY_FILE },
+        success: { type: 'string', default: '99' },
+        floor: { type: 'string', default: '95' },
+        confidence: { type: 'string', default: '0.99' },
+        'latency-factor': { type: 'string', default: '2' },
+        'latency-slack': { type: 'string', default: '10' },
+        'max-requests': { type: 'string', default: '20000' },
+        concurrency: { type: 'string', default: '16' },
+        'settle-timeout': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (err) {
+    usage((err as Error).message);
+  }
+}
+
+function number(name: string, raw: string, min: number, max: number, integer = false): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+    usage(`--${name} wants ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+const values = args();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!values.route) usage('--route is required');
+if (!values.to) usage('--to is required');
+if (values.cloud && !values.project) usage('--cloud needs --project <project id>');
+if (values.cloud && !values.url) usage('--cloud needs --url http://$ELB_IP/call/<route host>');
+if (!values.cloud && values.project) usage('--project is for --cloud');
+
+const steps = values.steps.split(',').map((s) => number('steps', s, 0, 100, true));
+if (steps.some((s, i) => i > 0 && s <= (steps[i - 1] as number)))
+  usage('--steps must go up, e.g. 1,10,50,100');
+const success = number('success', values.success, 0, 100) / 100;
+const floor = number('floor', values.floor, 0, 100) / 100;
+if (floor > success) usage('--floor is what must be shown to promote: at most --success');
+let z: number;
+try {
+  z = zFor(Number(values.confidence));
+} catch (err) {
+  usage((err as Error).message);
+}
+
+/** Inside the repository as `infra/routes/x.yaml`, elsewhere as given. */
+const shown = (file: string) => {
+  const inRepo = relative(REPO_ROOT, file);
+  return inRepo && !inRepo.startsWith('..') ? inRepo : file;
+};
+let routes: RouteFile[];
+try {
+  routes = loadRoutes(values.routes, loadTopology(values.topology));
+} catch (err) {
+  if (err instanceof ConfigInvalidError) usage(`the routes are not valid now:\n${formatErrors(err.errors)}`);
+  usage((err as Error).message);
+}
+const wanted = values.route;
+const found = routes.find(
+  (r) =>
+    r.route.name === wanted ||
+    r.route.name === `route-${wanted}` ||
+    basename(r.file) === wanted ||
+    basename(r.file, extname(r.file)) === wanted,
+);
+if (!found)
+  usage(
+    `no route "${wanted}" in ${shown(values.routes)} (routes: ${routes.map((r) => r.route.name).join(', ')})`,
+  );
+const route = found;
+const to = values.to;
+let rule: ReturnType<typeof canaryRule>;
+try {
+  rule = canaryRule(route.route, to);
+} catch (err) {
+  usage((err as Error).message);
+}
+
+// Every step's file is checked before anything is written: a step the mesh would refuse never starts.
+const topology = loadTopology(values.topology);
+const others = routes.filter((r) => r !== route).map(({ file, text }) => ({ file, text }));
+for (const percent of steps) {
+  const text = withWeights(route.text, rule.rule, weightsAt(rule, to, percent));
+  try {
+    const files = [...others, { file: route.file, text }];
+    if (values.cloud) checkRoutes(files, topology);
+    else checkMeshRoutes(files, topology);
+  } catch (err) {
+    if (err instanceof ConfigInvalidError)
+      usage(`step ${percent} % would not be valid:\n${formatErrors(err.errors)}`);
+    throw err;
+  }
+}
+
+const url = new URL(values.url ?? `http://127.0.0.1:8080/call/${route.route.hostnames[0]}`);
+const concurrency = number('concurrency', values.concurrency, 1, 256, true);
+const traffic = httpTraffic(url, concurrency);
+const project = values.project;
+const settleSeconds = number(
+  'settle-timeout',
+  values['settle-timeout'] ?? (values.cloud ? '300' : '10'),
+  1,
+  3600,
+);
+const controller = new AbortController();
+process.once('SIGINT', () => {
+  console.log('canary: interrupted — putting the previous weights back…');
+  controller.abort();
+});
+
+console.log(
+  `canary: ${route.route.name} (${shown(route.file)}), ${rule.services.filter((s) => s !== to).join('+')} → ${to}, steps ${steps.join(', ')} %${values.cloud ? `, imported into project ${project}` : ''}`,
+);
+console.log(`  traffic: ${url.href}`);
+console.log(
+  `  gate, at ${Number(values.confidence) * 100} % confidence: fail once ${to}'s success is shown below ${values.success} % (or below the current release's, if that misses ${values.success} % itself), or its p90 above ${values['latency-factor']} × the current release's (and +${values['latency-slack']} ms); pass once its success is shown to be at least ${values.floor} %; at most ${values['max-requests']} requests per step`,
+);
+const outcome = await walkCanary(
+  {
+    routeName: route.route.name,
+    shownFile: shown(route.file),
+    original: readFileSync(route.file, 'utf8'),
+    rule,
+    to,
+    steps,
+    gate: {
+      z,
+      confidence: Number(values.confidence),
+      success,
+      floor,
+      latencyFactor: number('latency-factor', values['latency-factor'], 1, 100),
+      latencySlackMs: number('latency-slack', values['latency-slack'], 0, 60_000),
+    },
+    maxRequests: number('max-requests', values['max-requests'], 100, 10_000_000, true),
+    batch: 200,
+    settleTimeoutMs: settleSeconds * 1000,
+  },
+  {
+    traffic,
+    apply: async (text) => {
+      writeRouteFile(route.file, text);
+      if (values.cloud)
+        await importRoute(route.route.name, route.file, text, project as string, (l) => console.log(l));
+    },
+    print: (line) => console.log(line),
+    signal: controller.signal,
+  },
+);
+await traffic.close();
+process.exit(controller.signal.aborted ? 130 : outcome.ok ? 0 : 1);

@@ -1,0 +1,100 @@
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { basename, dirname, relative } from 'node:path';
+import {
+  ConfigInvalidError,
+  formatErrors,
+  REPO_ROOT,
+  routeFilesIn,
+  type Topology,
+} from '@meshapps/mesh-config';
+import { checkMeshRoutes, type LiveRouter } from './live-router.ts';
+import { describeRouteChanges } from './route-diff.ts';
+
+export interface RouteWatchOptions {
+  routesDir: string;
+  topologyFile: string;
+  /** The topology the mesh started with: live routes are checked against it. */
+  topology: Topology;
+  router: LiveRouter;
+  say: (line: string) => void;
+  /** Editors write a file in several steps; wait this long after the last event. */
+  settleMs?: number;
+}
+
+/**
+ * Route CD on this machine: a change in the routes directory is checked exactly as at start and,
+ * if valid, swapped in for every sidecar at once. Invalid edits leave the last good routes in force,
+ * named file, field and reason — as `gcloud network-services http-routes import` would refuse them.
+ */
+export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
+  const settleMs = opts.settleMs ?? 50;
+  const shown = (file: string) => relative(REPO_ROOT, file) || file;
+  let lastSeen = snapshot(opts.router.routes);
+  let timer: NodeJS.Timeout | undefined;
+
+  const reload = () => {
+    timer = undefined;
+    let files: { file: string; text: string }[];
+    try {
+      files = routeFilesIn(opts.routesDir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+    } catch (err) {
+      return opts.say(`routes not applied (the last good routes stay): ${(err as Error).message}`);
+    }
+    // An editor's second write of the same bytes, or a touch, is not a change.
+    if (snapshot(files) === lastSeen) return;
+    lastSeen = snapshot(files);
+    try {
+      const routes = checkMeshRoutes(files, opts.topology);
+      const changes = describeRouteChanges(opts.router.routes, routes);
+      opts.router.swap(routes);
+      opts.say(`routes applied: ${changes.length > 0 ? changes.join('; ') : 'no change to routing'}`);
+    } catch (err) {
+      if (!(err instanceof ConfigInvalidError)) throw err;
+      for (const line of formatErrors(err.errors).split('\n'))
+        opts.say(`routes not applied (the last good routes stay): ${line}`);
+    }
+  };
+  const schedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(reload, settleMs);
+  };
+
+  const startedWith = readFileSync(opts.topologyFile, 'utf8');
+  let topologyText = startedWith;
+  const onTopology = (_event: string, name: string | Buffer | null) => {
+    if (name !== null && String(name) !== basename(opts.topologyFile)) return;
+    let now: string;
+    try {
+      now = readFileSync(opts.topologyFile, 'utf8');
+    } catch {
+      now = '';
+    }
+    if (now === topologyText) return;
+    topologyText = now;
+    opts.say(
+      now === startedWith
+        ? `${shown(opts.topologyFile)} is back to the topology this run started with`
+        : `${shown(opts.topologyFile)} changed: topology changes (services, invokers, env) need a restart of pnpm start; until then routes are checked against the topology it started with`,
+    );
+  };
+
+  const watchers: FSWatcher[] = [];
+  const keep = (what: string, watcher: FSWatcher) => {
+    watcher.on('error', (err) => opts.say(`stopped watching ${what}: ${err.message}`));
+    watcher.unref();
+    watchers.push(watcher);
+  };
+  keep(shown(opts.routesDir), watch(opts.routesDir, schedule));
+  // The directory, not the file: editors replace files by renaming, which ends a watch on the file.
+  keep(shown(opts.topologyFile), watch(dirname(opts.topologyFile), onTopology));
+  return {
+    close: () => {
+      if (timer) clearTimeout(timer);
+      for (const w of watchers) w.close();
+    },
+  };
+}
+
+function snapshot(files: readonly { file: string; text: string }[]): string {
+  return JSON.stringify(files.map((f) => [f.file, f.text]));
+}

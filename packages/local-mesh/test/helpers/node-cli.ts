@@ -1,0 +1,20 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@meshapps/mesh-config';
+
+/** Runs one of the repo's CLIs (`packages/…/src/x.ts`) as `pnpm <script>` would, without blocking. */
+export function runNodeCli(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--conditions=source', join(REPO_ROOT, script), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    out += c;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })));
+}

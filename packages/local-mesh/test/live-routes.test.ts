@@ -1,0 +1,151 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTopology, ROUTES_DIR, routeFilesIn, TOPOLOGY_FILE } from '@meshapps/mesh-config';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkMeshRoutes, LiveRouter } from '../src/live-router.ts';
+import { describeRouteChanges } from '../src/route-diff.ts';
+import type { RequestFacts } from '../src/route-match.ts';
+import { watchRoutes } from '../src/route-watch.ts';
+
+const topology = loadTopology(TOPOLOGY_FILE);
+const read = (dir: string) => routeFilesIn(dir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+const facts: RequestFacts = { path: '/', headers: {}, query: new URLSearchParams() };
+
+let dir: string;
+let routesDir: string;
+let topologyFile: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshapps-live-'));
+  routesDir = join(dir, 'routes');
+  cpSync(ROUTES_DIR, routesDir, { recursive: true });
+  topologyFile = join(dir, 'topology.yaml');
+  cpSync(TOPOLOGY_FILE, topologyFile);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const edit = (name: string, from: string, to: string) => {
+  const file = join(routesDir, name);
+  const text = readFileSync(file, 'utf8');
+  expect(text).toContain(from);
+  writeFileSync(file, text.replace(from, to));
+};
+/** route-target's text with other weights for target and target-green. */
+const withWeights = (text: string, target: number, green: number) =>
+  text
+    .replace(/(backendServices\/target\n\s+weight: )\d+/, `$1${target}`)
+    .replace(/(backendServices\/target-green\n\s+weight: )\d+/, `$1${green}`);
+
+describe('describeRouteChanges: the line the mesh prints', () => {
+  it('names changed weights, removed routes with their now-404 hosts, and added routes', () => {
+    const before = checkMeshRoutes(read(routesDir), topology);
+    const file = join(routesDir, 'target.yaml');
+    writeFileSync(file, withWeights(readFileSync(file, 'utf8'), 90, 10));
+    unlinkSync(join(routesDir, 'target1.yaml'));
+    const after = checkMeshRoutes(read(routesDir), topology);
+    expect(describeRouteChanges(before, after)).toEqual([
+      'route-target1  removed (target1.meshapps.internal now answers 404)',
+      'route-target  target 99 → 90, target-green 1 → 10',
+    ]);
+    expect(describeRouteChanges(after, before)).toContain('route-target1  added (target1.meshapps.internal)');
+  });
+
+  it('says nothing for a change that is only text', () => {
+    const before = checkMeshRoutes(read(routesDir), topology);
+    edit('target.yaml', '# Canary:', '# The canary:');
+    expect(describeRouteChanges(before, checkMeshRoutes(read(routesDir), topology))).toEqual([]);
+  });
+});
+
+describe('LiveRouter', () => {
+  it('resolves against the table current when asked; a swap changes only later requests', () => {
+    const only = (service: string) =>
+      read(routesDir).map((f) =>
+        f.file.endsWith('/target.yaml')
+          ? { ...f, text: withWeights(f.text, service === 'target' ? 1 : 0, service === 'target' ? 0 : 1) }
+          : f,
+      );
+    const live = new LiveRouter(checkMeshRoutes(only('target'), topology));
+    const first = live.resolve('target.meshapps.internal', facts);
+    live.swap(checkMeshRoutes(only('target-green'), topology));
+    const second = live.resolve('target.meshapps.internal', facts);
+    expect(first.ok && first.decision.service).toBe('target');
+    expect(second.ok && second.decision.service).toBe('target-green');
+  });
+});
+
+describe('watchRoutes: route CD on this machine', () => {
+  async function watching(run: (lines: string[], live: LiveRouter) => Promise<void>) {
+    const live = new LiveRouter(checkMeshRoutes(read(routesDir), topology));
+    const lines: string[] = [];
+    const watcher = watchRoutes({
+      routesDir,
+      topologyFile,
+      topology,
+      router: live,
+      say: (l) => lines.push(l),
+    });
+    try {
+      await run(lines, live);
+    } finally {
+      watcher.close();
+    }
+  }
+  const until = async (lines: string[], pattern: RegExp) => {
+    const deadline = Date.now() + 3000;
+    while (!lines.some((l) => pattern.test(l))) {
+      if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in:\n${lines.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return lines.find((l) => pattern.test(l)) as string;
+  };
+
+  it('applies a valid edit and prints the weights that changed', async () => {
+    await watching(async (lines, live) => {
+      edit('target.yaml', 'weight: 99', 'weight: 90');
+      edit('target.yaml', 'weight: 1\n', 'weight: 10\n');
+      expect(await until(lines, /^routes applied/)).toBe(
+        'routes applied: route-target  target 99 → 90, target-green 1 → 10',
+      );
+      expect(live.routes.find((r) => r.route.name === 'route-target')?.text).toContain('weight: 90');
+    });
+  });
+
+  it('keeps the last good routes on a broken edit and names file, field and reason', async () => {
+    await watching(async (lines, live) => {
+      const before = live.routes;
+      edit('target.yaml', 'weight: 99', 'wieght: 99');
+      const line = await until(lines, /^routes not applied/);
+      expect(line).toMatch(
+        /^routes not applied \(the last good routes stay\): .*routes\/target\.yaml: rules\[0\]\.action\.destinations\[0\]\.wieght: unknown field/,
+      );
+      expect(live.routes).toBe(before);
+      // A local-only limit is refused the same way as at start.
+      edit('target.yaml', 'wieght: 99', 'weight: 99');
+      await until(lines, /^routes applied: no change to routing/);
+      edit(
+        'target1.yaml',
+        '  - action:\n',
+        '  - action:\n      statefulSessionAffinity: { cookieTtl: 60s }\n',
+      );
+      expect(await until(lines, /rules\[0\]\.action\.statefulSessionAffinity/)).toContain(
+        'unsupported by the local mesh',
+      );
+    });
+  });
+
+  it('a deleted file takes its hostnames away', async () => {
+    await watching(async (lines, live) => {
+      unlinkSync(join(routesDir, 'target1.yaml'));
+      await until(lines, /^routes applied: route-target1 {2}removed/);
+      expect(live.resolve('target1.meshapps.internal', facts)).toMatchObject({ ok: false, status: 404 });
+    });
+  });
+
+  it('says a topology change needs a restart, and keeps checking against the old one', async () => {
+    await watching(async (lines) => {
+      writeFileSync(topologyFile, `${readFileSync(topologyFile, 'utf8')}\n# edited\n`);
+      expect(await until(lines, /topology\.yaml changed/)).toContain('need a restart of pnpm start');
+    });
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ServiceGraph } from '../src/graph.ts';
+import { type SpanRecord, unixNanoFromMs } from '../src/index.ts';
+import { newSpanId, newTraceId } from './fixtures.ts';
+
+/** The ingress span a destination's sidecar records for one mesh hop. */
+function meshHop(caller: string, destination: string, route: string, status: number, ms: number): SpanRecord {
+  return {
+    traceId: newTraceId(),
+    spanId: newSpanId(),
+    parentSpanId: newSpanId(),
+    serviceName: `${destination} sidecar`,
+    name: `ingress ${destination}`,
+    kind: 'server',
+    startTimeUnixNano: unixNanoFromMs(1_000),
+    endTimeUnixNano: unixNanoFromMs(1_000 + ms),
+    status: status >= 400 ? { code: 'error' } : { code: 'unset' },
+    attributes: {
+      'http.response.status_code': status,
+      'meshapps.caller': caller,
+      'meshapps.destination': destination,
+      'meshapps.route': route,
+    },
+  };
+}
+
+describe('the service graph', () => {
+  it('counts mesh hops per caller → callee and route, by status class, with p50/p90 and the split', () => {
+    const graph = new ServiceGraph({ clock: () => 0 });
+    const spans: SpanRecord[] = [];
+    for (let i = 0; i < 100; i++) spans.push(meshHop('client', 'proxy', 'route-proxy', 200, 1 + i / 10));
+    for (let i = 0; i < 3; i++) spans.push(meshHop('client', 'target1', 'route-target1', 403, 0.5));
+    for (let i = 0; i < 60; i++)
+      spans.push(meshHop('client', i % 2 ? 'target2' : 'target3', 'route-target23', 200, 2));
+    // The caller's own sidecar span and an app span are not hops of their own.
+    spans.push({
+      ...meshHop('client', 'proxy', 'route-proxy', 200, 1),
+      kind: 'client',
+      serviceName: 'client sidecar',
+    });
+    spans.push({ ...meshHop('x', 'y', 'r', 200, 1), attributes: { 'http.response.status_code': 200 } });
+    graph.add(spans);
+
+    const view = graph.snapshot();
+    expect(view.nodes.map((n) => n.id)).toEqual(['client', 'proxy', 'target1', 'target2', 'target3']);
+    expect(view.edges.map((e) => [e.source, e.target, e.route, e.requests, e.share])).toEqual([
+      ['client', 'proxy', 'route-proxy', 100, 1],
+      ['client', 'target1', 'route-target1', 3, 1],
+      ['client', 'target2', 'route-target23', 30, 0.5],
+      ['client', 'target3', 'route-target23', 30, 0.5],
+    ]);
+    const proxy = view.edges[0];
+    expect(proxy?.status).toEqual({ '2xx': 100, '3xx': 0, '4xx': 0, '5xx': 0 });
+    // Histogram quantiles: within a bin (±2.5 %) of the exact 5.9 and 9.9 ms… of 1.0 … 10.9 ms.
+    expect(proxy?.p50Ms).toBeCloseTo(5.9, 0);
+    expect(Math.abs((proxy?.p90Ms ?? 0) / 9.9 - 1)).toBeLessThan(0.03);
+    expect(view.edges[1]?.status['4xx']).toBe(3);
+    expect(view.nodes.find((n) => n.id === 'target1')?.inbound['4xx']).toBe(3);
+  });
+
+  it('counts a call without the mesh from the caller’s client span to a run.app URL', () => {
+    const graph = new ServiceGraph({ clock: () => 0 });
+    graph.add([
+      {
+        ...meshHop('', '', '', 401, 3),
+        serviceName: 'without-mesh-client',
+        kind: 'client',
+        attributes: {
+          'http.response.status_code': 401,
+          'server.address': 'without-mesh-target-123456789012.asia-northeast1.run.app',
+        },
+      },
+    ]);
+    expect(graph.snapshot().edges).toMatchObject([
+      {
+        source: 'without-mesh-client',
+        target: 'without-mesh-target',
+        route: 'run.app URL',
+        status: { '4xx': 1 },
+      },
+    ]);
+  });
+
+  it('slides: what is older than the window drops out', () => {
+    let now = 1_000_000;
+    const graph = new ServiceGraph({ windowSeconds: 300, bucketSeconds: 10, clock: () => now });
+    graph.add([meshHop('client', 'proxy', 'route-proxy', 200, 1)]);
+    now += 200_000;
+    graph.add([meshHop('client', 'proxy', 'route-proxy', 500, 1)]);
+    expect(graph.snapshot().edges[0]?.status).toMatchObject({ '2xx': 1, '5xx': 1 });
+    now += 110_000;
+    expect(graph.snapshot().edges[0]?.status).toMatchObject({ '2xx': 0, '5xx': 1 });
+    now += 300_000;
+    expect(graph.snapshot()).toMatchObject({ windowSeconds: 300, nodes: [], edges: [] });
+  });
+});
