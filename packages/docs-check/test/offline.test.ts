@@ -175,7 +175,7 @@ describe('cloud commands agree with what the repository runs', () => {
 
   it('a deploy command that differs from pnpm deploy:commands by one flag fails', async () => {
     const proxy =
-      'gcloud beta run deploy proxy --project=my-project --region=asia-northeast1 --image=asia-northeast1-docker.pkg.dev/my-project/meshapps/proxy:v1 --service-account=meshapps-proxy@my-project.iam.gserviceaccount.com --ingress=internal --no-allow-unauthenticated --mesh=projects/my-project/locations/global/meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=private-ranges-only --quiet';
+      'gcloud beta run deploy proxy --project=my-project --region=asia-northeast1 --image=asia-northeast1-docker.pkg.dev/my-project/meshapps/proxy:v1 --service-account=meshapps-proxy@my-project.iam.gserviceaccount.com --ingress=internal --no-allow-unauthenticated --mesh=projects/my-project/locations/global/meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=all-traffic --quiet';
     expect(await problems(proxy)).toEqual([]);
     const drifted = await problems(proxy.replace('--ingress=internal', '--ingress=all'));
     expect(drifted[0]).toContain('differs from pnpm deploy:commands');
