@@ -120,7 +120,18 @@ describe('the Cloud Shell tutorials', () => {
       expect(text).toContain('```bash\ncurl localhost:8080/call/proxy.meshapps.internal\n```');
       expect(text).not.toMatch(/```bash\n\$ /);
       expect(text).not.toContain('<!-- cloud -->');
-      expect(text).toMatch(/```text\n\$ pnpm canary -- --route target --to target-green --steps 1,10,50,100/);
+      expect(text).toContain('```bash\npnpm start -- --env target-green:FAIL_PERCENT=20\n```');
+      // A pending block (none is left today) is shown under a note, not copyable.
+      const pending = edited(
+        chapters(lang)[4] as MarkdownDoc,
+        '<!-- cloud -->\n```console\n$ pnpm canary',
+        '<!-- pending: issue 99 -->\n```console\n$ pnpm canary',
+      );
+      const rendered = renderTutorial(lang, [pending]);
+      expect(rendered).toMatch(
+        /```text\n\$ pnpm canary -- --route target --to target-green --steps 1,10,50,100/,
+      );
+      expect(rendered).toContain('issue 99');
     });
   }
 
