@@ -8,7 +8,6 @@ import { type Match, matchOutput } from './expect.ts';
 import type { Fence } from './markdown.ts';
 import { changedFiles } from './sandbox.ts';
 import { shellWords } from './shell-words.ts';
-import type { Stacks } from './stack.ts';
 
 export interface StepResult {
   step: Step;
@@ -26,6 +25,11 @@ export interface BlockResult {
   steps: StepResult[];
   /** One line per problem, naming file and line. */
   problems: string[];
+}
+
+/** Where the blocks get their stack: `Stacks` (stack.ts), restarting `pnpm start` as asked. */
+export interface StackSource {
+  get(args: readonly string[]): Promise<Stack>;
 }
 
 export interface Stack {
@@ -207,7 +211,7 @@ export async function runBlock(fence: Fence, stack: Stack, timeoutMs = 60_000): 
  */
 export async function runBlocks(
   fences: Fence[],
-  stacks: Stacks,
+  stacks: StackSource,
   onResult?: (r: BlockResult, reused: boolean) => void,
 ): Promise<BlockResult[]> {
   const byText = new Map<string, BlockResult>();
