@@ -1,5 +1,5 @@
 // pnpm docs:build — rewrite the code quotes and the Cloud Shell tutorials from their sources.
-// pnpm docs:check — the offline checks, then every runnable block against one fresh `pnpm start`.
+// pnpm docs:check — the offline checks, then every runnable block against a fresh `pnpm start`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
@@ -7,7 +7,8 @@ import { offlineChecks } from './checks.ts';
 import { docFiles, LANGUAGES, loadDoc } from './docs.ts';
 import { withFreshQuotes } from './quotes.ts';
 import { runBlocks } from './run-blocks.ts';
-import { startStack } from './stack.ts';
+import { makeSandbox } from './sandbox.ts';
+import { Stacks } from './stack.ts';
 import { expectedTutorial } from './tutorial.ts';
 
 function build(): void {
@@ -37,10 +38,11 @@ async function check(): Promise<boolean> {
   const fences = docFiles()
     .map((f) => loadDoc(f))
     .flatMap((d) => d.fences.filter((f) => f.kind === 'runnable'));
-  console.log(`running ${fences.length} blocks against one pnpm start…`);
-  const stack = await startStack();
+  console.log(`running ${fences.length} blocks against pnpm start, in a copy of the repository…`);
+  const sandbox = makeSandbox();
+  const stacks = new Stacks(sandbox.root);
   try {
-    const results = await runBlocks(fences, stack, (r, reused) => {
+    const results = await runBlocks(fences, stacks, (r, reused) => {
       console.log(
         `${r.ok ? 'ok  ' : 'FAIL'}  ${r.fence.file}:${r.fence.line}${reused ? '  (same block ran above)' : ''}`,
       );
@@ -48,7 +50,8 @@ async function check(): Promise<boolean> {
     });
     ok &&= results.every((r) => r.ok);
   } finally {
-    await stack.stop();
+    await stacks.stop();
+    sandbox.remove();
   }
   return ok;
 }

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DeployTarget, deployCommands, loadModule, Plan } from '@meshapps/infra-checks';
+import { type DeployTarget, deployCommands } from '@meshapps/deploy';
+import { loadModule, Plan } from '@meshapps/infra-checks';
 import { loadTopology, REPO_ROOT, TOPOLOGY_FILE } from '@meshapps/mesh-config';
 import { parse as parseYaml } from 'yaml';
 import { stepsOf } from './console-block.ts';
@@ -139,6 +140,8 @@ function deployProblem(words: string[]): string | undefined {
     tag: m[4] as string,
     network: flagValue(words, 'network') ?? 'meshapps-vpc',
     subnet: flagValue(words, 'subnet') ?? 'meshapps-subnet',
+    // The entry's access flag says which `public_entry` the command was generated for.
+    publicEntry: words.includes('--no-invoker-iam-check') ? 'invoker_iam_disabled' : 'all_users',
   };
   const generated = deployCommands(topology, target).find((argv) => argv[4] === service);
   if (!generated) return `gcloud beta run deploy ${service}: no such service in infra/topology.yaml`;

@@ -8,6 +8,9 @@
  *   <ms>          a duration: a number, with any padding spaces before it
  *   <n>           any other number (a count, a percentage, seconds, a rate), padding included
  *   <bar>         a waterfall bar: spaces and █
+ *   <skew>        the waterfall's clock-skew mark where the viewer drew a span inside its parent
+ *                 (`  ⟲ clipped`, `  ⟲ −0.82 ms skew`), or nothing: when it is needed depends on
+ *                 how late callbacks ran on a busy machine
  *   <a|b|…>       exactly one of the listed words, e.g. <target2|target3>
  *   …             alone on a line: any number of lines, none included
  */
@@ -17,9 +20,10 @@ export const PLACEHOLDERS: Record<string, string> = {
   ms: ' *\\d+(?:\\.\\d+)?',
   n: ' *-?\\d+(?:\\.\\d+)?',
   bar: '[ █]+',
+  skew: '(?:  ⟲ (?:clipped|[+−]\\d+(?:\\.\\d+)? ms skew))?',
 };
 
-const TOKEN = /<(trace-id|ms|n|bar|[A-Za-z0-9._-]+(?:\|[A-Za-z0-9._-]+)+)>/g;
+const TOKEN = /<(trace-id|ms|n|bar|skew|[A-Za-z0-9._-]+(?:\|[A-Za-z0-9._-]+)+)>/g;
 export const ANY_LINES = '…';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -31,6 +31,7 @@ export { linePattern, type Match, matchOutput, PLACEHOLDERS } from './expect.ts'
 export { type BlockKind, type Fence, type MarkdownDoc, type Marker, parseMarkdown } from './markdown.ts';
 export { chapterParity, parityProblems } from './parity.ts';
 export { quoted, staleQuotes, withFreshQuotes } from './quotes.ts';
-export { type BlockResult, runBlock, runBlocks, type StepResult } from './run-blocks.ts';
-export { type RunningStack, startStack } from './stack.ts';
+export { type BlockResult, runBlock, runBlocks, type StepResult, startArgs } from './run-blocks.ts';
+export { changedFiles, makeSandbox, type Sandbox } from './sandbox.ts';
+export { type RunningStack, type StackOptions, Stacks, startStack } from './stack.ts';
 export { expectedTutorial, renderTutorial } from './tutorial.ts';

@@ -7,29 +7,44 @@ import { REPO_ROOT } from '@meshapps/mesh-config';
 import type { Ports } from './addresses.ts';
 
 export interface RunningStack {
+  /** The repository copy it runs in (sandbox.ts); the blocks run there too. */
+  root: string;
+  /** The options after `pnpm start --`, as the guide's `$ pnpm start …` block gives them. */
+  args: string[];
   ports: Ports;
   /** What `pnpm start` printed up to and including its "ready." line. */
   startOutput: string[];
   stop: () => Promise<void>;
 }
 
-const CLI = join(REPO_ROOT, 'packages/local-mesh/src/cli.ts');
 const READY_LINE = /^local-mesh\s+ready\. /;
 
 const portOf = (url: string) => Number(new URL(url).port);
 
+export interface StackOptions {
+  /** The repository (copy) to run in; default this repository. */
+  root?: string;
+  /** Options as after `pnpm start --`. */
+  args?: string[];
+  timeoutMs?: number;
+}
+
 /**
- * `pnpm start` exactly as a participant runs it, except on free ports (`--port 0` …) and with a
- * ready file to learn them. NO_COLOR keeps the output as the guide prints it.
+ * `pnpm start -- ARGS` exactly as a participant runs it, except on free ports (`--port 0` …) and
+ * with a ready file to learn them. NO_COLOR keeps the output as the guide prints it.
  */
-export async function startStack(timeoutMs = 60_000): Promise<RunningStack> {
+export async function startStack(opts: StackOptions = {}): Promise<RunningStack> {
+  const root = opts.root ?? REPO_ROOT;
+  const args = opts.args ?? [];
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   const dir = mkdtempSync(join(tmpdir(), 'meshapps-docs-'));
   const readyFile = join(dir, 'ready.json');
   const child: ChildProcess = spawn(
     process.execPath,
     [
       '--conditions=source',
-      CLI,
+      join(root, 'packages/local-mesh/src/cli.ts'),
+      ...args,
       '--port',
       '0',
       '--participant-port',
@@ -39,7 +54,7 @@ export async function startStack(timeoutMs = 60_000): Promise<RunningStack> {
       '--ready-file',
       readyFile,
     ],
-    { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -59,7 +74,7 @@ export async function startStack(timeoutMs = 60_000): Promise<RunningStack> {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(
-        `pnpm start did not get ready (${child.exitCode === null ? 'timeout' : `exit ${child.exitCode}`}):\n${[...stdout, ...stderr].join('\n')}`,
+        `pnpm start${args.length > 0 ? ` -- ${args.join(' ')}` : ''} did not get ready (${child.exitCode === null ? 'timeout' : `exit ${child.exitCode}`}):\n${[...stdout, ...stderr].join('\n')}`,
       );
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -67,6 +82,8 @@ export async function startStack(timeoutMs = 60_000): Promise<RunningStack> {
   const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
   const readyAt = stdout.findIndex((l) => READY_LINE.test(l));
   return {
+    root,
+    args,
     ports: {
       lb: portOf(ready.loadBalancerUrl),
       participant: portOf(ready.participantUrl),
@@ -75,4 +92,37 @@ export async function startStack(timeoutMs = 60_000): Promise<RunningStack> {
     startOutput: stdout.slice(0, readyAt + 1),
     stop,
   };
+}
+
+const sameArgs = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The one stack the guide talks to at a time. The guide restarts `pnpm start` with other options
+ * where a demo needs them (`$ pnpm start -- --env …` alone in a block); so does this, only when a
+ * block that really runs needs the other options, the previous stack draining meanwhile.
+ */
+export class Stacks {
+  private current: RunningStack | undefined;
+  private readonly stopping: Promise<void>[] = [];
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** The running stack if it has these options; otherwise a new one, the previous one stopped. */
+  async get(args: readonly string[] = []): Promise<RunningStack> {
+    if (this.current && sameArgs(this.current.args, args)) return this.current;
+    if (this.current) this.stopping.push(this.current.stop());
+    this.current = undefined;
+    this.current = await startStack({ root: this.root, args: [...args] });
+    return this.current;
+  }
+
+  async stop(): Promise<void> {
+    if (this.current) this.stopping.push(this.current.stop());
+    this.current = undefined;
+    await Promise.all(this.stopping);
+  }
 }

@@ -36,6 +36,17 @@ describe('documented output against real output', () => {
     expect(ok(['|<bar>|'], ['|   ###     |'])).toBe(false);
   });
 
+  it("lets <skew> stand for the waterfall's clock-skew mark, or for nothing, and for nothing else", () => {
+    const line = 'proxy  GET /  |<bar>| <ms> ms<skew>';
+    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms'])).toBe(true);
+    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms  ⟲ clipped'])).toBe(true);
+    expect(ok([line], ['proxy  GET /  | ██ |   6.83 ms  ⟲ −0.82 ms skew'])).toBe(true);
+    expect(ok([line], ['proxy  GET /  | ██ |   6.83 ms  ⟲ +120 ms skew'])).toBe(true);
+    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms  ✗ 500'])).toBe(false);
+    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms  ⟲ moved'])).toBe(false);
+    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms ⟲ clipped'])).toBe(false);
+  });
+
   it('lets <a|b> stand for exactly one of the words: target-green is neither target2 nor target3', () => {
     const line = '{"message":"client <- <target2|target3>"}';
     expect(ok([line], ['{"message":"client <- target2"}'])).toBe(true);

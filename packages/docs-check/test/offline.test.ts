@@ -120,7 +120,18 @@ describe('the Cloud Shell tutorials', () => {
       expect(text).toContain('```bash\ncurl localhost:8080/call/proxy.meshapps.internal\n```');
       expect(text).not.toMatch(/```bash\n\$ /);
       expect(text).not.toContain('<!-- cloud -->');
-      expect(text).toMatch(/```text\n\$ pnpm canary -- --route target --to target-green --steps 1,10,50,100/);
+      expect(text).toContain('```bash\npnpm start -- --env target-green:FAIL_PERCENT=20\n```');
+      // A pending block (none is left today) is shown under a note, not copyable.
+      const pending = edited(
+        chapters(lang)[4] as MarkdownDoc,
+        '<!-- cloud -->\n```console\n$ pnpm canary',
+        '<!-- pending: issue 99 -->\n```console\n$ pnpm canary',
+      );
+      const rendered = renderTutorial(lang, [pending]);
+      expect(rendered).toMatch(
+        /```text\n\$ pnpm canary -- --route target --to target-green --steps 1,10,50,100/,
+      );
+      expect(rendered).toContain('issue 99');
     });
   }
 
@@ -175,7 +186,7 @@ describe('cloud commands agree with what the repository runs', () => {
 
   it('a deploy command that differs from pnpm deploy:commands by one flag fails', async () => {
     const proxy =
-      'gcloud beta run deploy proxy --project=my-project --region=asia-northeast1 --image=asia-northeast1-docker.pkg.dev/my-project/meshapps/proxy:v1 --service-account=meshapps-proxy@my-project.iam.gserviceaccount.com --ingress=internal --no-allow-unauthenticated --mesh=projects/my-project/locations/global/meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=private-ranges-only --quiet';
+      'gcloud beta run deploy proxy --project=my-project --region=asia-northeast1 --image=asia-northeast1-docker.pkg.dev/my-project/meshapps/proxy:v1 --service-account=meshapps-proxy@my-project.iam.gserviceaccount.com --ingress=internal --no-allow-unauthenticated --mesh=projects/my-project/locations/global/meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=all-traffic --quiet';
     expect(await problems(proxy)).toEqual([]);
     const drifted = await problems(proxy.replace('--ingress=internal', '--ingress=all'));
     expect(drifted[0]).toContain('differs from pnpm deploy:commands');

@@ -1,27 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chapterFiles, docFiles, LANGUAGES, loadDoc } from '../src/docs.ts';
 import type { Fence } from '../src/markdown.ts';
-import { type BlockResult, runBlock, runBlocks } from '../src/run-blocks.ts';
-import { type RunningStack, startStack } from '../src/stack.ts';
+import { type BlockResult, runBlock, runBlocks, startArgs, withoutPnpmLines } from '../src/run-blocks.ts';
+import { changedFiles, makeSandbox, type Sandbox } from '../src/sandbox.ts';
+import { type RunningStack, Stacks } from '../src/stack.ts';
 
 /**
- * Every runnable block of README.md and of both languages, against ONE `pnpm start` on free
- * ports. The planted drifts run against the same stack: a guide that stops matching the code
- * must fail here.
+ * Every runnable block of README.md and of both languages, against `pnpm start` on free ports —
+ * one stack, restarted only where the guide restarts it with other options — in a copy of the
+ * repository. The planted drifts run against the plain stack: a guide that stops matching the
+ * code must fail here.
  */
+let sandbox: Sandbox;
+let stacks: Stacks;
 let stack: RunningStack;
 let results: BlockResult[];
+const routeFile = 'infra/routes/target.yaml';
+const routeBefore = readFileSync(join(REPO_ROOT, routeFile), 'utf8');
 
 const runnable = (files: string[]) =>
   files.map((f) => loadDoc(f)).flatMap((d) => d.fences.filter((f) => f.kind === 'runnable'));
 
 beforeAll(async () => {
-  stack = await startStack();
-  results = await runBlocks(runnable(docFiles()), stack);
-}, 120_000);
+  sandbox = makeSandbox();
+  stacks = new Stacks(sandbox.root);
+  results = await runBlocks(runnable(docFiles()), stacks);
+  stack = await stacks.get([]);
+}, 180_000);
 
 afterAll(async () => {
-  await stack?.stop();
+  await stacks?.stop();
+  sandbox?.remove();
 });
 
 /** A copy of a block with one documented line replaced. */
@@ -82,6 +94,45 @@ describe('the guide, run against one pnpm start', () => {
     expect((await runBlock(fence, stack)).ok).toBe(true);
     const r = await runBlock(planted(fence, 'topology: 9 services', 'topology: 8 services'), stack);
     expect(r.ok).toBe(false);
+  });
+
+  it('runs in a copy of the repository, and fails a block that leaves a file changed', async () => {
+    const base = firstBlock('README.md', '{"message":"client <- proxy"}');
+    const edit: Fence = { ...base, body: [`$ sed -i 's/weight: 99/weight: 98/' ${routeFile}`] };
+    const r = await runBlock(edit, stack);
+    expect(r.problems.join('\n')).toContain(`leaves ${routeFile} changed`);
+    // The copy changed, the working tree of whoever runs the tests did not.
+    expect(readFileSync(join(sandbox.root, routeFile), 'utf8')).toContain('weight: 98');
+    expect(readFileSync(join(REPO_ROOT, routeFile), 'utf8')).toBe(routeBefore);
+    const restore: Fence = { ...base, body: [`$ git checkout -q ${routeFile}`] };
+    expect((await runBlock(restore, stack)).problems).toEqual([]);
+    expect(changedFiles(sandbox.root)).toEqual([]);
+  });
+
+  it('reads `$ pnpm start -- OPTIONS` as a restart with those options, alone in its block', async () => {
+    expect(startArgs('pnpm start')).toEqual([]);
+    expect(startArgs('pnpm start -- --env target-green:FAIL_PERCENT=20')).toEqual([
+      '--env',
+      'target-green:FAIL_PERCENT=20',
+    ]);
+    expect(startArgs('pnpm split:check -- -n 5')).toBeUndefined();
+    const base = firstBlock('README.md', 'local-mesh           ready.');
+    const other: Fence = { ...base, body: ['$ pnpm start -- --quiet', ...base.body.slice(1)] };
+    expect((await runBlock(other, stack)).problems[0]).toContain('not with these options');
+    const notAlone: Fence = { ...base, body: ['$ curl localhost:8080/', '$ pnpm start -- --quiet'] };
+    expect((await runBlock(notAlone, stack)).problems[0]).toContain('must be alone in its block');
+  });
+
+  it("leaves out pnpm's own lines, as pnpm --silent does, and nothing else", () => {
+    const banner = '\n> meshapps@ canary /repo\n> node canary.ts --route target\n\n';
+    const failed = '\u2009ELIFECYCLE\u2009 Command failed with exit code 1.\n';
+    const run = 'step 1/3: target 90\nrolling back\n';
+    expect(withoutPnpmLines('pnpm canary -- --route target', banner + run + failed)).toBe(run);
+    expect(withoutPnpmLines('pnpm --silent canary', run + failed)).toBe(run + failed);
+    expect(withoutPnpmLines('bash x.sh', banner + run)).toBe(banner + run);
+    // Only as pnpm prints it, last: a tool's own line that says the same is output.
+    const inside = `${run}ELIFECYCLE Command failed with exit code 1. (quoted)\n`;
+    expect(withoutPnpmLines('pnpm canary', inside)).toBe(inside);
   });
 
   it('fails a command that exits non-zero unless the block shows the status with echo $?', async () => {

@@ -20,7 +20,7 @@ const LAYERS: Record<string, string[]> = {
   '@meshapps/local-mesh': ['@meshapps/mesh-config', '@meshapps/telemetry', '@meshapps/trace-viewer'],
   '@meshapps/deploy': ['@meshapps/mesh-config'],
   '@meshapps/infra-checks': ['@meshapps/deploy', '@meshapps/mesh-config'],
-  '@meshapps/docs-check': ['@meshapps/infra-checks', '@meshapps/mesh-config'],
+  '@meshapps/docs-check': ['@meshapps/deploy', '@meshapps/infra-checks', '@meshapps/mesh-config'],
 };
 
 const dirs = ['apps', 'packages'].flatMap((top) =>

@@ -152,7 +152,9 @@ for (const percent of steps) {
   }
 }
 
-const url = new URL(values.url ?? `http://127.0.0.1:8080/call/${route.route.hostnames[0]}`);
+// `localhost:8080/…` as curl and split:check accept it: http:// is implied.
+const urlText = values.url ?? `http://127.0.0.1:8080/call/${route.route.hostnames[0]}`;
+const url = new URL(/^https?:\/\//.test(urlText) ? urlText : `http://${urlText}`);
 const concurrency = number('concurrency', values.concurrency, 1, 256, true);
 const traffic = httpTraffic(url, concurrency);
 const project = values.project;

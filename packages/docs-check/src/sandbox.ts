@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@meshapps/mesh-config';
+
+/**
+ * The guide's commands change files as a participant does: a weight edited in a route file,
+ * `pnpm canary` writing its steps, `git checkout` putting them back. The docs test runs them — and
+ * the `pnpm start` they talk to — in a throwaway copy of the repository: the same files, a git
+ * history of one commit, the same installed dependencies. No block can touch the working tree of
+ * whoever runs the tests, nor change infra/routes under another test reading it.
+ */
+export interface Sandbox {
+  /** Where the blocks and the stack run; `infra/routes` there is a copy. */
+  root: string;
+  remove: () => void;
+}
+
+function git(root: string, args: string[]): string {
+  const run = spawnSync('git', args, {
+    cwd: root,
+    encoding: 'utf8',
+    // Not the caller's hooks, templates or signing: a plain local commit.
+    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+  });
+  if (run.status !== 0) throw new Error(`git ${args.join(' ')} failed in ${root}: ${run.stderr}`);
+  return run.stdout;
+}
+
+/**
+ * Copies what git would see (tracked and untracked files, not the ignored ones) and links the
+ * installed dependencies: the root `node_modules` as a link, each package's own `node_modules`
+ * copied with its relative links, so `@meshapps/*` resolve to the copies (whose REPO_ROOT is the
+ * sandbox) and everything else to the real store.
+ */
+export function makeSandbox(from = REPO_ROOT): Sandbox {
+  const root = mkdtempSync(join(tmpdir(), 'meshapps-docs-repo-'));
+  try {
+    const files = git(from, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])
+      .split('\0')
+      .filter(Boolean);
+    for (const file of files) {
+      const src = join(from, file);
+      if (!existsSync(src)) continue; // deleted in the working tree, not yet committed
+      cpSync(src, join(root, file), { verbatimSymlinks: true });
+    }
+    symlinkSync(join(from, 'node_modules'), join(root, 'node_modules'));
+    for (const top of ['apps', 'packages']) {
+      if (!existsSync(join(from, top))) continue;
+      for (const name of readdirSync(join(from, top))) {
+        const modules = join(from, top, name, 'node_modules');
+        if (existsSync(modules) && lstatSync(modules).isDirectory())
+          cpSync(modules, join(root, top, name, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+      }
+    }
+    git(root, ['init', '-q', '-b', 'main']);
+    // The root node_modules is a link, which .gitignore's `node_modules/` (directories) misses.
+    appendFileSync(join(root, '.git', 'info', 'exclude'), '/node_modules\n');
+    git(root, ['add', '-A']);
+    git(root, [
+      '-c',
+      'user.name=docs-check',
+      '-c',
+      'user.email=docs-check@localhost',
+      'commit',
+      '-q',
+      '--no-verify',
+      '-m',
+      'the repository as the docs test found it',
+    ]);
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Files a block left changed, added or deleted in the sandbox (as `git status` names them). */
+export function changedFiles(root: string): string[] {
+  return git(root, ['status', '--porcelain', '--untracked-files=all'])
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3));
+}
