@@ -92,6 +92,15 @@ export class CloudRunFront {
       req.resume();
       return decision;
     }
+    const tooLarge = Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES;
+    if (tooLarge) {
+      sendErrorPage(
+        res,
+        { status: 413, reason: `requests are limited to ${MAX_REQUEST_BYTES} bytes` },
+        req.url ?? '/',
+      );
+      return { status: 413, reason: 'request too large' };
+    }
     const port = this.opts.appPort();
     if (port === undefined) {
       sendErrorPage(res, { status: 503, reason: `${this.service} has no running instance` }, req.url ?? '/');
@@ -116,9 +125,29 @@ export class CloudRunFront {
       },
     );
     upstream.on('error', () => {
+      if (res.writableEnded) return;
       if (!res.headersSent)
         sendErrorPage(res, { status: 503, reason: `${this.service} did not answer` }, req.url ?? '/');
       else res.destroy();
+    });
+    // A caller that went away takes its request with it: the app sees the connection close, as
+    // Cloud Run cancels a request whose client disconnected.
+    if (res.destroyed) upstream.destroy();
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= MAX_REQUEST_BYTES) return;
+      upstream.destroy();
+      if (!res.headersSent) {
+        sendErrorPage(
+          res,
+          { status: 413, reason: `requests are limited to ${MAX_REQUEST_BYTES} bytes` },
+          req.url ?? '/',
+        );
+      } else res.destroy();
     });
     req.pipe(upstream);
     return decision;
@@ -156,10 +185,14 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeade
   return out;
 }
 
+/** Cloud Run's limit for an HTTP/1 request (https://cloud.google.com/run/quotas). */
+export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+
 const TITLES: Record<number, [string, string]> = {
   401: ['401 Unauthorized', 'Error: Unauthorized'],
   403: ['403 Forbidden', 'Error: Forbidden'],
   404: ['404 Not Found', 'Error: Page not found'],
+  413: ['413 Request Entity Too Large', 'Error: Request Entity Too Large'],
   503: ['503 Service Unavailable', 'Error: Service Unavailable'],
 };
 
@@ -174,7 +207,9 @@ function sendErrorPage(res: ServerResponse, decision: Decision, url: string): vo
         ? `Your client does not have permission to the requested URL <code>${path}</code>.`
         : decision.status === 404
           ? `The requested URL <code>${path}</code> was not found on this server.`
-          : 'The service you requested is not available yet. Please try again in 30 seconds.';
+          : decision.status === 413
+            ? 'Your client issued a request that was too large.'
+            : 'The service you requested is not available yet. Please try again in 30 seconds.';
   const body = `<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n<title>${title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>${heading}</h1>\n<h2>${line}</h2>\n<h2>local mesh: ${escapeHtml(decision.reason)}</h2>\n</body></html>\n`;
   res.writeHead(decision.status, {
     'content-type': 'text/html; charset=UTF-8',
