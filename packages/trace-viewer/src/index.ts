@@ -1,11 +1,14 @@
+export { startTraceCollector, type TraceCollector, type TraceCollectorOptions } from './collector.ts';
 export { spansFromOtlpJson } from './otlp-json.ts';
 export { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 export {
   DEFAULT_VIEWER_PORT,
+  OTLP_LIMITS,
   startTraceViewer,
   type TraceViewer,
   type TraceViewerOptions,
 } from './server.ts';
+export { SPAN_LIMITS } from './span-limits.ts';
 export {
   type AttributeValue,
   isSpanId,
