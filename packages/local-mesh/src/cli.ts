@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
-import { formatAppLine, formatHop, prefix } from './log-format.ts';
+import { formatAppLine, formatHop, formatIdentity, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
 
 const USAGE = `usage: pnpm start [-- options]
@@ -75,15 +75,16 @@ try {
       if (!values.quiet) console.log(formatAppLine(line, values['raw-logs']));
     },
     onHop: (hop) => console.log(formatHop(hop)),
-    onIdentity: (service, audience) =>
-      console.log(`${prefix('metadata')} ${service}: ID token issued for audience ${audience}`),
+    onIdentity: (service, audience) => console.log(formatIdentity(service, audience)),
   });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: stopping every service…`);
+    say(
+      `${signal}: draining like Cloud Run — no new connections; requests in flight finish (up to 10 s), then every service stops…`,
+    );
     await mesh.stop();
     say('stopped.');
     process.exit(0);
@@ -126,6 +127,8 @@ ${
         traceViewerUrl: mesh.traceViewerUrl,
         runAppHosts: mesh.runAppHosts,
         pid: process.pid,
+        traceCollectorPid: mesh.traceCollectorPid,
+        listeners: mesh.listeners,
       }),
     );
   }

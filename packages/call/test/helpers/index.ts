@@ -12,6 +12,7 @@ export {
   TEST_SERVICE_ACCOUNT,
   useMetadataServer,
 } from './metadata-server.ts';
+export { connectOutcome, listeningAddresses, nonLoopbackAddresses } from './network.ts';
 export { type AppProcess, REPO_ROOT, spawnApp } from './processes.ts';
 export {
   CLOUD_RUN_403_HTML,
