@@ -61,3 +61,16 @@ export function answerClientErrors(server: Server, listener: string): void {
     } else socket.destroy();
   });
 }
+
+/** A listener that is no proxy answers CONNECT with 405 (Node would close the socket unanswered). */
+export function refuseConnect(server: Server, listener: string): void {
+  server.on('connect', (_req: IncomingMessage, duplex: Duplex) => {
+    const socket = duplex as Socket;
+    socket.on('error', () => socket.destroy());
+    const body = `${JSON.stringify({ error: { status: 405, message: `${listener}: CONNECT is not served here` } })}\n`;
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+}

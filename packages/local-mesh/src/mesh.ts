@@ -23,7 +23,7 @@ import { startTraceCollector } from '@meshapps/trace-viewer';
 import { runAppHost, serviceAccountEmail } from './cloud-names.ts';
 import { CloudRunFront, type Source } from './cloud-run-front.ts';
 import { closeWhenDraining, drainServer } from './drain.ts';
-import { answerClientErrors, guarded } from './guard.ts';
+import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import { TokenIssuer } from './identity.ts';
 import { startMetadataServer } from './metadata-server.ts';
 import { freePort } from './ports.ts';
@@ -366,6 +366,7 @@ async function listen(
     }),
   );
   answerClientErrors(server, `${source} entry`);
+  refuseConnect(server, `${source} entry`);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

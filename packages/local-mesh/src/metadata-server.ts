@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { closeServer } from './close-server.ts';
 import { LOCAL_PROJECT } from './cloud-names.ts';
-import { answerClientErrors, guarded } from './guard.ts';
+import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import type { TokenIssuer } from './identity.ts';
 import { serverOptions } from './timeouts.ts';
 
@@ -35,6 +35,7 @@ export async function startMetadataServer(
     ),
   );
   answerClientErrors(server, `metadata server of ${identity.service}`);
+  refuseConnect(server, `metadata server of ${identity.service}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { host: `127.0.0.1:${port}`, close: () => closeServer(server) };

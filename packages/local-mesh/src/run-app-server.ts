@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:https';
 import type { CloudRunFront } from './cloud-run-front.ts';
-import { answerClientErrors, guarded, sendJsonError } from './guard.ts';
+import { answerClientErrors, guarded, refuseConnect, sendJsonError } from './guard.ts';
 import type { RunAppTls } from './run-app-tls.ts';
 import { type ListenerTimeouts, serverOptions, timeTunnelledConnections } from './timeouts.ts';
 
@@ -23,6 +23,7 @@ export function createRunAppServer(
     }),
   );
   answerClientErrors(server, 'run.app front');
+  refuseConnect(server, 'run.app front');
   timeTunnelledConnections(server);
   return server;
 }

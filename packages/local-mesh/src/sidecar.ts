@@ -5,7 +5,7 @@ import type { SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
-import { answerClientErrors, guarded } from './guard.ts';
+import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import type { TokenIssuer } from './identity.ts';
 import { applyHeaderModifiers, type Router } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
@@ -64,6 +64,7 @@ export async function startSidecar(
   );
 
   answerClientErrors(tunnelled, `egress proxy of ${opts.caller.name} (tunnel)`);
+  refuseConnect(tunnelled, `egress proxy of ${opts.caller.name} (tunnel)`);
   timeTunnelledConnections(tunnelled);
 
   const server = createServer(

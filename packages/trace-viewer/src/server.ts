@@ -75,6 +75,13 @@ export async function startTraceViewer(opts: TraceViewerOptions = {}): Promise<T
     );
     setTimeout(() => socket.destroy(), 1000).unref();
   });
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    const body = JSON.stringify({ error: 'trace viewer: CONNECT is not served here' });
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
