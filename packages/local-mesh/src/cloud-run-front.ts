@@ -5,6 +5,7 @@ import {
   request,
   type ServerResponse,
 } from 'node:http';
+import { pipeline } from 'node:stream';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import type { TokenIssuer } from './identity.ts';
 
@@ -27,6 +28,8 @@ export interface Relay {
   /** Headers to send instead of the inbound ones (the sidecar adds identity). */
   headers?: IncomingHttpHeaders;
   editResponseHeaders?: (headers: IncomingHttpHeaders) => void;
+  /** The app's answer broke off after it had begun (the client's connection is cut too). */
+  onUpstreamCut?: () => void;
 }
 
 export interface Decision {
@@ -121,7 +124,13 @@ export class CloudRunFront {
         const headers = withoutHopByHop(answer.headers);
         relay.editResponseHeaders?.(headers);
         res.writeHead(answer.statusCode ?? 502, headers);
-        answer.pipe(res);
+        // pipeline, not pipe: an app that dies mid-answer must cut the client's connection too,
+        // or the client would wait for the rest forever.
+        answer.once('error', () => {
+          // Registered before pipeline's own listener: says why before the client's side closes.
+          if (!res.destroyed) relay.onUpstreamCut?.();
+        });
+        pipeline(answer, res, () => {});
       },
     );
     upstream.on('error', () => {

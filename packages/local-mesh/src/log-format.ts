@@ -61,8 +61,11 @@ export function formatAppLine({ service, line }: LogLine, raw: boolean): string 
   return `${prefix(service)} ${severity} ${printable(text)}`;
 }
 
-/** `DC` (the caller went away before the answer) is Envoy's response flag; it gets a few words. */
-const FLAG_WORDS: Record<string, string> = { DC: 'DC: the caller went away before the answer' };
+/** Envoy's response flags, with a few words each. */
+const FLAG_WORDS: Record<string, string> = {
+  DC: 'DC: the caller went away before the answer',
+  UC: 'UC: the app broke off its answer',
+};
 
 export function formatHop(e: HopEvent): string {
   const to = e.service ? `${e.route} → ${e.service}` : 'no route';

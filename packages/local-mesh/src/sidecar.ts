@@ -185,22 +185,28 @@ function routeMesh(
   );
   if (spans.traceparent) headers.traceparent = spans.traceparent;
   let iam = '';
+  let upstreamCut = false;
   res.on('close', () => {
-    // A caller that gives up (its deadline passed) still leaves a log line and a span, as in Envoy.
+    // A caller that gives up (its deadline passed) still leaves a log line and a span, as in
+    // Envoy: DC; an app that breaks off its answer: UC.
     const abandoned = !res.writableFinished;
-    const status = abandoned ? 499 : res.statusCode;
-    const flags = abandoned ? { responseFlags: 'DC' } : {};
+    const flag = upstreamCut ? 'UC' : 'DC';
+    const status = abandoned ? (upstreamCut ? res.statusCode : 499) : res.statusCode;
+    const flags = abandoned ? { responseFlags: flag } : {};
     report(status, { route: decision.route, service: decision.service, ...flags });
     spans.end(status, {
       'meshapps.route': decision.route,
       'meshapps.iam': iam,
-      ...(abandoned ? { 'meshapps.response_flags': 'DC' } : {}),
+      ...(abandoned ? { 'meshapps.response_flags': flag } : {}),
     });
   });
   iam = front.handle(req, res, {
     source: 'mesh',
     headers,
     editResponseHeaders: (h) => applyHeaderModifiers(h, decision.responseHeaders),
+    onUpstreamCut: () => {
+      upstreamCut = true;
+    },
   }).reason;
 }
 

@@ -58,6 +58,12 @@ beforeAll(async () => {
       entry.closedUnanswered = !res.writableFinished;
     });
     if (req.url === '/slow') return; // never answers: the caller will give up
+    if (req.url === '/half') {
+      // Begins an answer, then dies.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"message":');
+      return void setTimeout(() => res.socket?.destroy(), 50);
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"message":"target1"}');
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
@@ -174,5 +180,20 @@ describe('defect 9: a hop whose caller gives up', () => {
     while (!seen.at(-1)?.closedUnanswered && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 10));
     expect(seen.at(-1)).toEqual({ url: '/slow', closedUnanswered: true });
+  });
+
+  it('an app that breaks off its answer: the caller is cut too (not left waiting), and the hop says UC', async () => {
+    const socket = await rawSocket(sidecar.port);
+    const { text, closedAfterMs } = await exchange(
+      socket,
+      'GET http://target1.meshapps.internal/half HTTP/1.1\r\nhost: target1.meshapps.internal\r\n\r\n',
+      3000,
+    );
+    expect(text).toContain('{"message":');
+    expect(closedAfterMs).toBeDefined();
+    const deadline = Date.now() + 3000;
+    while (hops.at(-1)?.responseFlags !== 'UC' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(hops.at(-1)).toMatchObject({ status: 200, responseFlags: 'UC' });
   });
 });
