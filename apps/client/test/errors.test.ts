@@ -3,6 +3,7 @@ import {
   CLOUD_RUN_403_HTML,
   closedPort,
   json,
+  request,
   resetMidBody,
   startHttpStub,
   startTcpStub,
@@ -139,5 +140,27 @@ describe('error mapping along the chain', () => {
     expect(res.status).toBe(504);
     expect(res.body.error.hop).toBe(`client -> ${mesh('target1')}`);
     expect(res.ms).toBeLessThan(1000);
+  });
+
+  it('an abandoned request is cancelled down the chain: the last hop sees its connection close', async () => {
+    const cancelled: boolean[] = [];
+    const stub = await startHttpStub((_req, res) => {
+      res.on('close', () => cancelled.push(!res.writableFinished)); // never answers by itself
+    });
+    const client = await world(stub, 5000);
+    const caller = new AbortController();
+    const pending = request(`${client}/call/${mesh('proxy')}/${mesh('target1')}`, {
+      signal: caller.signal,
+    }).catch((err: Error) => err);
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 3000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => stub.seen.length === 1);
+    expect(stub.seen).toHaveLength(1);
+    caller.abort(); // as a caller whose own deadline passed would
+    expect(await pending).toBeInstanceOf(Error);
+    await until(() => cancelled.length === 1);
+    expect(cancelled).toEqual([true]);
   });
 });

@@ -74,6 +74,7 @@ export async function chainRoutes(app: FastifyInstance, opts: ChainOptions): Pro
         },
         timeoutMs: Math.max(1, deadline.remainingMs()),
         dispatcher,
+        signal: abandonedSignal(reply),
       };
       try {
         const answer =
@@ -93,6 +94,18 @@ export async function chainRoutes(app: FastifyInstance, opts: ChainOptions): Pro
     app.get(`/${mode}`, handler);
     app.get(`/${mode}/*`, handler);
   }
+}
+
+/**
+ * Fires when our caller goes away before we answer (its deadline passed, it was cancelled): the
+ * next hop is then cancelled too, instead of finishing work nobody will read.
+ */
+function abandonedSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 /** Splits `/<mode>/h1/…/hn?query` and checks every host before anything is sent anywhere. */

@@ -11,6 +11,8 @@ export interface HopContext {
   headers: Record<string, string>;
   timeoutMs: number;
   dispatcher: Dispatcher;
+  /** Aborts the hop early: our own caller went away, so nobody waits for the answer. */
+  signal?: AbortSignal;
 }
 
 /** A message longer than this is not a chain of service names: refuse to echo it back. */
@@ -45,7 +47,9 @@ export async function getJson(url: string, opts: HopContext): Promise<HopAnswer>
       method: 'GET',
       headers: opts.headers,
       dispatcher: opts.dispatcher,
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      signal: opts.signal
+        ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal])
+        : AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
     throw connectionError(err, opts);

@@ -3,7 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
 import { evenSplits } from './even-splits.ts';
-import { formatAppLine, formatHop, prefix } from './log-format.ts';
+import { formatAppLine, formatHop, formatIdentity, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
 
 const USAGE = `usage: pnpm start [-- options]
@@ -96,21 +96,28 @@ try {
       if (!values.quiet) console.log(formatAppLine(line, values['raw-logs']));
     },
     onHop: (hop) => console.log(formatHop(hop)),
-    onIdentity: (service, audience) =>
-      console.log(`${prefix('metadata')} ${service}: ID token issued for audience ${audience}`),
+    onIdentity: (service, audience) => console.log(formatIdentity(service, audience)),
   });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: stopping every service…`);
+    say(
+      `${signal}: draining like Cloud Run — no new connections; requests in flight finish (up to 10 s), then every service stops…`,
+    );
     await mesh.stop();
     say('stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // `pnpm start` does not pass SIGTERM on: pnpm exits and leaves this process behind, reparented.
+  // Losing our parent is the same request to stop, and gets the same drain.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown(`SIGTERM to pnpm (parent ${parent} exited)`);
+  }, 250).unref();
 
   const lb = mesh.loadBalancerUrl;
   const routesShown = values.routes ?? 'infra/routes/*.yaml';
@@ -159,6 +166,8 @@ ${
         traceViewerUrl: mesh.traceViewerUrl,
         runAppHosts: mesh.runAppHosts,
         pid: process.pid,
+        traceCollectorPid: mesh.traceCollectorPid,
+        listeners: mesh.listeners,
       }),
     );
     renameSync(partial, values['ready-file']);

@@ -28,6 +28,8 @@ export interface Relay {
   /** Headers to send instead of the inbound ones (the sidecar adds identity). */
   headers?: IncomingHttpHeaders;
   editResponseHeaders?: (headers: IncomingHttpHeaders) => void;
+  /** The app's answer broke off after it had begun (the client's connection is cut too). */
+  onUpstreamCut?: () => void;
 }
 
 /** One request as the front receives it; a Buffer body can be sent again (a retry). */
@@ -103,12 +105,22 @@ export class CloudRunFront {
 
   /** Admits or refuses `req`, then relays it to the app and its answer to `res`. */
   handle(req: IncomingMessage, res: ServerResponse, relay: Relay): Decision {
+    // A caller that went away takes its request with it: the app sees the connection close, as
+    // Cloud Run cancels a request whose client disconnected.
+    const gone = new AbortController();
+    if (res.destroyed) gone.abort();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     const { decision, answer } = this.send(
       { method: req.method ?? 'GET', url: req.url ?? '/', headers: relay.headers ?? req.headers, body: req },
       relay.source,
+      gone.signal,
     );
     // A failure here ends this request only, never the process (an unhandled rejection would).
-    answer.then((a) => commitAnswer(a, res, relay.editResponseHeaders)).catch(() => res.destroy());
+    answer
+      .then((a) => commitAnswer(a, res, relay.editResponseHeaders, relay.onUpstreamCut))
+      .catch(() => res.destroy());
     return decision;
   }
 
@@ -126,6 +138,11 @@ export class CloudRunFront {
     if (decision.status !== 200) {
       drain(message.body);
       return { decision, answer: Promise.resolve(errorPage(decision, message.url)) };
+    }
+    const tooLarge = { status: 413, reason: `requests are limited to ${MAX_REQUEST_BYTES} bytes` };
+    if (Number(message.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+      // Not drained: reading 32 MiB+ only to refuse it is what the limit is there to avoid.
+      return { decision: tooLarge, answer: Promise.resolve(errorPage(tooLarge, message.url)) };
     }
     const port = this.opts.appPort();
     if (port === undefined) {
@@ -166,8 +183,17 @@ export class CloudRunFront {
           ),
         ),
       );
-      if (Buffer.isBuffer(message.body)) upstream.end(message.body);
-      else message.body.pipe(upstream);
+      if (Buffer.isBuffer(message.body)) return void upstream.end(message.body);
+      // A body without (or beyond) its content-length is counted as it streams: past the limit the
+      // app's request is cut and the client gets 413 (if its answer has not begun).
+      let received = 0;
+      message.body.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received <= MAX_REQUEST_BYTES) return;
+        resolve(errorPage(tooLarge, message.url));
+        upstream.destroy();
+      });
+      message.body.pipe(upstream);
     });
     return { decision, answer };
   }
@@ -209,12 +235,21 @@ export function commitAnswer(
   answer: FrontAnswer,
   res: ServerResponse,
   editResponseHeaders?: (headers: IncomingHttpHeaders) => void,
+  onUpstreamCut?: () => void,
 ): void {
+  if (res.destroyed || res.writableEnded) return void answer.body.resume();
   if (answer.fromApp) editResponseHeaders?.(answer.headers);
   res.writeHead(answer.status, answer.headers);
+  // Registered before pipeline's own listener: says why before the client's side closes.
+  answer.body.once('error', () => {
+    if (!res.destroyed) onUpstreamCut?.();
+  });
   // An app that dies mid-body cuts the client too (pipeline destroys res), as on Cloud Run.
   pipeline(answer.body, res, () => {});
 }
+
+/** Cloud Run's limit for an HTTP/1 request (https://cloud.google.com/run/quotas). */
+export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
 /** A request body nobody will read: let it flow so the connection stays usable. */
 function drain(body: Readable | Buffer): void {
@@ -225,6 +260,7 @@ const TITLES: Record<number, [string, string]> = {
   401: ['401 Unauthorized', 'Error: Unauthorized'],
   403: ['403 Forbidden', 'Error: Forbidden'],
   404: ['404 Not Found', 'Error: Page not found'],
+  413: ['413 Request Entity Too Large', 'Error: Request Entity Too Large'],
   503: ['503 Service Unavailable', 'Error: Service Unavailable'],
 };
 
@@ -250,7 +286,9 @@ function errorPage(decision: Pick<Decision, 'status' | 'reason'>, url: string, d
         ? `Your client does not have permission to the requested URL <code>${path}</code>.`
         : decision.status === 404
           ? `The requested URL <code>${path}</code> was not found on this server.`
-          : 'The service you requested is not available yet. Please try again in 30 seconds.');
+          : decision.status === 413
+            ? 'Your client issued a request that was too large.'
+            : 'The service you requested is not available yet. Please try again in 30 seconds.');
   const body = Buffer.from(
     `<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n<title>${title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>${heading}</h1>\n<h2>${line}</h2>\n<h2>local mesh: ${escapeHtml(decision.reason)}</h2>\n</body></html>\n`,
   );

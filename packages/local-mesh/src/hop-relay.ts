@@ -19,6 +19,8 @@ export interface HopRelay {
   /** The request headers to send (identity and route modifiers applied). */
   headers: IncomingHttpHeaders;
   editResponseHeaders: (headers: IncomingHttpHeaders) => void;
+  /** The app broke off its answer after it had begun (Envoy's UC). */
+  onUpstreamCut?: () => void;
   random: () => number;
   schedule: Schedule;
 }
@@ -68,6 +70,7 @@ function relayOnce(req: IncomingMessage, res: ServerResponse, hop: HopRelay): st
     source: 'mesh',
     headers: hop.headers,
     editResponseHeaders: hop.editResponseHeaders,
+    ...(hop.onUpstreamCut ? { onUpstreamCut: hop.onUpstreamCut } : {}),
   }).reason;
 }
 
@@ -164,7 +167,7 @@ function commit(
     attempt.abort();
     res.destroy();
   });
-  commitAnswer(answer, res, hop.editResponseHeaders);
+  commitAnswer(answer, res, hop.editResponseHeaders, hop.onUpstreamCut);
 }
 
 function timedOut(res: ServerResponse, outcome: HopOutcome): void {

@@ -57,14 +57,10 @@ export class TokenIssuer {
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, reason: 'the bearer token is not a JWT' };
     const [h, p, s] = parts as [string, string, string];
-    let header: { alg?: string; kid?: string };
-    let claims: IdTokenClaims;
-    try {
-      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-      claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-    } catch {
-      return { ok: false, reason: 'the bearer token is not a JWT' };
-    }
+    // Header and claims must be JSON objects: `null`, numbers or arrays parse, but are no JWT.
+    const header = jsonObject(h) as { alg?: unknown; kid?: unknown } | undefined;
+    const claims = jsonObject(p) as Partial<IdTokenClaims> | undefined;
+    if (!header || !claims) return { ok: false, reason: 'the bearer token is not a JWT' };
     if (header.alg !== 'RS256' || header.kid !== this.kid) {
       return { ok: false, reason: 'the token was not signed by a key this platform trusts' };
     }
@@ -74,13 +70,14 @@ export class TokenIssuer {
     if (claims.iss !== ISSUER) return { ok: false, reason: `the token issuer is not ${ISSUER}` };
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now)
       return { ok: false, reason: 'the token has expired' };
-    if (!audiences.includes(claims.aud)) {
+    if (typeof claims.aud !== 'string' || !audiences.includes(claims.aud)) {
       return {
         ok: false,
-        reason: `the token audience "${claims.aud}" is not this service (expected ${audiences.join(' or ')})`,
+        reason: `the token audience ${JSON.stringify(claims.aud ?? null).slice(0, 200)} is not this service (expected ${audiences.join(' or ')})`,
       };
     }
-    return { ok: true, claims };
+    if (typeof claims.email !== 'string') return { ok: false, reason: 'the token names no caller (email)' };
+    return { ok: true, claims: claims as IdTokenClaims };
   }
 
   /** The public key as a JWKS, like https://www.googleapis.com/oauth2/v3/certs. */
@@ -95,6 +92,18 @@ function numericId(email: string): string {
   let h = 0n;
   for (const c of email) h = (h * 131n + BigInt(c.codePointAt(0) ?? 0)) % 10n ** 21n;
   return h.toString().padStart(21, '1');
+}
+
+/** The base64url segment as a JSON object, or undefined (malformed, or `null`/array/number). */
+function jsonObject(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function b64url(text: string): string {

@@ -15,6 +15,23 @@ function colourFor(name: string): number {
   return COLOURS[h % COLOURS.length] ?? 36;
 }
 
+/**
+ * Text from outside (a requested audience, a host, an app's line) made safe for a terminal:
+ * CR, LF, ESC and every other control character are shown escaped (`\r`, `\x1b`), so no input
+ * can forge a log line or move the cursor.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\r') return '\\r';
+    if (c === '\n') return '\\n';
+    const code = c.charCodeAt(0);
+    return code > 0xff
+      ? `\\u${code.toString(16).padStart(4, '0')}`
+      : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
+
 export function prefix(name: string): string {
   return paint(colourFor(name), name.padEnd(width).slice(0, width));
 }
@@ -29,7 +46,7 @@ export function formatAppLine({ service, line }: LogLine, raw: boolean): string 
   try {
     entry = JSON.parse(line);
   } catch {
-    return `${prefix(service)} ${line}`;
+    return `${prefix(service)} ${printable(line)}`;
   }
   const req = entry.req as { method?: string; url?: string } | undefined;
   const res = entry.res as { statusCode?: number } | undefined;
@@ -40,13 +57,30 @@ export function formatAppLine({ service, line }: LogLine, raw: boolean): string 
     typeof entry.hop === 'string' ? `hop ${entry.hop}` : undefined,
   ].filter(Boolean);
   const severity = String(entry.severity ?? 'INFO').padEnd(7);
-  return `${prefix(service)} ${severity} ${entry.message ?? ''}${details.length ? `  ${details.join('  ')}` : ''}`;
+  const text = `${entry.message ?? ''}${details.length ? `  ${details.join('  ')}` : ''}`;
+  return `${prefix(service)} ${severity} ${printable(text)}`;
 }
+
+/** The flags a reader may not know, with a few words each. */
+const FLAG_WORDS: Record<string, string> = {
+  DC: 'DC: the caller went away before the answer',
+  UC: 'UC: the app broke off its answer',
+};
 
 /** One mesh hop; Envoy's response flags follow the status as in its access log (`503 FI`). */
 export function formatHop(e: HopEvent): string {
   const to = e.service ? `${e.route} → ${e.service}` : 'no route';
   const status = e.flags ? `${e.status} ${e.flags}` : String(e.status);
   const attempts = e.attempts && e.attempts > 1 ? `  ${e.attempts} attempts` : '';
-  return `${prefix('mesh')} ${e.caller} -> ${e.host}  ${to}  ${status}  ${e.ms.toFixed(1)} ms${attempts}`;
+  const words = (e.flags ?? '')
+    .split(',')
+    .flatMap((f) => FLAG_WORDS[f] ?? [])
+    .map((w) => `  (${w})`)
+    .join('');
+  return `${prefix('mesh')} ${printable(`${e.caller} -> ${e.host}  ${to}  ${status}  ${e.ms.toFixed(1)} ms${attempts}${words}`)}`;
+}
+
+/** A metadata server issued an ID token (the token itself is never shown). */
+export function formatIdentity(service: string, audience: string): string {
+  return `${prefix('metadata')} ${printable(`${service}: ID token issued for audience ${audience}`)}`;
 }

@@ -5,7 +5,6 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,19 +20,25 @@ import {
   TOPOLOGY_FILE,
   type Topology,
 } from '@meshapps/mesh-config';
-import { startTraceViewer } from '@meshapps/trace-viewer';
-import { closeServer } from './close-server.ts';
+import { startTraceCollector } from '@meshapps/trace-viewer';
 import { runAppHost, serviceAccountEmail } from './cloud-names.ts';
 import { CloudRunFront, type Source } from './cloud-run-front.ts';
+import { closeWhenDraining, drainServer } from './drain.ts';
+import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import { TokenIssuer } from './identity.ts';
 import { checkMeshRoutes, LiveRouter } from './live-router.ts';
 import { startMetadataServer } from './metadata-server.ts';
 import { freePort } from './ports.ts';
 import { resilienceNotices } from './resilience.ts';
 import { watchRoutes } from './route-watch.ts';
+import { createRunAppServer } from './run-app-server.ts';
 import { makeRunAppTls } from './run-app-tls.ts';
 import { type HopEvent, startSidecar } from './sidecar.ts';
 import { DEFAULT_RESTARTS, type LogLine, type RestartPolicy, ServiceProcess } from './supervisor.ts';
+import { serverOptions } from './timeouts.ts';
+
+/** Where every app listens locally: loopback only, so the network reaches nothing past the fronts. */
+export const LOCAL_LISTEN_ADDRESS = '127.0.0.1';
 
 export interface LocalMeshOptions {
   topologyFile?: string;
@@ -61,6 +66,13 @@ export interface LocalMeshOptions {
   onProgress?: (message: string) => void;
 }
 
+/** One socket the local mesh (or an app it runs) listens on. */
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+}
+
 export interface LocalMesh {
   topology: Topology;
   loadBalancerUrl: string;
@@ -69,6 +81,11 @@ export interface LocalMesh {
   /** The emulated https://<service>-<number>.<region>.run.app host of each service. */
   runAppHosts: Record<string, string>;
   processes: ServiceProcess[];
+  /** Every listener: entries, trace collector, egress proxies, metadata servers, apps. */
+  listeners: Listener[];
+  /** The trace collector runs in a process of its own. */
+  readonly traceCollectorPid: number;
+  /** Drains the entries (in-flight requests finish, up to 10 s), then stops apps and the rest. */
   stop: () => Promise<void>;
 }
 
@@ -124,23 +141,23 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     const byRunAppHost = new Map(
       topology.services.map((s) => [runAppHost(s.name), fronts.get(s.name) as CloudRunFront]),
     );
-    const runAppServer = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-      const front = byRunAppHost.get((req.headers.host ?? '').replace(/:\d+$/, ''));
-      if (!front) return void res.writeHead(404).end('no such run.app service\n');
-      front.handle(req, res, { source: 'internet' });
-    });
+    const runAppServer = createRunAppServer(tls, byRunAppHost);
     cleanup.push(() => runAppServer.closeAllConnections());
 
     // Every service exports spans here, as they would to Cloud Trace; the sidecars add theirs.
+    // The collector is a process of its own: no export, however large, stalls the mesh.
     const tracePort = opts.tracePort ?? 16686;
-    const viewer = await startTraceViewer({ host: '127.0.0.1', port: tracePort }).catch(
-      (err: NodeJS.ErrnoException) => {
-        throw err.code === 'EADDRINUSE'
-          ? new Error(`port ${tracePort} is in use: pass --trace-port <free port> (the trace viewer)`)
-          : err;
-      },
-    );
+    const viewer = await startTraceCollector({
+      host: '127.0.0.1',
+      port: tracePort,
+      onEvent: (line) => progress(line),
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE'
+        ? new Error(`port ${tracePort} is in use: pass --trace-port <free port> (the trace viewer)`)
+        : err;
+    });
     cleanup.push(() => viewer.close());
+    const listeners: Listener[] = [listenerOf('trace collector', viewer.url)];
     const telemetryEnv = {
       OTEL_EXPORTER_OTLP_ENDPOINT: viewer.otlpEndpoint,
       // Short batches, so a trace is complete a moment after the response.
@@ -170,6 +187,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
         opts.onIdentity ? { onIdentity: opts.onIdentity } : {},
       );
       cleanup.push(metadata.close);
+      listeners.push(listenerOf(`${spec.name} metadata server`, `http://${metadata.host}`));
       const sidecar = await startSidecar({
         caller: spec,
         callerEmail: email,
@@ -178,11 +196,12 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
         fronts,
         runApp: { server: runAppServer, hosts: new Set(byRunAppHost.keys()) },
         issuer,
-        recordSpans: (spans) => viewer.store.add(spans),
+        recordSpans: (spans) => viewer.record(spans),
         ...(opts.random ? { random: opts.random } : {}),
         ...(opts.onHop ? { onHop: opts.onHop } : {}),
       });
       cleanup.push(sidecar.close);
+      listeners.push({ name: `${spec.name} egress proxy`, host: '127.0.0.1', port: sidecar.port });
       const port = await freePort();
       appPorts.set(spec.name, port);
       const proc = new ServiceProcess({
@@ -207,6 +226,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
     // If the mesh process dies without stop() (a crash, process.exit), take the apps with it.
     const killAll = () => {
       for (const p of processes) p.killNow();
+      rmSync(state, { recursive: true, force: true });
     };
     process.on('exit', killAll);
     cleanup.push(async () => {
@@ -241,13 +261,26 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       }),
     );
 
+    for (const p of processes)
+      listeners.push({ name: `${p.spec.name} app`, host: LOCAL_LISTEN_ADDRESS, port: p.spec.port });
+
+    // Stopping drains like Cloud Run: the entries stop accepting and finish what is in flight
+    // (bounded) before the apps get SIGTERM (cleanup runs last-in, first-out).
+    const entryServers: Server[] = [];
+    cleanup.push(async () => {
+      const cut = await Promise.all(entryServers.map((s) => drainServer(s)));
+      const total = cut.reduce((a, b) => a + b, 0);
+      if (total > 0) progress(`cut ${total} connections still open after the 10 s drain`);
+    });
     const host = opts.host ?? '127.0.0.1';
     const lb = await listen(host, opts.lbPort ?? 8080, entries.loadBalancer, 'load-balancer', fronts);
-    cleanup.push(() => closeServer(lb.server));
+    entryServers.push(lb.server);
+    listeners.push(listenerOf('load balancer', lb.url));
     let participantUrl: string | undefined;
     if (entries.participant) {
       const p = await listen(host, opts.participantPort ?? 8081, entries.participant, 'participant', fronts);
-      cleanup.push(() => closeServer(p.server));
+      entryServers.push(p.server);
+      listeners.push(listenerOf('participant entry', p.url));
       participantUrl = p.url;
     }
     return {
@@ -257,6 +290,10 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       traceViewerUrl: viewer.url,
       runAppHosts,
       processes,
+      listeners,
+      get traceCollectorPid() {
+        return viewer.pid;
+      },
       stop,
     };
   } catch (err) {
@@ -369,6 +406,9 @@ function appEnvironment(
     https_proxy: proxy,
     no_proxy: noProxy,
     NODE_EXTRA_CA_CERTS: at.caFile,
+    // An app setting (docs/architecture.md), as FAIL_PERCENT is: Cloud Run wants 0.0.0.0, the
+    // local mesh loopback — the fronts are the only way in, as on Cloud Run.
+    LISTEN_ADDRESS: LOCAL_LISTEN_ADDRESS,
     ...at.extra,
   };
 }
@@ -381,9 +421,15 @@ async function listen(
   fronts: ReadonlyMap<string, CloudRunFront>,
 ): Promise<{ server: Server; url: string }> {
   const front = fronts.get(service) as CloudRunFront;
-  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) =>
-    front.handle(req, res, { source }),
+  const server = createHttpServer(
+    serverOptions(),
+    guarded(`${source} entry`, (req: IncomingMessage, res: ServerResponse) => {
+      closeWhenDraining(server, res);
+      front.handle(req, res, { source });
+    }),
   );
+  answerClientErrors(server, `${source} entry`);
+  refuseConnect(server, `${source} entry`);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -396,4 +442,9 @@ async function listen(
   });
   const { port: actual } = server.address() as AddressInfo;
   return { server, url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actual}` };
+}
+
+function listenerOf(name: string, url: string): Listener {
+  const { hostname, port } = new URL(url);
+  return { name, host: hostname, port: Number(port) };
 }

@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { closeServer } from './close-server.ts';
 import { LOCAL_PROJECT } from './cloud-names.ts';
+import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import type { TokenIssuer } from './identity.ts';
+import { serverOptions } from './timeouts.ts';
 
 export interface MetadataIdentity {
   service: string;
@@ -26,7 +28,14 @@ export async function startMetadataServer(
   issuer: TokenIssuer,
   events: MetadataEvents = {},
 ): Promise<{ host: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => answer(req, res, identity, issuer, events));
+  const server = createServer(
+    serverOptions(),
+    guarded(`metadata server of ${identity.service}`, (req, res) =>
+      answer(req, res, identity, issuer, events),
+    ),
+  );
+  answerClientErrors(server, `metadata server of ${identity.service}`);
+  refuseConnect(server, `metadata server of ${identity.service}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { host: `127.0.0.1:${port}`, close: () => closeServer(server) };
@@ -52,7 +61,14 @@ function answer(
   if (req.headers['x-forwarded-for'] !== undefined)
     return send(res, 403, 'text/html', 'Proxied requests are refused');
 
-  const url = new URL(req.url ?? '/', 'http://metadata.google.internal');
+  // `//x:99999/` and the like are paths here, not URLs to resolve (that would throw).
+  const target = req.url ?? '/';
+  let url: URL;
+  try {
+    url = new URL(`http://metadata.google.internal${target.startsWith('/') ? '' : '/'}${target}`);
+  } catch {
+    return send(res, 400, 'text/html', 'Bad Request: malformed path');
+  }
   const path = url.pathname.replace(/^\/computeMetadata\/v1\/?/, '').replace(/\/+$/, '');
   const account = /^instance\/service-accounts\/([^/]+)(?:\/(.*))?$/.exec(path);
   if (account && (account[1] === 'default' || account[1] === identity.email)) {

@@ -130,7 +130,7 @@ export function retryBackoffMs(retry: number, random: () => number): number {
 }
 
 /** Envoy's `%RESPONSE_FLAGS%` order, so `DI,FI` reads as Envoy would print it. */
-const FLAG_ORDER = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'URX'];
+const FLAG_ORDER = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'DC', 'UO', 'NR', 'DI', 'FI', 'RL', 'URX'];
 
 export function formatFlags(flags: readonly string[]): string {
   return [...new Set(flags)].sort((a, b) => FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b)).join(',');

@@ -5,12 +5,14 @@ import type { SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
+import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import { realTime, relayHop, type Schedule } from './hop-relay.ts';
 import type { TokenIssuer } from './identity.ts';
 import type { RouteResolver } from './live-router.ts';
 import { formatFlags } from './resilience.ts';
 import { applyHeaderModifiers } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
+import { type ListenerTimeouts, serverOptions, timeTunnelledConnections } from './timeouts.ts';
 
 export interface HopEvent {
   caller: string;
@@ -19,7 +21,10 @@ export interface HopEvent {
   service?: string;
   status: number;
   ms: number;
-  /** Envoy's response flags (UT, URX, FI, DI…), when there are any. */
+  /**
+   * Envoy's %RESPONSE_FLAGS% when any apply: UT, URX, FI, DI from the route's policy; DC when the
+   * caller went away before the answer, UC when the app broke off its answer.
+   */
   flags?: string;
   /** Attempts, when a retry policy made more than one. */
   attempts?: number;
@@ -43,6 +48,8 @@ export interface SidecarOptions {
   random?: () => number;
   /** Timers for route timeouts, retries and injected delays (tests compress time). */
   schedule?: Schedule;
+  /** The same for direct and tunnelled sockets (default: LISTENER_TIMEOUTS). */
+  timeouts?: ListenerTimeouts;
 }
 
 /**
@@ -61,15 +68,21 @@ export async function startSidecar(
   // Requests arriving inside a CONNECT tunnel to a mesh host (e.g. Node's built-in fetch with
   // NODE_USE_ENV_PROXY) are usually origin-form: routed by Host, unless the target is absolute.
   const tunnelled = createServer(
-    guarded((req, res) => {
+    serverOptions(opts.timeouts),
+    guarded(`egress proxy of ${opts.caller.name} (tunnel)`, (req, res) => {
       const absolute = parseAbsolute(req.url);
       if (absolute) req.url = absolute.pathAndQuery;
       routeMeshRequest(req, res, absolute?.host ?? req.headers.host ?? '');
     }),
   );
 
+  answerClientErrors(tunnelled, `egress proxy of ${opts.caller.name} (tunnel)`);
+  refuseConnect(tunnelled, `egress proxy of ${opts.caller.name} (tunnel)`);
+  timeTunnelledConnections(tunnelled);
+
   const server = createServer(
-    guarded((req, res) => {
+    serverOptions(opts.timeouts),
+    guarded(`egress proxy of ${opts.caller.name}`, (req, res) => {
       const absolute = parseAbsolute(req.url);
       if (!absolute) {
         return plain(
@@ -82,27 +95,37 @@ export async function startSidecar(
       routeMeshRequest(req, res, absolute.host);
     }),
   );
+  const tunnels = new Set<Socket>();
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // A client may reset a refused tunnel before our answer is written: that must not crash the mesh.
     socket.on('error', () => socket.destroy());
-    const [host = '', port = ''] = (req.url ?? '').split(':');
-    const to = (next: Server) => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) socket.unshift(head);
-      next.emit('connection', socket);
-    };
-    if (port === '443' && opts.runApp.hosts.has(host)) return to(opts.runApp.server);
-    if (port === '80' && host.endsWith(`.${opts.meshDomain}`)) return to(tunnelled);
-    socket.end(
-      `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\negress to ${host}:${port} is not allowed from the local mesh\n`,
-    );
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
+    try {
+      const [host = '', port = ''] = (req.url ?? '').split(':');
+      const to = (next: Server) => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length > 0) socket.unshift(head);
+        // The tunnelled socket gets the same header, request and idle timeouts as a direct one.
+        next.emit('connection', socket);
+      };
+      if (port === '443' && opts.runApp.hosts.has(host)) return to(opts.runApp.server);
+      if (port === '80' && host.endsWith(`.${opts.meshDomain}`)) return to(tunnelled);
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\negress to ${host}:${port} is not allowed from the local mesh\n`,
+      );
+    } catch {
+      socket.destroy();
+    }
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  answerClientErrors(server, `egress proxy of ${opts.caller.name}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     port,
     close: async () => {
+      // Tunnels left the HTTP server's hands but still hold its close() open.
+      for (const socket of tunnels) socket.destroy();
       await closeServer(server);
       tunnelled.closeAllConnections();
     },
@@ -143,7 +166,11 @@ function routeMesh(
       `${opts.caller.name} is not in the mesh (topology: mesh: false), so ${hostname} does not resolve\n`,
     );
   }
-  const url = new URL(req.url ?? '/', 'http://x');
+  const url = originForm(req.url);
+  if (!url) {
+    report(400);
+    return plain(res, 400, 'the request target is not a path (/path?query)\n');
+  }
   const result = opts.router.resolve(hostname, {
     path: url.pathname,
     headers: req.headers,
@@ -171,22 +198,30 @@ function routeMesh(
   );
   if (spans.traceparent) headers.traceparent = spans.traceparent;
   // Timeout, retries and faults (Envoy semantics) live in hop-relay.ts; without them it streams.
+  let upstreamCut = false;
   const hop = relayHop(req, res, decision.policy, {
     front,
     headers,
     editResponseHeaders: (h) => applyHeaderModifiers(h, decision.responseHeaders),
+    onUpstreamCut: () => {
+      upstreamCut = true;
+    },
     random: opts.random ?? Math.random,
     schedule: opts.schedule ?? realTime,
   });
-  res.on('finish', () => {
-    const flags = formatFlags(hop.flags);
-    report(res.statusCode, {
+  res.on('close', () => {
+    // A caller that gives up (its deadline passed) still leaves a log line and a span, as in
+    // Envoy: DC; an app that breaks off its answer: UC.
+    const abandoned = !res.writableFinished;
+    const status = abandoned && !upstreamCut ? 499 : res.statusCode;
+    const flags = formatFlags(abandoned ? [...hop.flags, upstreamCut ? 'UC' : 'DC'] : hop.flags);
+    report(status, {
       route: decision.route,
       service: decision.service,
       ...(flags ? { flags } : {}),
       ...(hop.attempts > 1 ? { attempts: hop.attempts } : {}),
     });
-    spans.end(res.statusCode, {
+    spans.end(status, {
       'meshapps.route': decision.route,
       'meshapps.iam': hop.iam,
       ...(flags ? { 'meshapps.response_flags': flags } : {}),
@@ -231,16 +266,14 @@ function parseAbsolute(url: string | undefined): { host: string; pathAndQuery: s
   }
 }
 
-/** One bad request answers 500 (or is cut) — it never takes the whole mesh down. */
-function guarded(handler: (req: IncomingMessage, res: ServerResponse) => void) {
-  return (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      handler(req, res);
-    } catch (err) {
-      if (res.headersSent) res.destroy();
-      else plain(res, 500, `local mesh: ${(err as Error).message}\n`);
-    }
-  };
+/** An origin-form target (`/path?query`, even `//x:99999/`) as a URL; anything else → undefined. */
+function originForm(target: string | undefined): URL | undefined {
+  if (!target?.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://origin${target}`);
+  } catch {
+    return undefined;
+  }
 }
 
 function plain(res: ServerResponse, status: number, body: string): void {

@@ -18,7 +18,7 @@ export async function runService(opts: RunServiceOptions): Promise<FastifyInstan
   const logger = createLogger({ service: env.service, revision: env.revision, mixin: traceLogFields });
   const app = await createService({ logger, routes: (a) => opts.routes(a, env.service) });
   closeGracefully(app, { onClosed: shutdownTelemetry });
-  // Cloud Run's contract: listen on all interfaces on $PORT.
-  await app.listen({ host: '0.0.0.0', port: env.port });
+  // Cloud Run's contract: all interfaces on $PORT. The local mesh sets LISTEN_ADDRESS to loopback.
+  await app.listen({ host: env.listenAddress, port: env.port });
   return app;
 }

@@ -8,12 +8,19 @@ describe('readCloudRunEnv', () => {
         { PORT: '9090', K_SERVICE: 'target2', K_REVISION: 'target2-00003-abc', K_CONFIGURATION: 'target2' },
         'target',
       ),
-    ).toEqual({ port: 9090, service: 'target2', revision: 'target2-00003-abc', configuration: 'target2' });
+    ).toEqual({
+      port: 9090,
+      listenAddress: '0.0.0.0',
+      service: 'target2',
+      revision: 'target2-00003-abc',
+      configuration: 'target2',
+    });
   });
 
   it('falls back to port 8080 and the default name on a laptop', () => {
     expect(readCloudRunEnv({}, 'proxy')).toEqual({
       port: 8080,
+      listenAddress: '0.0.0.0',
       service: 'proxy',
       revision: undefined,
       configuration: undefined,
@@ -30,5 +37,15 @@ describe('readCloudRunEnv', () => {
 
   it.each(['http', '80.5', '-1', '65536', '8080abc'])('refuses PORT=%j', (port) => {
     expect(() => readCloudRunEnv({ PORT: port }, 'x')).toThrow(/PORT must be a port number/);
+  });
+
+  it('LISTEN_ADDRESS picks the interface (an app setting; the local mesh sets loopback)', () => {
+    expect(readCloudRunEnv({ LISTEN_ADDRESS: '127.0.0.1' }, 'x').listenAddress).toBe('127.0.0.1');
+    expect(readCloudRunEnv({ LISTEN_ADDRESS: '::1' }, 'x').listenAddress).toBe('::1');
+    expect(readCloudRunEnv({ LISTEN_ADDRESS: '' }, 'x').listenAddress).toBe('0.0.0.0');
+  });
+
+  it.each(['localhost', '127.0.0.1:80', 'all'])('refuses LISTEN_ADDRESS=%j', (address) => {
+    expect(() => readCloudRunEnv({ LISTEN_ADDRESS: address }, 'x')).toThrow(/LISTEN_ADDRESS must be an IP/);
   });
 });

@@ -1,4 +1,5 @@
 export { adjustClockSkew } from './clock-skew.ts';
+export { startTraceCollector, type TraceCollector, type TraceCollectorOptions } from './collector.ts';
 export {
   type GraphEdge,
   type GraphNode,
@@ -11,10 +12,12 @@ export { spansFromOtlpJson } from './otlp-json.ts';
 export { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 export {
   DEFAULT_VIEWER_PORT,
+  OTLP_LIMITS,
   startTraceViewer,
   type TraceViewer,
   type TraceViewerOptions,
 } from './server.ts';
+export { SPAN_LIMITS } from './span-limits.ts';
 export {
   type AttributeValue,
   isSpanId,

@@ -4,8 +4,9 @@ import type { AttributeValue, SpanKindName, SpanRecord, SpanStatusCode } from '.
  * OTLP/HTTP JSON (`ExportTraceServiceRequest`) → span records. Lenient where encoders differ:
  * ids as hex (the spec) or base64, enums as numbers or names, 64-bit numbers as strings or numbers.
  * https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
+ * Stops after `maxSpans + 1` spans.
  */
-export function spansFromOtlpJson(body: unknown): SpanRecord[] {
+export function spansFromOtlpJson(body: unknown, maxSpans = Number.POSITIVE_INFINITY): SpanRecord[] {
   const out: SpanRecord[] = [];
   for (const rs of arrayOf(field(body, 'resourceSpans'))) {
     const resource = attributesOf(field(field(rs, 'resource'), 'attributes'));
@@ -19,6 +20,7 @@ export function spansFromOtlpJson(body: unknown): SpanRecord[] {
       for (const span of arrayOf(field(scope, 'spans'))) {
         const record = spanRecord(span, serviceName);
         if (record) out.push(record);
+        if (out.length > maxSpans) return out;
       }
     }
   }

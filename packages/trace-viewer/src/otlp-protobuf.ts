@@ -7,8 +7,9 @@ import type { AttributeValue, SpanKindName, SpanRecord, SpanStatusCode } from '.
  * hand-written reader for the few messages a trace needs — so the collector works with every
  * exporter's default protocol without shipping .proto files or a protobuf library.
  * Field numbers: opentelemetry-proto `trace/v1/trace.proto`, `common/v1/common.proto`.
+ * Stops after `maxSpans + 1` spans.
  */
-export function spansFromOtlpProtobuf(buf: Uint8Array): SpanRecord[] {
+export function spansFromOtlpProtobuf(buf: Uint8Array, maxSpans = Number.POSITIVE_INFINITY): SpanRecord[] {
   const out: SpanRecord[] = [];
   for (const [num, rs] of fields(buf)) {
     if (num !== 1 || !(rs instanceof Uint8Array)) continue; // resource_spans
@@ -25,6 +26,8 @@ export function spansFromOtlpProtobuf(buf: Uint8Array): SpanRecord[] {
         if (n !== 2 || !(v instanceof Uint8Array)) continue; // ScopeSpans.spans
         const span = spanRecord(v, serviceName);
         if (span) out.push(span);
+        // One more than allowed is enough to refuse the request: decode no further.
+        if (out.length > maxSpans) return out;
       }
     }
   }

@@ -1,17 +1,30 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { gunzip, type ZlibOptions } from 'node:zlib';
 import { adjustClockSkew } from './clock-skew.ts';
 import { ServiceGraph } from './graph.ts';
 import { spansFromOtlpJson } from './otlp-json.ts';
 import { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
-import { isTraceId } from './span-record.ts';
+import { isTraceId, type SpanRecord } from './span-record.ts';
 import { TraceStore, type TraceStoreOptions } from './trace-store.ts';
 
 export const DEFAULT_VIEWER_PORT = 16686;
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * What one OTLP request may bring: bytes on the wire, bytes after gunzip (a small gzip can
+ * inflate to gigabytes), and spans (the SDK exports 512 per batch by default). More is a 413.
+ */
+export const OTLP_LIMITS = {
+  bodyBytes: 16 * 1024 * 1024,
+  decompressedBytes: 16 * 1024 * 1024,
+  spansPerRequest: 10_000,
+  /** After a 413, this much more of the body is read and dropped so the answer is not reset. */
+  discardBytes: 64 * 1024 * 1024,
+} as const;
+
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 
 export interface TraceViewerOptions extends TraceStoreOptions {
   /** Default 127.0.0.1: the viewer has no authentication, so it stays on this machine. */
@@ -55,6 +68,24 @@ export async function startTraceViewer(opts: TraceViewerOptions = {}): Promise<T
   });
   // Exporters keep connections open; don't let them hold close() up.
   server.keepAliveTimeout = 5000;
+  // A request line or header Node's parser refuses still gets a status and a JSON reason.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const body = JSON.stringify({ error: `trace viewer: malformed request (${err.code ?? err.message})` });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    const body = JSON.stringify({ error: 'trace viewer: CONNECT is not served here' });
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -83,7 +114,8 @@ async function handle(
   store: TraceStore,
   graph: ServiceGraph,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://viewer');
+  const url = originForm(req.url);
+  if (!url) return sendJson(res, 400, { error: 'the request target is not a path (/path?query)' });
   const path = url.pathname;
 
   if (path === '/v1/traces') {
@@ -98,7 +130,7 @@ async function handle(
     return sendJson(res, 200, { traces: store.list(Number.isInteger(limit) && limit > 0 ? limit : 50) });
   }
   if (path.startsWith('/api/traces/')) {
-    const traceId = decodeURIComponent(path.slice('/api/traces/'.length)).toLowerCase();
+    const traceId = decodeOrEmpty(path.slice('/api/traces/'.length)).toLowerCase();
     if (!isTraceId(traceId))
       return sendJson(res, 400, { error: 'a trace id is 32 hex digits, not all zero' });
     const spans = store.get(traceId);
@@ -117,48 +149,105 @@ async function handle(
 
 async function receiveOtlp(req: IncomingMessage, res: ServerResponse, store: TraceStore): Promise<void> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  let body: Buffer;
-  try {
-    body = await readBody(req);
-    if ((req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip')
-      body = await promisify(gunzip)(body);
-  } catch (err) {
-    return sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'gzip' && encoding !== 'identity') {
+    req.resume();
+    return sendJson(res, 415, { error: `content-encoding ${encoding} is not supported: send gzip or none` });
   }
+  const read = await readBody(req, OTLP_LIMITS.bodyBytes);
+  if (read === 'too large') {
+    return sendJson(res, 413, { error: `OTLP body larger than ${OTLP_LIMITS.bodyBytes} bytes` });
+  }
+  let body = read;
+  if (encoding === 'gzip') {
+    try {
+      // Stops inflating at the limit: memory stays bounded whatever the ratio.
+      body = await gunzipAsync(body, { maxOutputLength: OTLP_LIMITS.decompressedBytes });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return sendJson(res, 413, {
+          error: `OTLP body larger than ${OTLP_LIMITS.decompressedBytes} bytes once decompressed`,
+        });
+      }
+      return sendJson(res, 400, { error: `malformed gzip body: ${(err as Error).message}` });
+    }
+  }
+  const json = type === 'application/json';
+  if (!json && type !== 'application/x-protobuf' && type !== 'application/protobuf') {
+    return sendJson(res, 415, { error: 'send application/json or application/x-protobuf (OTLP/HTTP)' });
+  }
+  let spans: SpanRecord[];
   try {
-    if (type === 'application/json') {
-      store.add(spansFromOtlpJson(JSON.parse(body.toString('utf8'))));
-      return sendJson(res, 200, { partialSuccess: {} });
-    }
-    if (type === 'application/x-protobuf' || type === 'application/protobuf') {
-      store.add(spansFromOtlpProtobuf(body));
-      // An empty ExportTraceServiceResponse is zero bytes.
-      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 });
-      res.end();
-      return;
-    }
+    const max = OTLP_LIMITS.spansPerRequest;
+    spans = json
+      ? spansFromOtlpJson(JSON.parse(body.toString('utf8')), max)
+      : spansFromOtlpProtobuf(body, max);
   } catch (err) {
     return sendJson(res, 400, { error: `malformed OTLP body: ${err instanceof Error ? err.message : err}` });
   }
-  return sendJson(res, 415, { error: 'send application/json or application/x-protobuf (OTLP/HTTP)' });
+  if (spans.length > OTLP_LIMITS.spansPerRequest) {
+    return sendJson(res, 413, {
+      error: `more than ${OTLP_LIMITS.spansPerRequest} spans in one export: send smaller batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)`,
+    });
+  }
+  store.add(spans);
+  if (json) return sendJson(res, 200, { partialSuccess: {} });
+  // An empty ExportTraceServiceResponse is zero bytes.
+  res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 });
+  res.end();
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The body, or 'too large' once it passes `max` bytes. The rest of a too-large body is still read
+ * (and dropped, up to OTLP_LIMITS.discardBytes) so the client gets the 413, not a reset.
+ */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large'> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > max) {
+      discard(req);
+      return resolve('too large');
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
+      if (size <= max) return void chunks.push(chunk);
+      chunks.length = 0;
+      req.off('data', onData);
+      discard(req, size);
+      resolve('too large');
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function discard(req: IncomingMessage, already = 0): void {
+  let dropped = already;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > OTLP_LIMITS.discardBytes) req.destroy();
+  });
+}
+
+/** An origin-form target (`/path?query`, even `//x:99999/`) as a URL; anything else → undefined. */
+function originForm(target: string | undefined): URL | undefined {
+  if (!target?.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://viewer${target}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Percent-decoded, or '' when the encoding is malformed (`%E0%A4%A`): the caller answers 400. */
+function decodeOrEmpty(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

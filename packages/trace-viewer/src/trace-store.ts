@@ -1,3 +1,4 @@
+import { approxBytes, limitSpan } from './span-limits.ts';
 import {
   isSpanId,
   isTraceId,
@@ -14,23 +15,32 @@ export interface TraceStoreOptions {
   maxSpansPerTrace?: number;
   /** Sees every batch added (the service graph counts hops as they arrive). */
   onAdd?: (spans: readonly SpanRecord[]) => void;
+  /** Approximate bytes of all stored spans; the least recently updated traces go first. */
+  maxBytes?: number;
 }
 
 interface StoredTrace {
   spans: Map<string, SpanView>;
+  bytes: number;
 }
 
-/** Recent traces in memory, bounded: enough for a workshop, never a database. */
+/**
+ * Recent traces in memory, bounded by count and by bytes (each span's fields are capped by
+ * SPAN_LIMITS first): enough for a workshop, never a database.
+ */
 export class TraceStore {
   private readonly traces = new Map<string, StoredTrace>();
   private readonly maxTraces: number;
   private readonly maxSpansPerTrace: number;
   private readonly onAdd: TraceStoreOptions['onAdd'];
+  private readonly maxBytes: number;
+  private totalBytes = 0;
 
   constructor(opts: TraceStoreOptions = {}) {
     this.maxTraces = opts.maxTraces ?? 500;
     this.maxSpansPerTrace = opts.maxSpansPerTrace ?? 2000;
     this.onAdd = opts.onAdd;
+    this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
   }
 
   /**
@@ -47,18 +57,29 @@ export class TraceStore {
         // Re-insert so Map order stays "least recently updated first" for eviction.
         this.traces.delete(span.traceId);
       } else {
-        stored = { spans: new Map() };
+        stored = { spans: new Map(), bytes: 0 };
       }
       this.traces.set(span.traceId, stored);
-      if (stored.spans.size >= this.maxSpansPerTrace && !stored.spans.has(span.spanId)) continue;
-      stored.spans.set(span.spanId, toView(span));
+      const previous = stored.spans.get(span.spanId);
+      if (stored.spans.size >= this.maxSpansPerTrace && !previous) continue;
+      const view = limitSpan(toView(span));
+      const bytes = approxBytes(view) - (previous ? approxBytes(previous) : 0);
+      stored.spans.set(span.spanId, view);
+      stored.bytes += bytes;
+      this.totalBytes += bytes;
       kept++;
     }
-    while (this.traces.size > this.maxTraces) {
-      const oldest = this.traces.keys().next().value as string;
+    while (this.traces.size > this.maxTraces || (this.totalBytes > this.maxBytes && this.traces.size > 0)) {
+      const [oldest, trace] = this.traces.entries().next().value as [string, StoredTrace];
       this.traces.delete(oldest);
+      this.totalBytes -= trace.bytes;
     }
     return kept;
+  }
+
+  /** Approximate bytes held (what `maxBytes` bounds). */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   /** The trace's spans ordered by start time, or undefined when it is not (or no longer) here. */
@@ -82,6 +103,7 @@ export class TraceStore {
 
   clear(): void {
     this.traces.clear();
+    this.totalBytes = 0;
   }
 }
 

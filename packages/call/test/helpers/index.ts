@@ -6,6 +6,7 @@ export { type ForwardingProxy, startForwardingProxy } from './forwarding-proxy.t
 export { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './hostile-hosts.ts';
 export { decodeJwtPayload, fakeIdToken, TEST_SERVICE_ACCOUNT, withClaims } from './jwt.ts';
 export { type MetadataServer, startMetadataServer, useMetadataServer } from './metadata-server.ts';
+export { connectOutcome, listeningAddresses, nonLoopbackAddresses } from './network.ts';
 export { type AppProcess, REPO_ROOT, spawnApp } from './processes.ts';
 export {
   CLOUD_RUN_403_HTML,

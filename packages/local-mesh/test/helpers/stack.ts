@@ -10,6 +10,12 @@ export interface Stack {
   participant: string;
   traceViewer: string;
   runAppHosts: Record<string, string>;
+  /** The local mesh's process, and the trace collector's. */
+  pid: number;
+  traceCollectorPid: number;
+  listeners: { name: string; host: string; port: number }[];
+  /** What was spawned: the mesh itself, or pnpm running it. */
+  child: ChildProcess;
   /** Every line the stack printed (mesh and apps), in order. */
   lines: string[];
   stop: () => Promise<number | null>;
@@ -17,11 +23,14 @@ export interface Stack {
 
 const CLI = join(REPO_ROOT, 'packages/local-mesh/src/cli.ts');
 
-/** `pnpm start`, as a real process tree, on free ports. */
-export async function startStack(extraArgs: string[] = []): Promise<Stack> {
+/**
+ * `pnpm start`, as a real process tree, on free ports: the CLI itself, or with `viaPnpm` the very
+ * `pnpm start` command (then `child` is pnpm, and the mesh is its grandchild).
+ */
+export async function startStack(extraArgs: string[] = [], opts: { viaPnpm?: boolean } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'meshapps-stack-'));
   const readyFile = join(dir, 'ready.json');
-  const run = runCli([
+  const run = (opts.viaPnpm ? runPnpmStart : runCli)([
     '--port',
     '0',
     '--participant-port',
@@ -47,6 +56,10 @@ export async function startStack(extraArgs: string[] = []): Promise<Stack> {
     participant: ready.participantUrl,
     traceViewer: ready.traceViewerUrl,
     runAppHosts: ready.runAppHosts,
+    pid: ready.pid,
+    traceCollectorPid: ready.traceCollectorPid,
+    listeners: ready.listeners,
+    child: run.child,
     lines: run.lines,
     stop: async () => {
       run.child.kill('SIGTERM');
@@ -62,14 +75,30 @@ export function runCli(args: string[]): {
   lines: string[];
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ['--conditions=source', CLI, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return collect(
+    spawn(process.execPath, ['--conditions=source', CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** `pnpm start -- …` from the repository root (pnpm found on PATH, as `pnpm test` has it). */
+export function runPnpmStart(args: string[]): ReturnType<typeof runCli> {
+  return collect(
+    spawn('pnpm', ['start', '--', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+function collect(child: ChildProcess): ReturnType<typeof runCli> {
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr])
-    createInterface({ input: stream }).on('line', (l) => lines.push(l));
+    if (stream) createInterface({ input: stream }).on('line', (l) => lines.push(l));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, lines, exited };
 }
