@@ -113,11 +113,14 @@ try {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   // `pnpm start` does not pass SIGTERM on: pnpm exits and leaves this process behind, reparented.
-  // Losing our parent is the same request to stop, and gets the same drain.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void shutdown(`SIGTERM to pnpm (parent ${parent} exited)`);
-  }, 250).unref();
+  // Under a package manager's script (npm_lifecycle_event is set), losing our parent is the same
+  // request to stop, and gets the same drain. Run directly (`node cli.ts &`), we stay up.
+  if (process.env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void shutdown(`SIGTERM to pnpm (parent ${parent} exited)`);
+    }, 250).unref();
+  }
 
   const lb = mesh.loadBalancerUrl;
   const routesShown = values.routes ?? 'infra/routes/*.yaml';

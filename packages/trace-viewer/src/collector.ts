@@ -1,10 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { FromCollector, ToCollector } from './collector-process.ts';
 import type { TraceViewerOptions } from './server.ts';
 import type { SpanRecord } from './span-record.ts';
 
 export interface TraceCollectorOptions extends TraceViewerOptions {
-  /** A line worth showing (the collector exited and is being started again). */
+  /** A line worth showing: the collector exited and is started again, or it printed something. */
   onEvent?: (message: string) => void;
 }
 
@@ -36,7 +37,8 @@ const ENTRY = new URL(
  */
 export async function startTraceCollector(opts: TraceCollectorOptions = {}): Promise<TraceCollector> {
   const { onEvent, ...viewerOptions } = opts;
-  let child = await spawnCollector(viewerOptions);
+  const say = onEvent ?? (() => {});
+  let child = await spawnCollector(viewerOptions, say);
   const port = Number(new URL(child.ready.url).port);
   let pending: SpanRecord[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -60,7 +62,7 @@ export async function startTraceCollector(opts: TraceCollectorOptions = {}): Pro
   const restart = async () => {
     if (closing) return;
     try {
-      child = await spawnCollector({ ...viewerOptions, port });
+      child = await spawnCollector({ ...viewerOptions, port }, say);
       watch(child.process);
       flush();
     } catch (err) {
@@ -98,12 +100,18 @@ export async function startTraceCollector(opts: TraceCollectorOptions = {}): Pro
 
 async function spawnCollector(
   options: TraceViewerOptions,
+  say: (line: string) => void,
 ): Promise<{ process: ChildProcess; ready: { url: string; otlpEndpoint: string } }> {
   // Its own heap limit: an export that would need more kills the collector, not the mesh.
+  // Its output comes through us, line by line: sharing our stdout would let the child's Node
+  // switch that descriptor to blocking writes, and then a slow reader of our output (a test
+  // runner, a pager) would stall the whole mesh.
   const proc = fork(ENTRY, [JSON.stringify(options)], {
     execArgv: ['--max-old-space-size=768'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  for (const stream of [proc.stdout, proc.stderr])
+    if (stream) createInterface({ input: stream }).on('line', (line) => say(`trace collector: ${line}`));
   const ready = await new Promise<{ url: string; otlpEndpoint: string }>((resolve, reject) => {
     const onExit = (code: number | null) =>
       reject(new Error(`the trace collector exited (${code}) on start`));
