@@ -1,4 +1,6 @@
-import { HopError } from '@meshapps/call';
+// The errors module alone: importing the package would load the whole chain (undici,
+// google-auth-library) into services that never call anyone, such as target.
+import { HopError } from '@meshapps/call/errors';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
