@@ -50,6 +50,7 @@ try {
       value: stack.readyMs / 1000,
       unit: 's',
       goal: { op: '<=', limit: 3 },
+      note: stack.warmCache ? 'compile cache warm' : 'first start: compile cache cold',
     });
     say('latency: open loop, scenarios interleaved…');
     const latency = await latencyPhase(stack, load, settings.latency);

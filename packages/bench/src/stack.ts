@@ -1,5 +1,6 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type LocalMesh, startLocalMesh } from '@meshapps/local-mesh';
+import { compileCacheEnv, type LocalMesh, startLocalMesh } from '@meshapps/local-mesh';
 import { type BenchApp, startApp } from './apps.ts';
 import { childrenByService } from './proc-stats.ts';
 
@@ -8,6 +9,8 @@ export interface Stack {
   mesh: LocalMesh;
   /** From startLocalMesh() to every service answering /healthz (what `pnpm start` waits for). */
   readyMs: number;
+  /** Node's compile cache had entries before this start (any start after the first one). */
+  warmCache: boolean;
   /** The mesh's client app, called on its own port (not through the load balancer's front). */
   clientUrl: string;
   /** The same client app, whose calls go straight to the next app's port: no sidecar, no front. */
@@ -31,9 +34,12 @@ const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 
 const DIRECT_DIAL = fileURLToPath(new URL('./direct-dial.ts', import.meta.url));
 
 export async function startStack(): Promise<Stack> {
+  const cacheEnv = compileCacheEnv();
+  const cacheDir = cacheEnv.NODE_COMPILE_CACHE;
+  const warmCache = cacheDir !== undefined && existsSync(cacheDir) && readdirSync(cacheDir).length > 0;
   const started = performance.now();
   // Exactly what `pnpm start` runs (packages/local-mesh/src/cli.ts), minus the fixed ports.
-  const mesh = await startLocalMesh({ lbPort: 0, participantPort: 0, tracePort: 0 });
+  const mesh = await startLocalMesh({ lbPort: 0, participantPort: 0, tracePort: 0, appEnv: cacheEnv });
   const readyMs = performance.now() - started;
   try {
     const spec = (name: string) => {
@@ -72,6 +78,7 @@ export async function startStack(): Promise<Stack> {
     return {
       mesh,
       readyMs,
+      warmCache,
       clientUrl: `http://127.0.0.1:${spec('client').port}`,
       direct: { client, proxy },
       stop: async () => {

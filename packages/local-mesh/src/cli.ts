@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
+import { compileCacheEnv } from './compile-cache.ts';
 import { formatAppLine, formatHop, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
 
@@ -68,6 +69,7 @@ try {
   const mesh = await startLocalMesh({
     ...ports,
     host: values.host,
+    appEnv: compileCacheEnv(),
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),
     onProgress: say,

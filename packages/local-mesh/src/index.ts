@@ -1,5 +1,6 @@
 export { LOCAL_PROJECT, runAppHost, serviceAccountEmail } from './cloud-names.ts';
 export { CloudRunFront, type Decision, type Source } from './cloud-run-front.ts';
+export { compileCacheEnv } from './compile-cache.ts';
 export { type IdTokenClaims, ISSUER, TokenIssuer } from './identity.ts';
 export { type LocalMesh, type LocalMeshOptions, startLocalMesh } from './mesh.ts';
 export { startMetadataServer } from './metadata-server.ts';
