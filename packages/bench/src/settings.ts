@@ -25,7 +25,7 @@ export const SETTINGS: { full: BenchSettings; quick: BenchSettings } = {
       sliceMs: 1000,
       connections: CONNECTIONS,
       sustainedMs: 60_000,
-      sustainedRate: 300,
+      sustainedRate: 500,
     },
   },
   // Every phase once, briefly: proves each figure can be produced (the smoke test), measures nothing.
