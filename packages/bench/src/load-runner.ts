@@ -88,12 +88,16 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
     const target = targets[i % targets.length] as Target;
-    if (due >= measureFrom) maxSendLagMs = Math.max(maxSendLagMs, performance.now() - due);
+    const sentAt = performance.now();
+    if (due >= measureFrom) maxSendLagMs = Math.max(maxSendLagMs, sentAt - due);
+    // Timers fire to the millisecond, so a request may leave up to 1 ms early: then it is timed
+    // from when it left. Late, it is timed from when it was due (the waiting counts).
+    const from = Math.max(due, sentAt);
     const p = get(target.url).then((body) => {
       if (due < measureFrom) return;
       if (body === undefined) failed[target.name] = (failed[target.name] ?? 0) + 1;
       else {
-        samples[target.name]?.push(performance.now() - due);
+        samples[target.name]?.push(performance.now() - from);
         bodies[target.name] ??= body;
       }
     });
