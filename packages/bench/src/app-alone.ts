@@ -23,6 +23,15 @@ export interface AppAloneSettings {
   sustainedRate: number;
 }
 
+/**
+ * V8's heap as Node sizes it inside a 512 MiB Cloud Run instance (var.memory in
+ * infra/terraform/variables.tf): Node derives the heap from the container's memory limit, and
+ * these two flags give exactly the heap_size_limit it picks there (271581184 bytes, as node:22
+ * reports under `docker run -m 512m`, denoland/deno#29077). On this machine's 24 GB, V8 would
+ * let the young generation grow to 192 MB under load — memory an instance never has.
+ */
+export const CLOUD_RUN_HEAP = ['--max-old-space-size=256', '--max-semi-space-size=1'];
+
 const BARE = 'bare Fastify';
 const OFF = 'target, telemetry off';
 const ON = 'target, telemetry on';
@@ -45,14 +54,20 @@ function specs(image: ReplayResult | undefined, otlpEndpoint: string): Map<strin
   const off = { OTEL_SDK_DISABLED: 'true' };
   const fromSources = (env: Record<string, string>): AppSpec => ({
     name: '',
-    args: ['--conditions=source', '--import', '@meshapps/telemetry/register', 'src/main.ts'],
+    args: [
+      ...CLOUD_RUN_HEAP,
+      '--conditions=source',
+      '--import',
+      '@meshapps/telemetry/register',
+      'src/main.ts',
+    ],
     cwd: join(REPO_ROOT, 'apps', 'target'),
     env: { ...common, ...env },
   });
   const fromImage = (env: Record<string, string>): AppSpec | undefined =>
     image && {
       name: '',
-      args: image.cmd.slice(1),
+      args: [...CLOUD_RUN_HEAP, ...image.cmd.slice(1)],
       cwd: image.appDir,
       env: { ...common, ...image.env, ...env },
     };
@@ -61,7 +76,7 @@ function specs(image: ReplayResult | undefined, otlpEndpoint: string): Map<strin
       BARE,
       {
         name: '',
-        args: [fileURLToPath(new URL('./bare-fastify.js', import.meta.url))],
+        args: [...CLOUD_RUN_HEAP, fileURLToPath(new URL('./bare-fastify.js', import.meta.url))],
         cwd: fileURLToPath(new URL('..', import.meta.url)),
         env: { ...common, NODE_ENV: 'production' },
       },
@@ -130,8 +145,7 @@ export async function appAlonePhase(
   const cpuPerReq = (n: string) => ((done.get(n)?.cpu ?? Number.NaN) * 1000) / (done.get(n)?.completed || 1);
 
   // Memory: fresh instances, idle, then a sustained fixed-rate load (what an instance serves
-  // for a minute), never saturated: V8 grows its heap with the allocation rate, and a saturating
-  // load on a 24 GB machine says more about V8's sizing for that machine than about the app.
+  // for a minute), never saturated.
   const steady = await startAll(apps, [BARE, OFF, ON]);
   let idle = new Map<string, number>();
   let loaded = new Map<string, number>();
@@ -200,7 +214,7 @@ export async function appAlonePhase(
     },
   ];
   const details = [
-    `App alone, from ${entry}; closed loop, ${s.connections} connections, ${s.throughputRounds} alternating slices of ${s.sliceMs / 1000} s:`,
+    `App alone, from ${entry}, V8 heap as in a 512 MiB instance (${CLOUD_RUN_HEAP.join(' ')}); closed loop, ${s.connections} connections, ${s.throughputRounds} alternating slices of ${s.sliceMs / 1000} s:`,
     table(
       [
         'app',
