@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargeByPackage, packageOf } from '../src/profile-summary.ts';
 import { type Figure, goalsTable, verdict } from '../src/report.ts';
 import { median, percentile, summarise } from '../src/stats.ts';
 
@@ -118,5 +119,33 @@ describe('stats', () => {
     expect(median([3, 1, 2, Number.NaN])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(summarise([2, 1, 3], 4)).toMatchObject({ count: 3, failed: 4, p50: 2, mean: 2 });
+  });
+});
+
+describe('profile-summary', () => {
+  it('charges native time to the package that asked for it, and leaves idle out', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2, 5] },
+        {
+          id: 2,
+          callFrame: frame('send', '/x/node_modules/.pnpm/fastify@5/node_modules/fastify/reply.js'),
+          children: [3],
+        },
+        { id: 3, callFrame: frame('writev', 'node:net'), children: [4] },
+        { id: 4, callFrame: frame('writeUtf8String', '') },
+        { id: 5, callFrame: frame('(idle)', '') },
+      ],
+      samples: [4, 4, 5, 2],
+      timeDeltas: [10, 10, 100, 5],
+    };
+    const { busyUs, byPackage } = chargeByPackage(profile);
+    expect(busyUs).toBe(25);
+    expect([...byPackage]).toEqual([['fastify', 25]]);
+    expect(packageOf('/r/packages/telemetry/src/start.ts')).toBe('packages/telemetry');
+    expect(
+      packageOf('/r/node_modules/.pnpm/@opentelemetry+core@3/node_modules/@opentelemetry/core/x.js'),
+    ).toBe('@opentelemetry/core');
   });
 });
