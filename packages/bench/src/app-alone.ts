@@ -96,6 +96,17 @@ interface Start {
   rssMb: number;
 }
 
+interface Throughput {
+  rps: number;
+  cpuUsPerRequest: number;
+  rssMb: number;
+}
+
+interface Memory {
+  idleMb: number;
+  loadedMb: number;
+}
+
 export async function appAlonePhase(
   load: LoadGenerator,
   image: ReplayResult | undefined,
@@ -103,116 +114,73 @@ export async function appAlonePhase(
   s: AppAloneSettings,
 ): Promise<{ figures: Figure[]; details: string[] }> {
   const apps = specs(image, otlpEndpoint);
+  const starts = await measureStarts(apps, s.startRounds);
+  const throughput = await measureThroughput(load, apps, s);
+  const memory = await measureMemory(load, apps, s);
+  const t = (n: string) => throughput.get(n) as Throughput;
+  const m = (n: string) => memory.get(n) as Memory;
+  const st = (n: string) => starts.get(n) as Start;
+  const ratio = (id: string, label: string, value: number, goal?: Figure['goal']): Figure => ({
+    id,
+    label,
+    value,
+    unit: '×',
+    ...(goal ? { goal } : {}),
+  });
+  const figures = [
+    ratio(
+      'telemetry.ratio',
+      'target throughput, telemetry on / off (always_on, exported to a local collector)',
+      t(ON).rps / t(OFF).rps,
+      { op: '>=', limit: 0.75 },
+    ),
+    ratio(
+      'telemetry.cpu.ratio',
+      'same, from CPU per request (off / on; robust on a busy machine)',
+      t(OFF).cpuUsPerRequest / t(ON).cpuUsPerRequest,
+    ),
+    ratio(
+      'rss.idle.ratio',
+      'app RSS idle, target (telemetry on) / bare Fastify',
+      m(ON).idleMb / m(BARE).idleMb,
+      {
+        op: '<=',
+        limit: 1.5,
+      },
+    ),
+    ratio(
+      'rss.load.ratio',
+      `app RSS after ${s.sustainedMs / 1000} s at ${s.sustainedRate} req/s / idle, target (telemetry on)`,
+      m(ON).loadedMb / m(ON).idleMb,
+      { op: '<=', limit: 2 },
+    ),
+    ratio(
+      'start.off.ratio',
+      'start to first 200, target (telemetry off) / bare Fastify',
+      st(OFF).ms / st(BARE).ms,
+      {
+        op: '<=',
+        limit: 1.5,
+      },
+    ),
+    ratio(
+      'start.on.ratio',
+      'start to first 200, target (telemetry on) / bare Fastify',
+      st(ON).ms / st(BARE).ms,
+      {
+        op: '<=',
+        limit: 2,
+      },
+    ),
+    ratio(
+      'start.on.cpu.ratio',
+      'same, from CPU spent until the first 200 (robust on a busy machine)',
+      st(ON).cpuMs / st(BARE).cpuMs,
+    ),
+  ];
   const entry = image
     ? 'the image entry (dist/, production deps, its CMD)'
     : 'sources (--quick: no image build)';
-
-  // Start to first 200, interleaved rounds: every app starts cold, one at a time.
-  const starts = new Map<string, Start[]>([...apps.keys()].map((n) => [n, []]));
-  for (let r = 0; r < s.startRounds; r++) {
-    for (const [name, spec] of apps) {
-      const app = await startApp(spec);
-      starts.get(name)?.push({ ms: app.firstOkMs, cpuMs: cpuMs(app.pid), rssMb: rssMb(app.pid) });
-      await app.stop();
-    }
-  }
-  const start = (name: string, k: keyof Start) => median((starts.get(name) ?? []).map((x) => x[k]));
-
-  // Throughput: one instance each of bare, off and on, saturated in alternating slices.
-  const saturated = await startAll(apps, [BARE, OFF, ON]);
-  const done = new Map([...saturated.keys()].map((n) => [n, { completed: 0, ms: 0, cpu: 0 }]));
-  let afterSaturation = new Map<string, number>();
-  try {
-    for (let r = 0; r < s.throughputRounds; r++) {
-      for (const [name, app] of saturated) {
-        const before = cpuMs(app.pid);
-        const result = await load.closed({
-          target: { name, url: `${app.url}/` },
-          connections: s.connections,
-          durationMs: s.sliceMs,
-        });
-        const d = done.get(name) as { completed: number; ms: number; cpu: number };
-        d.completed += result.completed;
-        d.ms += result.elapsedMs;
-        d.cpu += cpuMs(app.pid) - before;
-      }
-    }
-    afterSaturation = new Map([...saturated].map(([n, a]) => [n, rssMb(a.pid)]));
-  } finally {
-    await stopAll(saturated);
-  }
-  const rps = (n: string) => ((done.get(n)?.completed ?? 0) / (done.get(n)?.ms || 1)) * 1000;
-  const cpuPerReq = (n: string) => ((done.get(n)?.cpu ?? Number.NaN) * 1000) / (done.get(n)?.completed || 1);
-
-  // Memory: fresh instances, idle, then a sustained fixed-rate load (what an instance serves
-  // for a minute), never saturated.
-  const steady = await startAll(apps, [BARE, OFF, ON]);
-  let idle = new Map<string, number>();
-  let loaded = new Map<string, number>();
-  try {
-    await new Promise((resolve) => setTimeout(resolve, s.idleMs));
-    idle = new Map([...steady].map(([n, a]) => [n, rssMb(a.pid)]));
-    await load.open({
-      targets: [...steady].map(([name, app]) => ({ name, url: `${app.url}/` })),
-      ratePerTarget: s.sustainedRate,
-      durationMs: s.sustainedMs,
-      warmupMs: 0,
-    });
-    loaded = new Map([...steady].map(([n, a]) => [n, rssMb(a.pid)]));
-  } finally {
-    await stopAll(steady);
-  }
-  const r = (m: Map<string, number>, n: string) => m.get(n) ?? Number.NaN;
-
-  const figures: Figure[] = [
-    {
-      id: 'telemetry.ratio',
-      label: 'target throughput, telemetry on / off (always_on, exported to a local collector)',
-      value: rps(ON) / rps(OFF),
-      unit: '×',
-      goal: { op: '>=', limit: 0.75 },
-    },
-    {
-      id: 'telemetry.cpu.ratio',
-      label: 'same, from CPU per request (off / on; robust on a busy machine)',
-      value: cpuPerReq(OFF) / cpuPerReq(ON),
-      unit: '×',
-    },
-    {
-      id: 'rss.idle.ratio',
-      label: 'app RSS idle, target (telemetry on) / bare Fastify',
-      value: r(idle, ON) / r(idle, BARE),
-      unit: '×',
-      goal: { op: '<=', limit: 1.5 },
-    },
-    {
-      id: 'rss.load.ratio',
-      label: `app RSS after ${s.sustainedMs / 1000} s at ${s.sustainedRate} req/s / idle, target (telemetry on)`,
-      value: r(loaded, ON) / r(idle, ON),
-      unit: '×',
-      goal: { op: '<=', limit: 2 },
-    },
-    {
-      id: 'start.off.ratio',
-      label: 'start to first 200, target (telemetry off) / bare Fastify',
-      value: start(OFF, 'ms') / start(BARE, 'ms'),
-      unit: '×',
-      goal: { op: '<=', limit: 1.5 },
-    },
-    {
-      id: 'start.on.ratio',
-      label: 'start to first 200, target (telemetry on) / bare Fastify',
-      value: start(ON, 'ms') / start(BARE, 'ms'),
-      unit: '×',
-      goal: { op: '<=', limit: 2 },
-    },
-    {
-      id: 'start.on.cpu.ratio',
-      label: 'same, from CPU spent until the first 200 (robust on a busy machine)',
-      value: start(ON, 'cpuMs') / start(BARE, 'cpuMs'),
-      unit: '×',
-    },
-  ];
   const details = [
     `App alone, from ${entry}, V8 heap as in a 512 MiB instance (${CLOUD_RUN_HEAP.join(' ')}); closed loop, ${s.connections} connections, ${s.throughputRounds} alternating slices of ${s.sliceMs / 1000} s:`,
     table(
@@ -224,15 +192,93 @@ export async function appAlonePhase(
         'RSS idle MB',
         `RSS after ${s.sustainedMs / 1000} s MB`,
       ],
-      [BARE, OFF, ON].map((n) => [n, rps(n), cpuPerReq(n), r(afterSaturation, n), r(idle, n), r(loaded, n)]),
+      [BARE, OFF, ON].map((n) => [n, t(n).rps, t(n).cpuUsPerRequest, t(n).rssMb, m(n).idleMb, m(n).loadedMb]),
     ),
     `Start to first 200 (median of ${s.startRounds}, interleaved):`,
     table(
       ['app', 'ms', 'CPU ms', 'RSS MB at first 200'],
-      [...starts.keys()].map((n) => [n, start(n, 'ms'), start(n, 'cpuMs'), start(n, 'rssMb')]),
+      [...starts].map(([n, x]) => [n, x.ms, x.cpuMs, x.rssMb]),
     ),
   ];
   return { figures, details };
+}
+
+/** Start to first 200, interleaved rounds, medians: every app starts cold, one at a time. */
+async function measureStarts(apps: Map<string, AppSpec>, rounds: number): Promise<Map<string, Start>> {
+  const runs = new Map<string, Start[]>([...apps.keys()].map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, spec] of apps) {
+      const app = await startApp(spec);
+      runs.get(name)?.push({ ms: app.firstOkMs, cpuMs: cpuMs(app.pid), rssMb: rssMb(app.pid) });
+      await app.stop();
+    }
+  }
+  const med = (xs: Start[], k: keyof Start) => median(xs.map((x) => x[k]));
+  return new Map(
+    [...runs].map(([n, xs]) => [n, { ms: med(xs, 'ms'), cpuMs: med(xs, 'cpuMs'), rssMb: med(xs, 'rssMb') }]),
+  );
+}
+
+/** One instance each of bare, off and on, saturated in alternating slices; CPU from the kernel. */
+async function measureThroughput(
+  load: LoadGenerator,
+  apps: Map<string, AppSpec>,
+  s: AppAloneSettings,
+): Promise<Map<string, Throughput>> {
+  const running = await startAll(apps, [BARE, OFF, ON]);
+  try {
+    const done = new Map([...running.keys()].map((n) => [n, { completed: 0, ms: 0, cpu: 0 }]));
+    for (let r = 0; r < s.throughputRounds; r++) {
+      for (const [name, app] of running) {
+        const before = cpuMs(app.pid);
+        const target = { name, url: `${app.url}/` };
+        const result = await load.closed({ target, connections: s.connections, durationMs: s.sliceMs });
+        const d = done.get(name) as { completed: number; ms: number; cpu: number };
+        d.completed += result.completed;
+        d.ms += result.elapsedMs;
+        d.cpu += cpuMs(app.pid) - before;
+      }
+    }
+    return new Map(
+      [...done].map(([n, d]) => [
+        n,
+        {
+          rps: (d.completed / (d.ms || 1)) * 1000,
+          cpuUsPerRequest: (d.cpu * 1000) / (d.completed || 1),
+          rssMb: rssMb((running.get(n) as BenchApp).pid),
+        },
+      ]),
+    );
+  } finally {
+    await stopAll(running);
+  }
+}
+
+/**
+ * Fresh instances, idle, then a sustained fixed-rate load (what an instance serves for a
+ * minute), never saturated.
+ */
+async function measureMemory(
+  load: LoadGenerator,
+  apps: Map<string, AppSpec>,
+  s: AppAloneSettings,
+): Promise<Map<string, Memory>> {
+  const running = await startAll(apps, [BARE, OFF, ON]);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, s.idleMs));
+    const idle = new Map([...running].map(([n, a]) => [n, rssMb(a.pid)]));
+    await load.open({
+      targets: [...running].map(([name, app]) => ({ name, url: `${app.url}/` })),
+      ratePerTarget: s.sustainedRate,
+      durationMs: s.sustainedMs,
+      warmupMs: 0,
+    });
+    return new Map(
+      [...running].map(([n, a]) => [n, { idleMb: idle.get(n) ?? Number.NaN, loadedMb: rssMb(a.pid) }]),
+    );
+  } finally {
+    await stopAll(running);
+  }
 }
 
 async function startAll(apps: Map<string, AppSpec>, names: string[]): Promise<Map<string, BenchApp>> {

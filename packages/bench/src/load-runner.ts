@@ -92,7 +92,7 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
     if (due >= measureFrom) maxSendLagMs = Math.max(maxSendLagMs, sentAt - due);
     // Timers fire to the millisecond, so a request may leave up to 1 ms early: then it is timed
     // from when it left. Late, it is timed from when it was due (the waiting counts).
-    const from = Math.max(due, sentAt);
+    const from = Math.min(due, sentAt);
     const p = get(target.url).then((body) => {
       if (due < measureFrom) return;
       if (body === undefined) failed[target.name] = (failed[target.name] ?? 0) + 1;
