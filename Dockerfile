@@ -18,8 +18,12 @@ COPY . .
 RUN pnpm install --frozen-lockfile --offline
 # tsc emits dist/ for the app and the workspace packages it depends on (exports.default → dist).
 RUN pnpm --filter "@meshapps/${APP}..." --fail-if-no-match build
-# Production dependencies only, workspace packages copied in (injectWorkspacePackages).
+# Production dependencies only, workspace packages copied in (injectWorkspacePackages); each
+# package ships its "files" (dist/), not its sources or tests.
 RUN pnpm --filter "@meshapps/${APP}" --fail-if-no-match --prod deploy out
+# What Node never reads at run time: type declarations, source maps, Markdown docs (licences
+# stay). About half the bytes of node_modules (docs/decisions/052-production-footprint.md).
+RUN find out -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o \( -iname '*.md' ! -iname 'licen?e*' \) \) -delete
 
 FROM node:24-slim
 ENV NODE_ENV=production

@@ -1,4 +1,4 @@
-import { GoogleAuth, type IdTokenClient } from 'google-auth-library';
+import type { GoogleAuth, IdTokenClient } from 'google-auth-library';
 
 /**
  * ID tokens for the without-mesh path: one google-auth-library client per audience (each caches
@@ -11,10 +11,10 @@ const MAX_AUDIENCES = 64;
 export class IdTokens {
   private readonly clients = new Map<string, Promise<IdTokenClient>>();
   private readonly inflight = new Map<string, Promise<string>>();
-  private readonly auth: GoogleAuth;
+  private auth: Promise<GoogleAuth> | undefined;
 
-  constructor(auth: GoogleAuth = new GoogleAuth()) {
-    this.auth = auth;
+  constructor(auth?: GoogleAuth) {
+    if (auth) this.auth = Promise.resolve(auth);
   }
 
   /** A bearer token whose `aud` is `audience` (for Cloud Run: the target's https origin). */
@@ -33,7 +33,10 @@ export class IdTokens {
         const oldest = this.clients.keys().next().value;
         if (oldest !== undefined) this.clients.delete(oldest);
       }
-      client = this.auth.getIdTokenClient(audience);
+      // google-auth-library loads on the first without-mesh call: a service that only ever calls
+      // through the mesh never pays its start-up cost (~45 ms of CPU per process, measured).
+      this.auth ??= import('google-auth-library').then(({ GoogleAuth }) => new GoogleAuth());
+      client = this.auth.then((auth) => auth.getIdTokenClient(audience));
       this.clients.set(audience, client);
       client.catch(() => this.clients.delete(audience));
     }

@@ -1,5 +1,4 @@
 import { HopError } from '@meshapps/service';
-import { instance, project } from 'gcp-metadata';
 import type { AllowList } from './hosts.ts';
 
 /**
@@ -23,6 +22,8 @@ export function thisProjectRunApp(): () => Promise<AllowList> {
 }
 
 async function lookUp(): Promise<AllowList> {
+  // Loaded on the first without-mesh call, not at start (see IdTokens).
+  const { instance, project } = await import('gcp-metadata');
   const [number, region] = await Promise.all([project('numeric-project-id'), instance('region')]);
   // instance/region answers "projects/<number>/regions/<region>".
   const regionName = String(region).split('/').pop();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,13 @@ describe('Dockerfile', () => {
     // Production dependencies only: no dev tools in the image.
     expect(existsSync(join(result.appDir, 'node_modules/typescript'))).toBe(false);
     expect(existsSync(join(result.appDir, 'dist/main.js'))).toBe(true);
+    // Only what runs (decision 052): no sources, tests, type declarations, source maps or
+    // Markdown docs, and no polyfill Node never loads.
+    const shipped = readdirSync(result.appDir, { recursive: true, encoding: 'utf8' });
+    expect(shipped.filter((f) => /\.d\.[cm]?ts$|\.map$/.test(f))).toEqual([]);
+    expect(shipped.filter((f) => /(^|@meshapps\/[^/]+\/)(src|test)\//.test(f))).toEqual([]);
+    expect(shipped.filter((f) => /\.md$/i.test(f) && !/licen[cs]e/i.test(f))).toEqual([]);
+    expect(shipped.filter((f) => f.includes('web-streams-polyfill'))).toEqual([]);
     const app = await startApp(result, { OTEL_SDK_DISABLED: 'true', K_SERVICE: 'target1' });
     const res = await fetch(`http://127.0.0.1:${app.port}/healthz`);
     expect(res.status).toBe(200);

@@ -19,6 +19,12 @@ const LAYERS: Record<string, string[]> = {
   '@meshapps/target': ['@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/local-mesh': ['@meshapps/mesh-config', '@meshapps/telemetry', '@meshapps/trace-viewer'],
   '@meshapps/deploy': ['@meshapps/mesh-config'],
+  '@meshapps/bench': [
+    '@meshapps/infra-checks',
+    '@meshapps/local-mesh',
+    '@meshapps/mesh-config',
+    '@meshapps/trace-viewer',
+  ],
   '@meshapps/infra-checks': ['@meshapps/deploy', '@meshapps/mesh-config'],
   '@meshapps/docs-check': ['@meshapps/deploy', '@meshapps/infra-checks', '@meshapps/mesh-config'],
 };

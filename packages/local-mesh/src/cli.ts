@@ -2,6 +2,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
+import { compileCacheEnv } from './compile-cache.ts';
 import { evenSplits } from './even-splits.ts';
 import { formatAppLine, formatHop, formatIdentity, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
@@ -88,6 +89,7 @@ try {
     ...ports,
     host: values.host,
     envOverrides,
+    appEnv: compileCacheEnv(),
     ...(values.topology ? { topologyFile: values.topology } : {}),
     ...(values.routes ? { routesDir: values.routes } : {}),
     ...(values['even-splits'] ? { random: evenSplits() } : {}),

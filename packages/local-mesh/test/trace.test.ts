@@ -58,7 +58,8 @@ describe('one trace across every hop', () => {
     });
     expect(await res.json()).toEqual({ message: 'client <- proxy <- target1' });
     expect(res.headers.get('x-trace-id')).toBe(traceId);
-    spans = await traceOf(traceId, 12);
+    // Per app one server span and one client span per hop (decision 050), two sidecar spans per hop.
+    spans = await traceOf(traceId, 9);
   });
 
   it('has spans of client, proxy and target1 and of their sidecars', () => {
@@ -102,7 +103,7 @@ describe('the viewer page draws that trace', () => {
     await fetch(`${stack.lb}/call/proxy.meshapps.internal/target1.meshapps.internal`, {
       headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` },
     });
-    await traceOf(traceId, 12);
+    await traceOf(traceId, 9);
     // Debian's Chromium only: no test tool ever downloads a browser (.ci/run installs the package).
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -118,7 +119,7 @@ describe('the viewer page draws that trace', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
       await page.goto(`${stack.traceViewer}/?trace=${traceId}`);
-      await page.locator('.waterfall .row').nth(11).waitFor();
+      await page.locator('.waterfall .row').nth(8).waitFor();
       const drawn = new Set(await page.locator('.waterfall .row .service').allTextContents());
       for (const service of [
         'client',
@@ -147,7 +148,7 @@ describe('a forbidden hop in the trace', () => {
       traceparent: `00-${traceId}-${randomHex(8)}-01`,
     });
     expect(status).toBe(403);
-    const spans = await traceOf(traceId, 5);
+    const spans = await traceOf(traceId, 4);
     const ingress = spans.find((s) => s.name === 'ingress target1');
     expect(ingress).toMatchObject({ serviceName: 'target1 sidecar', status: { code: 'error' } });
     expect(ingress?.attributes['meshapps.iam']).toContain('lacks roles/run.invoker');

@@ -1,4 +1,5 @@
 import { type DestinationStream, type LoggerOptions, pino } from 'pino';
+import { redactLine } from './redact.ts';
 
 /** pino levels → Cloud Logging severities, so Cloud Run's log viewer colours lines right. */
 const SEVERITY: Record<string, string> = {
@@ -9,16 +10,6 @@ const SEVERITY: Record<string, string> = {
   error: 'ERROR',
   fatal: 'CRITICAL',
 };
-
-/** Never log credentials, wherever they appear in a logged object. */
-export const REDACT_PATHS = [
-  'authorization',
-  '*.authorization',
-  '*.headers.authorization',
-  '*.headers.cookie',
-  '*.headers["x-serverless-authorization"]',
-  '*.headers["proxy-authorization"]',
-];
 
 export interface LoggerConfig {
   service: string;
@@ -35,7 +26,8 @@ export function createLogger(config: LoggerConfig) {
     base: { serviceContext: { service: config.service, version: config.revision } },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }) },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Never log credentials, wherever they appear in a logged object (see redact.ts).
+    hooks: { streamWrite: redactLine },
   };
   if (config.mixin) options.mixin = config.mixin;
   return config.destination ? pino(options, config.destination) : pino(options);

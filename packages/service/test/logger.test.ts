@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/index.ts';
+import { CENSOR, createLogger, redactLine } from '../src/index.ts';
 import { logSink } from './support.ts';
 
 describe('createLogger', () => {
@@ -39,6 +39,33 @@ describe('createLogger', () => {
     expect(sink.entries()[1]).toMatchObject({
       req: { headers: { authorization: '[redacted]', cookie: '[redacted]' } },
     });
+  });
+
+  it('redacts at any depth and in any letter case, errors included, and leaves the rest alone', () => {
+    const sink = logSink();
+    const log = createLogger({ service: 'client', destination: sink.destination });
+    const err = Object.assign(new Error('upstream refused'), {
+      config: { headers: { Authorization: 'Bearer top-secret-7' } },
+    });
+    log.error({ err }, 'f');
+    log.info({ a: { b: [{ headers: { 'Set-Cookie': ['sid=top-secret-8'] } }] } }, 'g');
+    log.info({ note: 'the authorization header is checked by Cloud Run' }, 'authorization: see the note');
+    expect(sink.lines.join('\n')).not.toMatch(/top-secret/);
+    const [f, g, h] = sink.entries();
+    expect(f).toMatchObject({
+      err: { message: 'upstream refused', config: { headers: { Authorization: CENSOR } } },
+    });
+    expect(g).toMatchObject({ a: { b: [{ headers: { 'Set-Cookie': CENSOR } }] } });
+    // A credential's NAME in text is no credential: the line stays exactly as written.
+    expect(h).toMatchObject({ note: 'the authorization header is checked by Cloud Run' });
+  });
+
+  it('costs one pattern test on ordinary lines, and never lets an unparsable one through', () => {
+    const ordinary = '{"severity":"INFO","message":"incoming request","req":{"method":"GET"}}\n';
+    expect(redactLine(ordinary)).toBe(ordinary);
+    const broken = '{"authorization": "Bearer top-secret-9"\n';
+    expect(redactLine(broken)).not.toMatch(/top-secret/);
+    expect(JSON.parse(redactLine(broken))).toMatchObject({ severity: 'ERROR' });
   });
 
   it('adds the mixin fields to every line', () => {

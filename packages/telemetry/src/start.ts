@@ -24,6 +24,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { CloudTraceContextPropagator } from './cloud-trace-context.ts';
 import { createSpanExporter } from './exporter.ts';
+import { nameServerSpansByRoute } from './fastify-routes.ts';
 import { createInstrumentations } from './instrumentations.ts';
 import { traceLink } from './log-fields.ts';
 import { PreciseSpanTimes } from './precise-span-times.ts';
@@ -47,7 +48,8 @@ const UNTRACED_HOSTNAMES: ReadonlySet<string> = new Set([
 
 /**
  * Starts tracing for this process: W3C propagation (plus Google's `X-Cloud-Trace-Context` on the
- * way in), the three instrumentations this stack needs, and one exporter chosen by environment.
+ * way in), the two instrumentations this stack needs (HTTP server, undici) with Fastify's route
+ * naming the server span, and one exporter chosen by environment.
  * Returns undefined (and touches nothing) when `OTEL_SDK_DISABLED=true`.
  *
  * Built from the trace SDK (`@opentelemetry/sdk-trace`) rather than `NodeSDK`: NodeSDK 0.301 loads
@@ -117,16 +119,18 @@ export async function startTelemetry(
   const metadataHosts = configuredMetadataHosts(env);
   const isUntraced = (origin: URL) =>
     UNTRACED_HOSTNAMES.has(origin.hostname.toLowerCase()) || metadataHosts.has(origin.host.toLowerCase());
-  const unregister = registerInstrumentations({
+  const unregisterInstrumentations = registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: createInstrumentations({
-      isUntraced,
-      onRequest: (span, request) => {
-        const link = state.traceLink(span.spanContext().traceId);
-        if (link) request.log.info({ traceUrl: link }, `trace ${link}`);
-      },
-    }),
+    instrumentations: createInstrumentations({ isUntraced }),
   });
+  const unsubscribeFastify = nameServerSpansByRoute((span, request) => {
+    const link = state.traceLink(span.spanContext().traceId);
+    if (link) request.log.info({ traceUrl: link }, `trace ${link}`);
+  });
+  const unregister = () => {
+    unsubscribeFastify();
+    unregisterInstrumentations();
+  };
 
   let stopping: Promise<void> | undefined;
   state.shutdown = () => {

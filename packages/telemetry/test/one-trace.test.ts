@@ -132,6 +132,16 @@ describe('one trace across every hop', () => {
     expect(hop?.name).toBe('GET target1.meshapps.internal');
     expect(find(spans, 'target1', 'server')?.parentSpanId).toBe(hop?.spanId);
     expect(spans.every((s) => s.status.code !== 'error')).toBe(true);
+    // One span per thing that happens (decision 050): per service one SERVER span named by its
+    // route, plus one CLIENT span per hop — no second, framework-level span of the same request.
+    const shape = spans.map((s) => [s.serviceName, s.kind, s.name, s.attributes['http.route']]);
+    expect(shape.sort()).toEqual(
+      [
+        ['proxy', 'client', 'GET target1.meshapps.internal', undefined],
+        ['proxy', 'server', 'GET /call/*', '/call/*'],
+        ['target1', 'server', 'GET /', '/'],
+      ].sort(),
+    );
 
     // Both services' log lines for this request carry the same Cloud Logging trace.
     const field = `projects/${PROJECT}/traces/${traceId}`;

@@ -1,0 +1,134 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+
+/** One URL under load; `name` labels its figures. */
+export interface Target {
+  name: string;
+  url: string;
+}
+
+export interface OpenLoopJob {
+  kind: 'open';
+  targets: Target[];
+  /** Requests per second sent to EACH target; targets take turns request by request. */
+  ratePerTarget: number;
+  durationMs: number;
+  /** Sent like the rest, left out of the figures (connections, JIT, caches). */
+  warmupMs: number;
+}
+
+export interface ClosedLoopJob {
+  kind: 'closed';
+  target: Target;
+  /** Concurrent connections, each sending its next request when the last one answered (wrk -c). */
+  connections: number;
+  durationMs: number;
+}
+
+export type LoadJob = OpenLoopJob | ClosedLoopJob;
+
+export interface OpenLoopResult {
+  kind: 'open';
+  /** Per target: latency of each 200 in ms, measured from its INTENDED send time. */
+  samples: Record<string, number[]>;
+  failed: Record<string, number>;
+  /** One answer body per target, so the caller can check every scenario says the same thing. */
+  bodies: Record<string, string>;
+  /** How late the generator itself was at worst (its own lag counts as latency, as it should). */
+  maxSendLagMs: number;
+}
+
+export interface ClosedLoopResult {
+  kind: 'closed';
+  completed: number;
+  failed: number;
+  elapsedMs: number;
+  body: string | undefined;
+}
+
+export type LoadResult = OpenLoopResult | ClosedLoopResult;
+
+const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, headersTimeout: 10_000 });
+
+/** GET once; resolves to the body on 200, undefined on anything else. Never rejects. */
+async function get(url: string): Promise<string | undefined> {
+  try {
+    const res = await request(url, { dispatcher: agent });
+    const body = await res.body.text();
+    return res.statusCode === 200 ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Open loop at a fixed rate (coordinated-omission aware, as wrk2 or autocannon -R): request i is
+ * due at start + i × interval whether or not earlier ones have answered, and its latency runs
+ * from that due time. A slow answer therefore costs every request queued behind it, as it would
+ * cost real callers, instead of quietly lowering the rate.
+ */
+export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
+  const { targets } = job;
+  const samples: Record<string, number[]> = {};
+  const failed: Record<string, number> = {};
+  const bodies: Record<string, string> = {};
+  for (const t of targets) {
+    samples[t.name] = [];
+    failed[t.name] = 0;
+  }
+  const intervalMs = 1000 / (job.ratePerTarget * targets.length);
+  const start = performance.now() + 20;
+  const measureFrom = start + job.warmupMs;
+  const end = start + job.warmupMs + job.durationMs;
+  const inflight = new Set<Promise<void>>();
+  let maxSendLagMs = 0;
+  for (let i = 0; ; i++) {
+    const due = start + i * intervalMs;
+    if (due >= end) break;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const target = targets[i % targets.length] as Target;
+    const sentAt = performance.now();
+    if (due >= measureFrom) maxSendLagMs = Math.max(maxSendLagMs, sentAt - due);
+    // Timers fire to the millisecond, so a request may leave up to 1 ms early: then it is timed
+    // from when it left. Late, it is timed from when it was due (the waiting counts).
+    const from = Math.min(due, sentAt);
+    const p = get(target.url).then((body) => {
+      if (due < measureFrom) return;
+      if (body === undefined) failed[target.name] = (failed[target.name] ?? 0) + 1;
+      else {
+        samples[target.name]?.push(performance.now() - from);
+        bodies[target.name] ??= body;
+      }
+    });
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  }
+  await Promise.all(inflight);
+  return { kind: 'open', samples, failed, bodies, maxSendLagMs };
+}
+
+/** Closed loop (wrk-style): throughput at saturation. Never use it for latency. */
+export async function runClosedLoop(job: ClosedLoopJob): Promise<ClosedLoopResult> {
+  let completed = 0;
+  let failed = 0;
+  let body: string | undefined;
+  const started = performance.now();
+  const end = started + job.durationMs;
+  const connection = async () => {
+    while (performance.now() < end) {
+      const answer = await get(job.target.url);
+      if (answer === undefined) failed++;
+      else {
+        completed++;
+        body ??= answer;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: job.connections }, connection));
+  return { kind: 'closed', completed, failed, elapsedMs: performance.now() - started, body };
+}
+
+export function runJob(job: LoadJob): Promise<LoadResult> {
+  return job.kind === 'open' ? runOpenLoop(job) : runClosedLoop(job);
+}

@@ -1,0 +1,199 @@
+import type { LoadGenerator } from './load.ts';
+import type { Target } from './load-runner.ts';
+import { CpuMeter, procAvailable } from './proc-stats.ts';
+import type { Figure } from './report.ts';
+import { table } from './report.ts';
+import { type Stack, stackProcesses } from './stack.ts';
+import { type LatencySummary, medianSummary, summarise } from './stats.ts';
+
+export const SCENARIOS = {
+  appAlone: 'app alone (client GET /)',
+  lbClient: 'LB front -> client',
+  direct1: 'direct 1 hop (client -> target2)',
+  mesh1: 'mesh 1 hop (client -> target2)',
+  direct2: 'direct 2 hops (client -> proxy -> target1)',
+  mesh2: 'mesh 2 hops (client -> proxy -> target1)',
+} as const;
+
+export function meshTargets(stack: Stack): Record<keyof typeof SCENARIOS, Target> {
+  const domain = stack.mesh.topology.mesh.domain;
+  const one = `/call/target2.${domain}`;
+  const two = `/call/proxy.${domain}/target1.${domain}`;
+  const t = (key: keyof typeof SCENARIOS, url: string): Target => ({ name: SCENARIOS[key], url });
+  return {
+    appAlone: t('appAlone', `${stack.clientUrl}/`),
+    lbClient: t('lbClient', `${stack.mesh.loadBalancerUrl}/`),
+    direct1: t('direct1', `${stack.direct.client.url}${one}`),
+    mesh1: t('mesh1', `${stack.clientUrl}${one}`),
+    direct2: t('direct2', `${stack.direct.client.url}${two}`),
+    mesh2: t('mesh2', `${stack.clientUrl}${two}`),
+  };
+}
+
+export interface LatencySettings {
+  rounds: number;
+  durationMs: number;
+  warmupMs: number;
+  /** The hop pair (direct and mesh 1 hop), each at this rate: the per-hop goal's load. */
+  hopRate: number;
+  /** Every scenario interleaved, this rate in total: the overview table. */
+  overviewRate: number;
+}
+
+/** Open loop, scenarios interleaved request by request, a few rounds; medians of the rounds. */
+async function openRounds(
+  load: LoadGenerator,
+  targets: Target[],
+  ratePerTarget: number,
+  s: LatencySettings,
+): Promise<{ summaries: Map<string, LatencySummary>; bodies: Record<string, string>; lagMs: number }> {
+  const rounds = new Map<string, LatencySummary[]>(targets.map((t) => [t.name, []]));
+  const bodies: Record<string, string> = {};
+  let lagMs = 0;
+  for (let r = 0; r < s.rounds; r++) {
+    const result = await load.open({
+      targets,
+      ratePerTarget,
+      durationMs: s.durationMs,
+      warmupMs: s.warmupMs,
+    });
+    for (const t of targets) {
+      rounds.get(t.name)?.push(summarise(result.samples[t.name] ?? [], result.failed[t.name] ?? 0));
+    }
+    Object.assign(bodies, result.bodies);
+    lagMs = Math.max(lagMs, result.maxSendLagMs);
+  }
+  const summaries = new Map([...rounds].map(([name, rs]) => [name, medianSummary(rs)]));
+  return { summaries, bodies, lagMs };
+}
+
+export async function latencyPhase(
+  stack: Stack,
+  load: LoadGenerator,
+  s: LatencySettings,
+): Promise<{ figures: Figure[]; details: string[]; bodies: Record<string, string> }> {
+  const t = meshTargets(stack);
+  const hop = await openRounds(load, [t.direct1, t.mesh1], s.hopRate, s);
+  const all = Object.values(t);
+  const overview = await openRounds(load, all, s.overviewRate / all.length, s);
+
+  const h = (name: string) => hop.summaries.get(name) as LatencySummary;
+  const o = (name: string) => overview.summaries.get(name) as LatencySummary;
+  const added = (p: 'p50' | 'p90') => h(t.mesh1.name)[p] - h(t.direct1.name)[p];
+  const added2 = (p: 'p50' | 'p90') => (o(t.mesh2.name)[p] - o(t.direct2.name)[p]) / 2;
+  const at = `at ${s.hopRate} req/s`;
+  const figures: Figure[] = [
+    {
+      id: 'hop.added.p50',
+      label: `mesh hop: added latency p50 (mesh - direct, 1 hop ${at})`,
+      value: added('p50'),
+      unit: 'ms',
+    },
+    {
+      id: 'hop.added.p90',
+      label: `mesh hop: added latency p90 (mesh - direct, 1 hop ${at})`,
+      value: added('p90'),
+      unit: 'ms',
+      goal: { op: '<=', limit: 0.5 },
+    },
+    {
+      id: 'hop.added2.p50',
+      label: 'mesh hop: added latency p50 per hop, 2-hop chain (overview load)',
+      value: added2('p50'),
+      unit: 'ms',
+    },
+    {
+      id: 'hop.added2.p90',
+      label: 'mesh hop: added latency p90 per hop, 2-hop chain (overview load)',
+      value: added2('p90'),
+      unit: 'ms',
+    },
+  ];
+  const row = (name: string, x: LatencySummary) => [name, x.p50, x.p90, x.p99, x.mean, x.count, x.failed];
+  const head = ['scenario', 'p50', 'p90', 'p99', 'mean', 'n', 'failed'];
+  const details = [
+    `Open loop, fixed rate, latency from each request's intended send time (ms); median of ${s.rounds} rounds of ${s.durationMs / 1000} s after ${s.warmupMs / 1000} s warm-up.`,
+    `Hop pair, interleaved, ${s.hopRate} req/s each (${2 * s.hopRate} req/s in total):`,
+    table(head, [row(t.direct1.name, h(t.direct1.name)), row(t.mesh1.name, h(t.mesh1.name))]),
+    `Every scenario, interleaved, ${s.overviewRate} req/s in total:`,
+    table(
+      head,
+      all.map((x) => row(x.name, o(x.name))),
+    ),
+    `ratio mesh/direct at p50: 1 hop ${(o(t.mesh1.name).p50 / o(t.direct1.name).p50).toFixed(2)}, 2 hops ${(o(t.mesh2.name).p50 / o(t.direct2.name).p50).toFixed(2)}; load generator's worst send lag ${Math.max(hop.lagMs, overview.lagMs).toFixed(1)} ms`,
+  ];
+  return { figures, details, bodies: { ...overview.bodies, ...hop.bodies } };
+}
+
+export interface ThroughputSettings {
+  rounds: number;
+  sliceMs: number;
+  connections: number;
+}
+
+/**
+ * Closed loop at saturation, scenarios in alternating slices (so all share the same minutes of
+ * a noisy machine); CPU per request of every process from the kernel's accounting.
+ */
+export async function throughputPhase(
+  stack: Stack,
+  load: LoadGenerator,
+  s: ThroughputSettings,
+): Promise<{ figures: Figure[]; details: string[] }> {
+  const t = meshTargets(stack);
+  const targets = [t.direct2, t.mesh2, t.direct1, t.mesh1];
+  const pids = stackProcesses(stack);
+  if (load.pid) pids.set('load generator', load.pid);
+  const meter = new CpuMeter(pids);
+  const done = new Map(targets.map((x) => [x.name, { completed: 0, failed: 0, ms: 0 }]));
+  const cpu = new Map(targets.map((x) => [x.name, new Map<string, number>()]));
+  for (let r = 0; r < s.rounds; r++) {
+    for (const target of targets) {
+      meter.reset();
+      const result = await load.closed({ target, connections: s.connections, durationMs: s.sliceMs });
+      const spent = meter.read();
+      const d = done.get(target.name) as { completed: number; failed: number; ms: number };
+      d.completed += result.completed;
+      d.failed += result.failed;
+      d.ms += result.elapsedMs;
+      const c = cpu.get(target.name) as Map<string, number>;
+      for (const [name, ms] of spent) c.set(name, (c.get(name) ?? 0) + ms);
+    }
+  }
+  const rps = (name: string) => {
+    const d = done.get(name) as { completed: number; ms: number };
+    return (d.completed / d.ms) * 1000;
+  };
+  const figures: Figure[] = [
+    {
+      id: 'chain.throughput.ratio',
+      label: `2-hop chain throughput, mesh / direct (closed loop, ${s.connections} connections)`,
+      value: rps(t.mesh2.name) / rps(t.direct2.name),
+      unit: '×',
+      goal: { op: '>=', limit: 0.6 },
+    },
+    { id: 'chain.mesh.rps', label: '2-hop chain through the mesh', value: rps(t.mesh2.name), unit: 'req/s' },
+    { id: 'chain.direct.rps', label: '2-hop chain direct', value: rps(t.direct2.name), unit: 'req/s' },
+  ];
+  const details = [
+    `Closed loop, ${s.connections} connections, ${s.rounds} alternating slices of ${s.sliceMs / 1000} s per scenario:`,
+    table(
+      ['scenario', 'req/s', 'failed'],
+      targets.map((x) => [x.name, rps(x.name), done.get(x.name)?.failed ?? 0]),
+    ),
+  ];
+  if (procAvailable) {
+    const perRequest = (x: Target, n: string) =>
+      ((cpu.get(x.name)?.get(n) ?? 0) * 1000) / (done.get(x.name)?.completed || 1);
+    // Services no scenario reaches (target3, the without-mesh pair…) stay out of the table.
+    const names = [...pids.keys()].filter((n) => targets.some((x) => perRequest(x, n) > 0));
+    details.push(
+      'CPU per request (µs) by process during those slices (kernel accounting; robust to a busy machine):',
+      table(
+        ['process', ...targets.map((x) => x.name.split(' (')[0] as string)],
+        names.map((n) => [n, ...targets.map((x) => Math.round(perRequest(x, n)))]),
+      ),
+    );
+  }
+  return { figures, details };
+}

@@ -1,0 +1,46 @@
+import type { AppAloneSettings } from './app-alone.ts';
+import type { LatencySettings, ThroughputSettings } from './mesh-scenarios.ts';
+
+export interface BenchSettings {
+  /** Build each app's image (Dockerfile replay) for the footprint and the image-entry figures. */
+  images: boolean;
+  latency: LatencySettings;
+  throughput: ThroughputSettings;
+  app: AppAloneSettings;
+}
+
+/** wrk's default in the first measurements; enough to saturate one Node process. */
+const CONNECTIONS = 8;
+
+export const SETTINGS: { full: BenchSettings; quick: BenchSettings } = {
+  // About four minutes on 2 cores: three rounds of every latency figure, the 60 s sustained load.
+  full: {
+    images: true,
+    latency: { rounds: 3, durationMs: 10_000, warmupMs: 2000, hopRate: 500, overviewRate: 600 },
+    throughput: { rounds: 5, sliceMs: 1000, connections: CONNECTIONS },
+    app: {
+      startRounds: 5,
+      idleMs: 2000,
+      throughputRounds: 5,
+      sliceMs: 1000,
+      connections: CONNECTIONS,
+      sustainedMs: 60_000,
+      sustainedRate: 500,
+    },
+  },
+  // Every phase once, briefly: proves each figure can be produced (the smoke test), measures nothing.
+  quick: {
+    images: false,
+    latency: { rounds: 1, durationMs: 500, warmupMs: 100, hopRate: 100, overviewRate: 120 },
+    throughput: { rounds: 1, sliceMs: 250, connections: 2 },
+    app: {
+      startRounds: 1,
+      idleMs: 100,
+      throughputRounds: 1,
+      sliceMs: 250,
+      connections: 2,
+      sustainedMs: 300,
+      sustainedRate: 50,
+    },
+  },
+};

@@ -1,0 +1,53 @@
+/** Latency summary of one scenario, in milliseconds. */
+export interface LatencySummary {
+  count: number;
+  /** Answers that were not 200 (or failed): counted, and left out of the percentiles. */
+  failed: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile of an ascending array (NaN when empty). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+export function summarise(samplesMs: readonly number[], failed = 0): LatencySummary {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : Number.NaN;
+  return {
+    count: sorted.length,
+    failed,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    mean,
+  };
+}
+
+/** Median of a few repeated measurements: one noisy round does not decide a figure. */
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2
+    ? (finite[mid] as number)
+    : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
+}
+
+/** Median of each field over rounds of the same scenario. */
+export function medianSummary(rounds: readonly LatencySummary[]): LatencySummary {
+  const of = (k: keyof LatencySummary) => median(rounds.map((r) => r[k]));
+  return {
+    count: rounds.reduce((a, r) => a + r.count, 0),
+    failed: rounds.reduce((a, r) => a + r.failed, 0),
+    p50: of('p50'),
+    p90: of('p90'),
+    p99: of('p99'),
+    mean: of('mean'),
+  };
+}

@@ -1,0 +1,151 @@
+// `pnpm bench --quick`: the report's shape, never its timings (goals are checked by the bench
+// itself, on a quiet machine; a timed assertion here would only make the suite flaky).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargeByPackage, packageOf } from '../src/profile-summary.ts';
+import { type Figure, goalsTable, verdict } from '../src/report.ts';
+import { median, percentile, summarise } from '../src/stats.ts';
+
+/** Every figure the issue asks for, by id; the ones with a goal must carry it. */
+const GOALS: Record<string, string> = {
+  'stack.ready': '≤ 3.00 s',
+  'hop.added.p90': '≤ 0.50 ms',
+  'chain.throughput.ratio': '≥ 0.60×',
+  'telemetry.ratio': '≥ 0.75×',
+  'rss.idle.ratio': '≤ 1.50×',
+  'rss.load.ratio': '≤ 2.00×',
+  'start.off.ratio': '≤ 1.50×',
+  'start.on.ratio': '≤ 2.00×',
+  'footprint.client': '≤ 30.0 MB',
+  'footprint.proxy': '≤ 30.0 MB',
+  'footprint.target': '≤ 30.0 MB',
+};
+const INFO = ['hop.added.p50', 'hop.added2.p50', 'hop.added2.p90', 'chain.mesh.rps', 'chain.direct.rps'];
+
+const tmp = mkdtempSync(join(tmpdir(), 'bench-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('pnpm bench --quick', () => {
+  const json = join(tmp, 'report.json');
+  const run = { status: -1 as number | null, stdout: '', stderr: '' };
+  beforeAll(
+    () =>
+      new Promise<void>((resolve) => {
+        const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+        const child = execFile(
+          process.execPath,
+          ['--conditions=source', cli, '--quick', '--json', json],
+          { encoding: 'utf8', timeout: 150_000, maxBuffer: 1 << 24 },
+          (_err, stdout, stderr) => {
+            Object.assign(run, { status: child.exitCode, stdout, stderr });
+            resolve();
+          },
+        );
+      }),
+    160_000,
+  );
+
+  it('runs every phase and exits 0', () => {
+    expect(run.stderr).toContain('bench: latency');
+    expect(run.status, run.stderr).toBe(0);
+  });
+
+  it('prints every goal beside its figure, one line each', () => {
+    const lines = run.stdout.split('\n');
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { figures: Figure[] };
+    for (const [id, goal] of Object.entries(GOALS)) {
+      const figure = report.figures.find((f) => f.id === id);
+      expect(figure, id).toBeDefined();
+      const line = lines.find((l) => l.startsWith(figure?.label ?? '?'));
+      expect(line, id).toContain(goal);
+      expect(line, id).toMatch(/ (pass|FAIL|skipped)( |$)/);
+    }
+  });
+
+  it('measures every figure, or says why not (only the image build is left out of --quick)', () => {
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { figures: (Figure & { verdict: string })[] };
+    for (const id of [...Object.keys(GOALS), ...INFO]) {
+      const figure = report.figures.find((f) => f.id === id);
+      if (id.startsWith('footprint.')) {
+        expect(figure?.value, id).toBeNull();
+        expect(figure?.note, id).toMatch(/--quick/);
+      } else {
+        expect(Number.isFinite(figure?.value), `${id}: ${figure?.value}`).toBe(true);
+      }
+    }
+  });
+
+  it('shows where CPU goes per process, and the app-alone and start-up tables', () => {
+    expect(run.stdout).toContain('CPU per request (µs) by process');
+    expect(run.stdout).toMatch(/local mesh process .*\d/);
+    expect(run.stdout).toMatch(/client \(direct\) .*\d/);
+    for (const app of ['bare Fastify', 'target, telemetry off', 'target, telemetry on']) {
+      expect(run.stdout.split('\n').filter((l) => l.startsWith(app))).toHaveLength(2);
+    }
+  });
+});
+
+describe('report', () => {
+  const figure = (value: number | null, goal?: Figure['goal']): Figure => ({
+    id: 'x',
+    label: 'x',
+    value,
+    unit: 'ms',
+    ...(goal ? { goal } : {}),
+  });
+
+  it('judges each figure against its goal', () => {
+    expect(verdict(figure(0.4, { op: '<=', limit: 0.5 }))).toBe('pass');
+    expect(verdict(figure(0.6, { op: '<=', limit: 0.5 }))).toBe('FAIL');
+    expect(verdict(figure(0.6, { op: '>=', limit: 0.75 }))).toBe('FAIL');
+    expect(verdict(figure(Number.NaN, { op: '>=', limit: 0.75 }))).toBe('skipped');
+    expect(verdict(figure(null))).toBe('skipped');
+    expect(verdict(figure(3))).toBe('info');
+    expect(goalsTable([figure(0.61, { op: '<=', limit: 0.5 })])).toMatch(/x\s+0\.61 ms\s+≤ 0\.50 ms\s+FAIL/);
+  });
+});
+
+describe('stats', () => {
+  it('takes nearest-rank percentiles and medians', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(xs, 50)).toBe(50);
+    expect(percentile(xs, 90)).toBe(90);
+    expect(percentile(xs, 99)).toBe(99);
+    expect(percentile([], 50)).toBeNaN();
+    expect(median([3, 1, 2, Number.NaN])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(summarise([2, 1, 3], 4)).toMatchObject({ count: 3, failed: 4, p50: 2, mean: 2 });
+  });
+});
+
+describe('profile-summary', () => {
+  it('charges native time to the package that asked for it, and leaves idle out', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2, 5] },
+        {
+          id: 2,
+          callFrame: frame('send', '/x/node_modules/.pnpm/fastify@5/node_modules/fastify/reply.js'),
+          children: [3],
+        },
+        { id: 3, callFrame: frame('writev', 'node:net'), children: [4] },
+        { id: 4, callFrame: frame('writeUtf8String', '') },
+        { id: 5, callFrame: frame('(idle)', '') },
+      ],
+      samples: [4, 4, 5, 2],
+      timeDeltas: [10, 10, 100, 5],
+    };
+    const { busyUs, byPackage } = chargeByPackage(profile);
+    expect(busyUs).toBe(25);
+    expect([...byPackage]).toEqual([['fastify', 25]]);
+    expect(packageOf('/r/packages/telemetry/src/start.ts')).toBe('packages/telemetry');
+    expect(
+      packageOf('/r/node_modules/.pnpm/@opentelemetry+core@3/node_modules/@opentelemetry/core/x.js'),
+    ).toBe('@opentelemetry/core');
+  });
+});
