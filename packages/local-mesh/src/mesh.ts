@@ -47,6 +47,8 @@ export interface LocalMesh {
   loadBalancerUrl: string;
   participantUrl: string | undefined;
   traceViewerUrl: string;
+  /** The mesh hostnames the routes loaded at start serve (edits while running may change them). */
+  hostnames: string[];
   /** The emulated https://<service>-<number>.<region>.run.app host of each service. */
   runAppHosts: Record<string, string>;
   processes: ServiceProcess[];
@@ -136,6 +138,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       loadBalancerUrl,
       participantUrl,
       traceViewerUrl: viewer.url,
+      hostnames: config.routes.flatMap((r) => r.route.hostnames),
       runAppHosts: fronts.runAppHosts,
       processes,
       listeners,
