@@ -115,6 +115,9 @@ try {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // The apps are in their own process group (supervisor.ts): a closed terminal hangs up only
+  // this process, whose default on SIGHUP would skip the exit-time kill and orphan them.
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
   // `pnpm start` does not pass SIGTERM on: pnpm exits and leaves this process behind, reparented.
   // Under a package manager's script (npm_lifecycle_event is set), losing our parent is the same
   // request to stop, and gets the same drain. Run directly (`node cli.ts &`), we stay up.
