@@ -3,6 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
 import { compileCacheEnv } from './compile-cache.ts';
+import { demoBanner } from './demo-banner.ts';
 import { evenSplits } from './even-splits.ts';
 import { formatAppLine, formatHop, formatIdentity, prefix } from './log-format.ts';
 import { startLocalMesh } from './mesh.ts';
@@ -114,6 +115,9 @@ try {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // The apps are in their own process group (supervisor.ts): a closed terminal hangs up only
+  // this process, whose default on SIGHUP would skip the exit-time kill and orphan them.
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
   // `pnpm start` does not pass SIGTERM on: pnpm exits and leaves this process behind, reparented.
   // Under a package manager's script (npm_lifecycle_event is set), losing our parent is the same
   // request to stop, and gets the same drain. Run directly (`node cli.ts &`), we stay up.
@@ -125,41 +129,17 @@ try {
   }
 
   const lb = mesh.loadBalancerUrl;
-  const routesShown = values.routes ?? 'infra/routes/*.yaml';
-  const canaryFlags = [
-    lb.endsWith(':8080') ? '' : ` --url ${lb}/call/target.meshapps.internal`,
-    values.routes ? ` --routes ${values.routes}` : '',
-  ].join('');
-  const woTarget = mesh.runAppHosts['without-mesh-target'];
   say(`ready. The load balancer stand-in is ${lb}`);
-  console.log(`
-  Try the demos (each answers as on Cloud Run):
-    curl ${lb}/call/proxy.meshapps.internal
-    curl ${lb}/call/proxy.meshapps.internal/target1.meshapps.internal
-    curl ${lb}/call/target1.meshapps.internal            # 403: client may not invoke target1
-    curl ${lb}/call/target23.meshapps.internal           # 50:50 target2 / target3
-    curl ${lb}/call/target.meshapps.internal             # canary: 99 target / 1 target-green
-    curl -H 'x-variant: green' ${lb}/call/ab.meshapps.internal
-    pnpm split:check -- --url ${lb}/call/target23.meshapps.internal -n 1000 --expect target2=50,target3=50
-
-  Routes apply while this runs: edit ${routesShown} and watch for "routes applied: …".
-  Shift the canary step by step, judged on live traffic (rolls back on failure):
-    pnpm canary -- --route target --to target-green --steps 1,10,50,100${canaryFlags}
-${
-  mesh.participantUrl && woTarget
-    ? `
-  Without the mesh (run.app URL + ID token from the metadata server):
-    curl ${mesh.participantUrl}/call-with-authheader/${woTarget}
-    curl ${mesh.participantUrl}/call-without-authheader/${woTarget}   # 401: no token
-`
-    : ''
-}
-  The live service graph (who calls whom, status, p50/p90, splits): ${mesh.traceViewerUrl}/#graph
-  Demo 5, one trace across every hop: open ${mesh.traceViewerUrl}
-  or print the latest trace here:  pnpm trace:last${mesh.traceViewerUrl.endsWith(':16686') ? '' : ` --url ${mesh.traceViewerUrl}`}
-
-  Ctrl-C stops everything.
-`);
+  console.log(
+    demoBanner({
+      loadBalancerUrl: lb,
+      participantUrl: mesh.participantUrl,
+      traceViewerUrl: mesh.traceViewerUrl,
+      withoutMeshTarget: mesh.runAppHosts['without-mesh-target'],
+      hostnames: mesh.hostnames,
+      routesFlag: values.routes,
+    }),
+  );
   if (values['ready-file']) {
     // Written aside, then renamed: whoever waits for the file never reads it half-written.
     const partial = `${values['ready-file']}.partial`;

@@ -8,6 +8,7 @@ import {
   type Topology,
 } from '@meshapps/mesh-config';
 import { checkMeshRoutes, type LiveRouter } from './live-router.ts';
+import { resilienceNotices } from './resilience.ts';
 import { describeRouteChanges } from './route-diff.ts';
 
 export interface RouteWatchOptions {
@@ -46,8 +47,12 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
     try {
       const routes = checkMeshRoutes(files, opts.topology);
       const changes = describeRouteChanges(opts.router.routes, routes);
+      const before = new Map(opts.router.routes.map((r) => [r.route.name, r.text]));
       opts.router.swap(routes);
       opts.say(`routes applied: ${changes.length > 0 ? changes.join('; ') : 'no change to routing'}`);
+      // The same label as at start, for each route this edit added or changed (not on every save).
+      const edited = routes.filter((r) => before.get(r.route.name) !== r.text);
+      for (const notice of resilienceNotices(edited)) opts.say(notice);
     } catch (err) {
       if (!(err instanceof ConfigInvalidError)) throw err;
       for (const line of formatErrors(err.errors).split('\n'))

@@ -68,6 +68,10 @@ export class ServiceProcess {
       cwd: this.spec.cwd,
       env: this.spec.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group (as a container is its own world): a Ctrl-C in the terminal goes to
+      // `pnpm start`'s group only, which then drains and stops the apps in order. The mesh
+      // signals the group, so whatever an app started goes with it.
+      detached: true,
     });
     this.child = child;
     this.lastExit = undefined;
@@ -171,7 +175,7 @@ export class ServiceProcess {
         // Died while starting, or never answered: that counts as a crash too (its stderr is shown).
         const hung = this.running;
         if (hung) {
-          this.child?.kill('SIGKILL');
+          this.signalGroup('SIGKILL');
           await this.exited;
         }
         exit = hung ? 'no answer on /healthz in time' : (this.lastExit ?? 'unknown');
@@ -188,20 +192,34 @@ export class ServiceProcess {
     }
   }
 
-  /** Last resort when the mesh itself is going away without a stop(): never leave orphans. */
+  /**
+   * Last resort when the mesh itself is going away without a stop(): never leave orphans. The
+   * apps are in their own group, so nothing else would end them (synchronous: runs at 'exit').
+   */
   killNow(): void {
     this.stopping = true;
-    if (this.running) this.child?.kill('SIGKILL');
+    if (this.running) this.signalGroup('SIGKILL');
   }
 
   async stop(graceMs = 10_000): Promise<number | null> {
     this.stopping = true;
     if (!this.child || !this.running) return this.exited;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    this.signalGroup('SIGTERM');
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
     const code = await this.exited;
     clearTimeout(timer);
     return code;
+  }
+
+  /** The instance's whole process group (its pid is the group's id, as it was spawned detached). */
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
   }
 }
 

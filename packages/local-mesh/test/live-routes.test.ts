@@ -134,6 +134,17 @@ describe('watchRoutes: route CD on this machine', () => {
     });
   });
 
+  it('labels timeout/retry/fault settings applied live as unverified, as the start does', async () => {
+    await watching(async (lines) => {
+      edit('target1.yaml', '  - action:\n', '  - action:\n      timeout: 2s\n');
+      const applied = await until(lines, /^routes applied/);
+      expect(await until(lines, /^route-target1 uses/)).toBe(
+        "route-target1 uses timeout: Envoy semantics; not confirmed on Cloud Run's managed data plane",
+      );
+      expect(lines.indexOf(applied)).toBeLessThan(lines.findIndex((l) => l.startsWith('route-target1 uses')));
+    });
+  });
+
   it('a deleted file takes its hostnames away', async () => {
     await watching(async (lines, live) => {
       unlinkSync(join(routesDir, 'target1.yaml'));
