@@ -127,7 +127,9 @@ describe('relaying', () => {
 
   it('renews the caller token before it expires, whatever the token lifetime', async () => {
     // Only Date is faked: the token cache, the issuer and the front read it; sockets stay real.
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    // Start past the renewal point of any token an earlier test cached (2 s lifetime), so the
+    // first call mints a token at the faked time and the steps below are measured from it.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 5_000 });
     try {
       seenTokens.length = 0;
       await viaSidecar();
