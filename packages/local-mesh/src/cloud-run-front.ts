@@ -5,7 +5,7 @@ import {
   request,
   type ServerResponse,
 } from 'node:http';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import type { TokenIssuer } from './identity.ts';
 
@@ -240,12 +240,29 @@ export function commitAnswer(
   if (res.destroyed || res.writableEnded) return void answer.body.resume();
   if (answer.fromApp) editResponseHeaders?.(answer.headers);
   res.writeHead(answer.status, answer.headers);
-  // Registered before pipeline's own listener: says why before the client's side closes.
-  answer.body.once('error', () => {
-    if (!res.destroyed) onUpstreamCut?.();
+  // `pipe` and three listeners rather than `pipeline`: pipeline aborts an AbortController of its
+  // own when each response finishes, and building that DOMException (with its stack) was 3.4% of
+  // the mesh process's CPU. The semantics kept are pipeline's: an app that dies mid-body cuts the
+  // client too, as on Cloud Run (after `onUpstreamCut` says why), and a client that goes away
+  // takes the app's answer with it.
+  const body = answer.body;
+  let cut = false;
+  const cutClient = () => {
+    if (cut) return;
+    cut = true;
+    if (res.destroyed) return;
+    onUpstreamCut?.();
+    res.destroy();
+  };
+  body.once('error', cutClient);
+  body.once('close', () => {
+    if (!body.readableEnded) cutClient();
   });
-  // An app that dies mid-body cuts the client too (pipeline destroys res), as on Cloud Run.
-  pipeline(answer.body, res, () => {});
+  res.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  res.on('error', () => {});
+  body.pipe(res);
 }
 
 /** Cloud Run's limit for an HTTP/1 request (https://cloud.google.com/run/quotas). */
