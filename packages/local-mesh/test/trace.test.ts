@@ -177,7 +177,7 @@ describe('a waterfall you can trust', () => {
       rawEarlyMs: 0,
       sameProcessOutside: 0,
     };
-    const traces = await Promise.all(ids.map((traceId) => traceOf(traceId, 12)));
+    const traces = await Promise.all(ids.map((traceId) => traceOf(traceId, 9)));
     for (const spans of traces) {
       const raw = spans.map((s) =>
         s.adjusted ? { ...s, startMs: s.adjusted.rawStartMs, durationMs: s.adjusted.rawDurationMs } : s,
