@@ -184,6 +184,15 @@ export class CloudRunFront {
         ),
       );
       if (Buffer.isBuffer(message.body)) return void upstream.end(message.body);
+      // HTTP/1.1 without content-length or transfer-encoding has no body (RFC 9112 §6.3): send
+      // the request now instead of piping an empty stream (most mesh calls are such GETs).
+      if (
+        message.headers['content-length'] === undefined &&
+        message.headers['transfer-encoding'] === undefined
+      ) {
+        message.body.resume();
+        return void upstream.end();
+      }
       // A body without (or beyond) its content-length is counted as it streams: past the limit the
       // app's request is cut and the client gets 413 (if its answer has not begun).
       let received = 0;
