@@ -183,3 +183,55 @@ describe('metadata server with the real google-auth-library', () => {
     }
   });
 });
+
+describe('TokenIssuer: the signature check is remembered, the claims are not', () => {
+  const EMAIL = 'meshapps-proxy@p.iam.gserviceaccount.com';
+  it('an expired token is refused after a cached success', () => {
+    const own = new TokenIssuer({ lifetimeSeconds: 60 });
+    const now = Date.now();
+    const token = own.issue(EMAIL, AUD, now);
+    expect(own.verify(token, [AUD], now)).toMatchObject({ ok: true });
+    expect(own.verifiedTokens).toBe(1);
+    expect(own.verify(token, [AUD], now + 61_000)).toEqual({ ok: false, reason: 'the token has expired' });
+  });
+  it('a wrong audience is refused after a cached success', () => {
+    const own = new TokenIssuer();
+    const token = own.issue(EMAIL, AUD);
+    expect(own.verify(token, [AUD])).toMatchObject({ ok: true });
+    const other = own.verify(token, ['https://other-1.a.run.app']);
+    expect(other).toMatchObject({ ok: false, reason: expect.stringContaining('audience') });
+    expect(own.verify(token, [AUD])).toMatchObject({ ok: true, claims: { email: EMAIL, aud: AUD } });
+  });
+  it('a forged or tampered token never enters the cache, and is refused every time', () => {
+    const own = new TokenIssuer();
+    const token = own.issue(EMAIL, AUD);
+    const forged = new TokenIssuer().issue(EMAIL, AUD);
+    const tampered = withClaims(token, {
+      iss: 'https://accounts.google.com',
+      aud: AUD,
+      email: 'x',
+      exp: 9e9,
+    });
+    for (let i = 0; i < 2; i++) {
+      expect(own.verify(forged, [AUD])).toMatchObject({ ok: false });
+      expect(own.verify(tampered, [AUD])).toEqual({ ok: false, reason: 'the token signature is invalid' });
+    }
+    expect(own.verifiedTokens).toBe(0);
+    // A cached genuine token does not vouch for a tampered copy of it.
+    expect(own.verify(token, [AUD])).toMatchObject({ ok: true });
+    expect(own.verify(tampered, [AUD])).toEqual({ ok: false, reason: 'the token signature is invalid' });
+    expect(own.verifiedTokens).toBe(1);
+  });
+  it('the cache is bounded', () => {
+    const own = new TokenIssuer();
+    for (let i = 0; i < 300; i++) own.verify(own.issue(`sa-${i}@p.iam.gserviceaccount.com`, AUD), [AUD]);
+    expect(own.verifiedTokens).toBe(256);
+  });
+  it('callers get their own copy of the claims', () => {
+    const own = new TokenIssuer();
+    const token = own.issue(EMAIL, AUD);
+    const first = own.verify(token, [AUD]);
+    if (first.ok) first.claims.email = 'someone-else@p.iam.gserviceaccount.com';
+    expect(own.verify(token, [AUD])).toMatchObject({ ok: true, claims: { email: EMAIL } });
+  });
+});

