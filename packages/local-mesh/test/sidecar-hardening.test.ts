@@ -1,25 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import type { SpanRecord } from '@meshapps/trace-viewer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudRunFront } from '../src/cloud-run-front.ts';
 import { TokenIssuer } from '../src/identity.ts';
 import { formatHop } from '../src/log-format.ts';
-import { Router } from '../src/router.ts';
 import { createRunAppServer } from '../src/run-app-server.ts';
 import { makeRunAppTls } from '../src/run-app-tls.ts';
-import { type HopEvent, startSidecar } from '../src/sidecar.ts';
+import type { HopEvent } from '../src/sidecar.ts';
 import type { ListenerTimeouts } from '../src/timeouts.ts';
 import { exchange, openTunnel, rawSocket, statusOf, tlsOver } from './helpers/raw.ts';
-import { clientSidecar, meshService, target1Front, target1Route } from './helpers/target1.ts';
+import { clientSidecar, meshService, target1Front } from './helpers/target1.ts';
 
 // One caller's egress proxy with target1 behind its Cloud Run front, reachable as a mesh host and
 // as its run.app URL, with timeouts short enough to watch (the same for every socket).
 const TIMEOUTS: ListenerTimeouts = { headersMs: 300, requestMs: 2000, keepAliveMs: 300, checkEveryMs: 50 };
 const RUN_APP = 'target1-123456789012.asia-northeast1.run.app';
 const spec = (name: string): ServiceSpec => meshService(name, { ingress: 'all' });
-const route = target1Route;
 
 const hops: HopEvent[] = [];
 const spans: SpanRecord[] = [];

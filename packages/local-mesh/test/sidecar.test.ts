@@ -1,16 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CloudRunFront } from '../src/cloud-run-front.ts';
 import { TokenIssuer } from '../src/identity.ts';
-import { Router } from '../src/router.ts';
-import { startSidecar } from '../src/sidecar.ts';
-import { clientSidecar, meshService, target1Front, target1Route } from './helpers/target1.ts';
+import { clientSidecar, meshService, target1Front } from './helpers/target1.ts';
 
 const spec = (name: string, invokers: string[] = []): ServiceSpec => meshService(name, { invokers });
-const route = target1Route;
 
 // target1's "app": answers with the token it was given and deliberately hop-by-hop headers.
 const seenTokens: string[] = [];
