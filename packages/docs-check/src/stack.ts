@@ -1,8 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startMesh } from '@meshapps/local-mesh/mesh-process';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import type { Ports } from './addresses.ts';
 
@@ -36,61 +32,25 @@ export interface StackOptions {
 export async function startStack(opts: StackOptions = {}): Promise<RunningStack> {
   const root = opts.root ?? REPO_ROOT;
   const args = opts.args ?? [];
-  const timeoutMs = opts.timeoutMs ?? 60_000;
-  const dir = mkdtempSync(join(tmpdir(), 'meshapps-docs-'));
-  const readyFile = join(dir, 'ready.json');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      join(root, 'packages/local-mesh/src/cli.ts'),
-      ...args,
-      '--port',
-      '0',
-      '--participant-port',
-      '0',
-      '--trace-port',
-      '0',
-      '--ready-file',
-      readyFile,
-    ],
-    { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => stdout.push(l));
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => stderr.push(l));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + timeoutMs;
-  while (!(existsSync(readyFile) && stdout.some((l) => READY_LINE.test(l)))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(
-        `pnpm start${args.length > 0 ? ` -- ${args.join(' ')}` : ''} did not get ready (${child.exitCode === null ? 'timeout' : `exit ${child.exitCode}`}):\n${[...stdout, ...stderr].join('\n')}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
-  const readyAt = stdout.findIndex((l) => READY_LINE.test(l));
+  const mesh = await startMesh({
+    root,
+    args,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    readyWhen: (run) => run.stdout.some((l) => READY_LINE.test(l)),
+  });
+  const readyAt = mesh.stdout.findIndex((l) => READY_LINE.test(l));
   return {
     root,
     args,
     ports: {
-      lb: portOf(ready.loadBalancerUrl),
-      participant: portOf(ready.participantUrl),
-      traceViewer: portOf(ready.traceViewerUrl),
+      lb: portOf(mesh.ready.loadBalancerUrl),
+      participant: portOf(mesh.ready.participantUrl),
+      traceViewer: portOf(mesh.ready.traceViewerUrl),
     },
-    startOutput: stdout.slice(0, readyAt + 1),
-    stop,
+    startOutput: mesh.stdout.slice(0, readyAt + 1),
+    stop: async () => {
+      await mesh.stop();
+    },
   };
 }
 

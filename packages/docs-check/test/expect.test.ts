@@ -6,6 +6,12 @@ import { parseMarkdown } from '../src/markdown.ts';
 
 const ok = (expected: string[], actual: string[]) => matchOutput(expected, actual).ok;
 
+/** Printed lines against one guide line: those that must match it, and those that must not. */
+const expectMatches = (line: string, cases: { match: string[]; not: string[] }) => {
+  for (const actual of cases.match) expect(ok([line], [actual]), actual).toBe(true);
+  for (const actual of cases.not) expect(ok([line], [actual]), actual).toBe(false);
+};
+
 describe('documented output against real output', () => {
   it('is literal: one changed character fails, and says which line', () => {
     expect(ok(['{"message":"client <- proxy"}'], ['{"message":"client <- proxy"}'])).toBe(true);
@@ -38,21 +44,27 @@ describe('documented output against real output', () => {
 
   it("lets <skew> stand for the waterfall's clock-skew mark, or for nothing, and for nothing else", () => {
     const line = 'proxy  GET /  |<bar>| <ms> ms<skew>';
-    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms'])).toBe(true);
-    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms  ⟲ clipped'])).toBe(true);
-    expect(ok([line], ['proxy  GET /  | ██ |   6.83 ms  ⟲ −0.82 ms skew'])).toBe(true);
-    expect(ok([line], ['proxy  GET /  | ██ |   6.83 ms  ⟲ +120 ms skew'])).toBe(true);
-    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms  ✗ 500'])).toBe(false);
-    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms  ⟲ moved'])).toBe(false);
-    expect(ok([line], ['proxy  GET /  | ██ |   1.98 ms ⟲ clipped'])).toBe(false);
+    expectMatches(line, {
+      match: [
+        'proxy  GET /  | ██ |   1.98 ms',
+        'proxy  GET /  | ██ |   1.98 ms  ⟲ clipped',
+        'proxy  GET /  | ██ |   6.83 ms  ⟲ −0.82 ms skew',
+        'proxy  GET /  | ██ |   6.83 ms  ⟲ +120 ms skew',
+      ],
+      not: [
+        'proxy  GET /  | ██ |   1.98 ms  ✗ 500',
+        'proxy  GET /  | ██ |   1.98 ms  ⟲ moved',
+        'proxy  GET /  | ██ |   1.98 ms ⟲ clipped',
+      ],
+    });
   });
 
   it('lets <a|b> stand for exactly one of the words: target-green is neither target2 nor target3', () => {
     const line = '{"message":"client <- <target2|target3>"}';
-    expect(ok([line], ['{"message":"client <- target2"}'])).toBe(true);
-    expect(ok([line], ['{"message":"client <- target3"}'])).toBe(true);
-    expect(ok([line], ['{"message":"client <- target-green"}'])).toBe(false);
-    expect(ok([line], ['{"message":"client <- target23"}'])).toBe(false);
+    expectMatches(line, {
+      match: ['{"message":"client <- target2"}', '{"message":"client <- target3"}'],
+      not: ['{"message":"client <- target-green"}', '{"message":"client <- target23"}'],
+    });
   });
 
   it('reads "<-" in a chain as text, not as a placeholder', () => {

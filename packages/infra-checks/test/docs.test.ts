@@ -9,6 +9,12 @@ const check = (root: string) =>
   checkDocumentedCommands(root, topology)
     .map((e) => `${e.file}: ${e.path}: ${e.message}`)
     .join('\n');
+/** What the check finds in a copy of the repository where one file has one text replaced. */
+const checkWith = (file: string, from: string | RegExp, to: string) => {
+  const root = tempRepo();
+  edit(root, file, (t) => t.replace(from, to));
+  return check(root);
+};
 
 describe('the commands the docs show are the ones that work', () => {
   it('the repository passes', () => {
@@ -16,37 +22,27 @@ describe('the commands the docs show are the ones that work', () => {
   });
 
   it('a documented manual build that sets COMMIT_SHA fails', () => {
-    const root = tempRepo();
-    edit(root, 'docs/deploy.md', (t) =>
-      t.replace(
-        '--substitutions=_TAG=$(git rev-parse HEAD) \\',
-        '--substitutions=COMMIT_SHA=$(git rev-parse HEAD) \\',
-      ),
+    const found = checkWith(
+      'docs/deploy.md',
+      '--substitutions=_TAG=$(git rev-parse HEAD) \\',
+      '--substitutions=COMMIT_SHA=$(git rev-parse HEAD) \\',
     );
-    const found = check(root);
     expect(found).toContain('a manual build overrides the built-in COMMIT_SHA');
     expect(found).toContain('a manual build of cloudbuild.yaml without _TAG=');
   });
 
   it("also in cloudbuild.yaml's header comment", () => {
-    const root = tempRepo();
-    edit(root, 'cloudbuild.yaml', (t) =>
-      t.replace('--substitutions=_TAG=$(git', '--substitutions=COMMIT_SHA=$(git'),
-    );
-    expect(check(root)).toContain(
-      'cloudbuild.yaml: line 8: a manual build overrides the built-in COMMIT_SHA',
-    );
+    expect(
+      checkWith('cloudbuild.yaml', '--substitutions=_TAG=$(git', '--substitutions=COMMIT_SHA=$(git'),
+    ).toContain('cloudbuild.yaml: line 8: a manual build overrides the built-in COMMIT_SHA');
   });
 
   it('a deploy command in the guide that the generator would not write fails, naming both', () => {
-    const root = tempRepo();
-    edit(root, 'docs/deploy.md', (t) =>
-      t.replace(
-        'meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=all-traffic --quiet\ngcloud beta run deploy proxy',
-        'meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=private-ranges-only --quiet\ngcloud beta run deploy proxy',
-      ),
+    const found = checkWith(
+      'docs/deploy.md',
+      'meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=all-traffic --quiet\ngcloud beta run deploy proxy',
+      'meshes/meshapps --network=meshapps-vpc --subnet=meshapps-subnet --vpc-egress=private-ranges-only --quiet\ngcloud beta run deploy proxy',
     );
-    const found = check(root);
     expect(found).toMatch(
       /docs\/deploy\.md: line \d+: differs from what pnpm deploy:commands generates for client/,
     );
@@ -54,8 +50,8 @@ describe('the commands the docs show are the ones that work', () => {
   });
 
   it('a guide that shows no deploy command fails (the agreement check must have something to hold)', () => {
-    const root = tempRepo();
-    edit(root, 'docs/deploy.md', (t) => t.replace(/^gcloud beta run deploy .*$/gm, ''));
-    expect(check(root)).toContain('shows no `gcloud beta run deploy` command');
+    expect(checkWith('docs/deploy.md', /^gcloud beta run deploy .*$/gm, '')).toContain(
+      'shows no `gcloud beta run deploy` command',
+    );
   });
 });

@@ -26,7 +26,12 @@ const LAYERS: Record<string, string[]> = {
     '@meshapps/trace-viewer',
   ],
   '@meshapps/infra-checks': ['@meshapps/deploy', '@meshapps/mesh-config'],
-  '@meshapps/docs-check': ['@meshapps/deploy', '@meshapps/infra-checks', '@meshapps/mesh-config'],
+  '@meshapps/docs-check': [
+    '@meshapps/deploy',
+    '@meshapps/infra-checks',
+    '@meshapps/local-mesh',
+    '@meshapps/mesh-config',
+  ],
 };
 
 const dirs = ['apps', 'packages'].flatMap((top) =>

@@ -172,20 +172,25 @@ export function resilienceProblems(action: RouteAction, at: string): { path: str
       'faultInjectionPolicy',
       'set delay or abort (or both)',
     );
-    if (fault.delay) {
-      need(fault.delay.fixedDelay !== undefined, 'faultInjectionPolicy.delay', 'a delay needs fixedDelay');
+    // Each fault needs its own value and a percentage; the API would default the percentage to 0.
+    const faults = [
+      { name: 'delay', a: 'a delay', part: fault.delay, field: 'fixedDelay', value: fault.delay?.fixedDelay },
+      {
+        name: 'abort',
+        a: 'an abort',
+        part: fault.abort,
+        field: 'httpStatus',
+        value: fault.abort?.httpStatus,
+      },
+    ];
+    for (const f of faults) {
+      if (!f.part) continue;
+      const path = `faultInjectionPolicy.${f.name}`;
+      need(f.value !== undefined, path, `${f.a} needs ${f.field}`);
       need(
-        fault.delay.percentage !== undefined,
-        'faultInjectionPolicy.delay',
-        'a delay needs percentage (the API default is 0: nothing would be delayed)',
-      );
-    }
-    if (fault.abort) {
-      need(fault.abort.httpStatus !== undefined, 'faultInjectionPolicy.abort', 'an abort needs httpStatus');
-      need(
-        fault.abort.percentage !== undefined,
-        'faultInjectionPolicy.abort',
-        'an abort needs percentage (the API default is 0: nothing would be aborted)',
+        f.part.percentage !== undefined,
+        path,
+        `${f.a} needs percentage (the API default is 0: nothing would be ${f.name}ed)`,
       );
     }
   }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
-import type { SpanRecord } from '@meshapps/trace-viewer';
+import { originForm, type SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
@@ -261,16 +261,6 @@ function parseAbsolute(url: string | undefined): { host: string; pathAndQuery: s
   try {
     const target = new URL(url);
     return { host: target.host, pathAndQuery: target.pathname + target.search };
-  } catch {
-    return undefined;
-  }
-}
-
-/** An origin-form target (`/path?query`, even `//x:99999/`) as a URL; anything else → undefined. */
-function originForm(target: string | undefined): URL | undefined {
-  if (!target?.startsWith('/')) return undefined;
-  try {
-    return new URL(`http://origin${target}`);
   } catch {
     return undefined;
   }

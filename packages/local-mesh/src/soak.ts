@@ -3,14 +3,11 @@
 // memory. With --attack, the collector also gets the inputs that once stalled or bloated the mesh
 // (an 11 MB protobuf of 300k spans, a 256 MB gzip bomb) and the load balancer's latency around
 // them is shown. Figures, not assertions: docs/reliability.md keeps the latest.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { REPO_ROOT } from '@meshapps/mesh-config';
 import { type LoadResult, runLoad } from './load.ts';
+import { startMesh } from './mesh-process.ts';
 import { rssMiB, treeRssMiB } from './process-rss.ts';
 
 const { values } = parseArgs({
@@ -142,45 +139,7 @@ function varint(n: number): Buffer {
   return Buffer.from(bytes);
 }
 
-async function startStack(): Promise<{
-  ready: { loadBalancerUrl: string; traceViewerUrl: string; pid: number; traceCollectorPid: number };
-  processes: () => number;
-  stop: () => Promise<number | null>;
-}> {
-  const dir = mkdtempSync(join(tmpdir(), 'meshapps-soak-'));
-  const readyFile = join(dir, 'ready.json');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      join(REPO_ROOT, 'packages/local-mesh/src/cli.ts'),
-      '--port',
-      '0',
-      '--participant-port',
-      '0',
-      '--trace-port',
-      '0',
-      '--quiet',
-      '--ready-file',
-      readyFile,
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(readyFile)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the local mesh did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
-  return {
-    ready,
-    processes: () => treeRssMiB(ready.pid).size,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const code = await exited;
-      rmSync(dir, { recursive: true, force: true });
-      return code;
-    },
-  };
+async function startStack() {
+  const mesh = await startMesh({ args: ['--quiet'], output: 'inherit-stderr', timeoutMs: 120_000 });
+  return { ...mesh, processes: () => treeRssMiB(mesh.ready.pid).size };
 }

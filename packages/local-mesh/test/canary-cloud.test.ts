@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, ROUTES_DIR, renderRoute } from '@meshapps/mesh-config';
+import { ROUTES_DIR, renderRoute } from '@meshapps/mesh-config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { runNodeCli } from './helpers/node-cli.ts';
 
 /**
  * `pnpm canary --cloud` against stand-ins, as the cloud shell glue is tested: a fake `gcloud` that
@@ -75,11 +75,9 @@ afterEach(async () => {
 });
 
 function canary(): Promise<{ code: number | null; out: string }> {
-  const child = spawn(
-    process.execPath,
+  return runNodeCli(
+    'packages/local-mesh/src/canary/cli.ts',
     [
-      '--conditions=source',
-      join(REPO_ROOT, 'packages/local-mesh/src/canary/cli.ts'),
       ...[
         '--route',
         'target',
@@ -94,16 +92,8 @@ function canary(): Promise<{ code: number | null; out: string }> {
       ...['--url', `${lb}/call/target.meshapps.internal`, '--routes', join(dir, 'routes')],
       ...['--confidence', '0.9', '--floor', '90'],
     ],
-    { cwd: REPO_ROOT, env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } },
+    { PATH: `${dir}:${process.env.PATH}` },
   );
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += c;
-  });
-  child.stderr.on('data', (c) => {
-    out += c;
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })));
 }
 const calls = () =>
   existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n') : [];

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { type LocalMesh, startLocalMesh } from '../src/mesh.ts';
 import type { HopEvent } from '../src/sidecar.ts';
 import type { RestartPolicy } from '../src/supervisor.ts';
 import { seeded } from './helpers/mini-mesh.ts';
+import { runNodeCli } from './helpers/node-cli.ts';
 
 // The real apps, each its own process, behind the example resilience routes — only the four
 // services those routes need (a trimmed copy of the topology, made here, so starting is quick).
@@ -77,28 +77,14 @@ describe('resilience example routes on the real stack', () => {
   });
 
   it('split:check measures the 50 % abort as documented in abort50.yaml', async () => {
-    const run = spawn(
-      process.execPath,
-      [
-        '--conditions=source',
-        join(REPO_ROOT, 'packages/local-mesh/src/split-check.ts'),
-        '--url',
-        `${mesh.loadBalancerUrl}/call/abort50.meshapps.internal`,
-        '-n',
-        '600',
-        '--expect',
-        'target2=50,503=50',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    run.stdout.on('data', (d) => {
-      output += d;
-    });
-    run.stderr.on('data', (d) => {
-      output += d;
-    });
-    const code = await new Promise((resolve) => run.once('exit', resolve));
+    const { code, out: output } = await runNodeCli('packages/local-mesh/src/split-check.ts', [
+      '--url',
+      `${mesh.loadBalancerUrl}/call/abort50.meshapps.internal`,
+      '-n',
+      '600',
+      '--expect',
+      'target2=50,503=50',
+    ]);
     console.log(output);
     expect(output).toContain('split consistent with --expect');
     expect(code).toBe(0);

@@ -1,46 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { RouteFile, ServiceSpec } from '@meshapps/mesh-config';
+import type { ServiceSpec } from '@meshapps/mesh-config';
 import type { SpanRecord } from '@meshapps/trace-viewer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudRunFront } from '../src/cloud-run-front.ts';
 import { TokenIssuer } from '../src/identity.ts';
 import { formatHop } from '../src/log-format.ts';
-import { Router } from '../src/router.ts';
 import { createRunAppServer } from '../src/run-app-server.ts';
 import { makeRunAppTls } from '../src/run-app-tls.ts';
-import { type HopEvent, startSidecar } from '../src/sidecar.ts';
+import type { HopEvent } from '../src/sidecar.ts';
 import type { ListenerTimeouts } from '../src/timeouts.ts';
 import { exchange, openTunnel, rawSocket, statusOf, tlsOver } from './helpers/raw.ts';
+import { clientSidecar, meshService, target1Front } from './helpers/target1.ts';
 
 // One caller's egress proxy with target1 behind its Cloud Run front, reachable as a mesh host and
 // as its run.app URL, with timeouts short enough to watch (the same for every socket).
 const TIMEOUTS: ListenerTimeouts = { headersMs: 300, requestMs: 2000, keepAliveMs: 300, checkEveryMs: 50 };
 const RUN_APP = 'target1-123456789012.asia-northeast1.run.app';
-const spec = (name: string): ServiceSpec => ({
-  name,
-  app: 'target',
-  serviceAccount: `meshapps-${name}`,
-  mesh: true,
-  ingress: 'all',
-  entry: 'none',
-  invokers: [],
-});
-const route: RouteFile = {
-  file: 'target1.yaml',
-  text: '',
-  route: {
-    name: 'route-target1',
-    hostnames: ['target1.meshapps.internal'],
-    rules: [
-      {
-        action: {
-          destinations: [{ serviceName: 'projects/${PROJECT_ID}/locations/global/backendServices/target1' }],
-        },
-      },
-    ],
-  },
-};
+const spec = (name: string): ServiceSpec => meshService(name, { ingress: 'all' });
 
 const hops: HopEvent[] = [];
 const spans: SpanRecord[] = [];
@@ -68,20 +43,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
   const issuer = new TokenIssuer();
-  const front = new CloudRunFront({
-    spec: spec('target1'),
-    invokers: new Set(['meshapps-client@p.iam.gserviceaccount.com']),
-    audiences: [`https://${RUN_APP}`],
-    issuer,
-    appPort: () => (app.address() as AddressInfo).port,
-  });
+  const front = target1Front(spec('target1'), app, issuer, `https://${RUN_APP}`);
   runApp = createRunAppServer(await makeRunAppTls(), new Map([[RUN_APP, front]]), TIMEOUTS);
-  sidecar = await startSidecar({
-    caller: spec('client'),
-    callerEmail: 'meshapps-client@p.iam.gserviceaccount.com',
-    meshDomain: 'meshapps.internal',
-    router: new Router([route]),
-    fronts: new Map([['target1', front]]),
+  sidecar = await clientSidecar(spec('client'), front, {
     runApp: { server: runApp, hosts: new Set([RUN_APP]) },
     issuer,
     onHop: (e) => hops.push(e),

@@ -1,37 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, connect } from 'node:net';
-import type { RouteFile, ServiceSpec } from '@meshapps/mesh-config';
+import { connect } from 'node:net';
+import type { ServiceSpec } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CloudRunFront } from '../src/cloud-run-front.ts';
 import { TokenIssuer } from '../src/identity.ts';
-import { Router } from '../src/router.ts';
-import { startSidecar } from '../src/sidecar.ts';
+import { clientSidecar, meshService, target1Front } from './helpers/target1.ts';
 
-const spec = (name: string, invokers: string[] = []): ServiceSpec => ({
-  name,
-  app: 'target',
-  serviceAccount: `meshapps-${name}`,
-  mesh: true,
-  ingress: 'internal',
-  entry: 'none',
-  invokers,
-});
-const route: RouteFile = {
-  file: 'target1.yaml',
-  text: '',
-  route: {
-    name: 'route-target1',
-    hostnames: ['target1.meshapps.internal'],
-    rules: [
-      {
-        action: {
-          destinations: [{ serviceName: 'projects/${PROJECT_ID}/locations/global/backendServices/target1' }],
-        },
-      },
-    ],
-  },
-};
+const spec = (name: string, invokers: string[] = []): ServiceSpec => meshService(name, { invokers });
 
 // target1's "app": answers with the token it was given and deliberately hop-by-hop headers.
 const seenTokens: string[] = [];
@@ -50,19 +25,13 @@ beforeAll(async () => {
     res.end('{"message":"target1"}');
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  const front = new CloudRunFront({
-    spec: spec('target1', ['client']),
-    invokers: new Set(['meshapps-client@p.iam.gserviceaccount.com']),
-    audiences: ['https://target1-123456789012.asia-northeast1.run.app'],
+  const front = target1Front(
+    spec('target1', ['client']),
+    app,
     issuer,
-    appPort: () => (app.address() as AddressInfo).port,
-  });
-  sidecar = await startSidecar({
-    caller: spec('client'),
-    callerEmail: 'meshapps-client@p.iam.gserviceaccount.com',
-    meshDomain: 'meshapps.internal',
-    router: new Router([route]),
-    fronts: new Map([['target1', front]]),
+    'https://target1-123456789012.asia-northeast1.run.app',
+  );
+  sidecar = await clientSidecar(spec('client'), front, {
     runApp: { server: createHttpsServer(), hosts: new Set() },
     issuer,
   });

@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO_ROOT } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNodeCli } from './helpers/node-cli.ts';
 import { getJson, type Stack, startStack } from './helpers/stack.ts';
 
 // The real stack, as `pnpm start` runs it: every service its own process. Weighted routes split
@@ -60,23 +58,17 @@ describe('demo 1–3: chains through the mesh, IAM decides', () => {
 });
 
 describe('demo 4: HTTPRoute traffic control', () => {
-  it('1000 × target23 is consistent with 50:50 (split:check passes)', () => {
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--conditions=source',
-        join(REPO_ROOT, 'packages/local-mesh/src/split-check.ts'),
-        '--url',
-        `${stack.lb}/call/target23.meshapps.internal`,
-        '-n',
-        '1000',
-        '--expect',
-        'target2=50,target3=50',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(`${run.stdout}${run.stderr}`).toContain('split consistent with --expect');
-    expect(run.status).toBe(0);
+  it('1000 × target23 is consistent with 50:50 (split:check passes)', async () => {
+    const run = await runNodeCli('packages/local-mesh/src/split-check.ts', [
+      '--url',
+      `${stack.lb}/call/target23.meshapps.internal`,
+      '-n',
+      '1000',
+      '--expect',
+      'target2=50,target3=50',
+    ]);
+    expect(run.out).toContain('split consistent with --expect');
+    expect(run.code).toBe(0);
   });
 
   it('2000 × target sends between 0.3 % and 2.5 % to target-green', async () => {

@@ -1,8 +1,8 @@
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../trace-viewer/test/chromium.ts';
 import { getJson, type Stack, startStack } from './helpers/stack.ts';
 
 // Demo 5 against the real stack: one trace across every hop, sidecars included.
@@ -104,18 +104,7 @@ describe('the viewer page draws that trace', () => {
       headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` },
     });
     await traceOf(traceId, 9);
-    // Debian's Chromium only: no test tool ever downloads a browser (.ci/run installs the package).
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
       await page.goto(`${stack.traceViewer}/?trace=${traceId}`);
@@ -242,17 +231,7 @@ describe('the live service graph', () => {
     expect(edge(edges, 'client', 'target1')).toMatchObject({ route: 'route-target1', status: { '2xx': 0 } });
     expect(edge(edges, 'client', 'target1')?.status['4xx']).toBeGreaterThan(0);
 
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
       await page.goto(`${stack.traceViewer}/#graph`);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { gunzip, type ZlibOptions } from 'node:zlib';
 import { adjustClockSkew } from './clock-skew.ts';
 import { ServiceGraph } from './graph.ts';
+import { originForm } from './origin-form.ts';
 import { spansFromOtlpJson } from './otlp-json.ts';
 import { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 import { isTraceId, type SpanRecord } from './span-record.ts';
@@ -229,16 +230,6 @@ function discard(req: IncomingMessage, already = 0): void {
     dropped += chunk.length;
     if (dropped > OTLP_LIMITS.discardBytes) req.destroy();
   });
-}
-
-/** An origin-form target (`/path?query`, even `//x:99999/`) as a URL; anything else → undefined. */
-function originForm(target: string | undefined): URL | undefined {
-  if (!target?.startsWith('/')) return undefined;
-  try {
-    return new URL(`http://viewer${target}`);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Percent-decoded, or '' when the encoding is malformed (`%E0%A4%A`): the caller answers 400. */

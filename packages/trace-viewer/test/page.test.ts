@@ -1,36 +1,19 @@
-// The viewer page in a real headless Chromium (Debian's /usr/bin/chromium, driven by
-// playwright-core; no browser is ever downloaded).
-import { existsSync } from 'node:fs';
+// The viewer page in a real headless Chromium (chromium.ts: Debian's, never downloaded).
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTraceViewer, type TraceViewer } from '../src/index.ts';
+import { launchChromium } from './chromium.ts';
 import { chainTrace, newTraceId } from './fixtures.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 let viewer: TraceViewer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (the viewer page test needs it)`);
-  }
   viewer = await startTraceViewer({ port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -56,6 +56,15 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
     const weights = weightsAt(plan.rule, plan.to, percent);
     const text = withWeights(current, plan.rule.rule, weights);
     const changed = text !== current;
+    // Every way this step can fail puts the same previous weights back.
+    const rollBackStep = () =>
+      rollBack(plan, deps, {
+        step: i + 1,
+        previous: current,
+        previousWeights: currentWeights,
+        weights,
+        changed,
+      });
     say(
       `${label}: ${describeWeights(plan.rule, weights)}${changed ? `   (written to ${plan.shownFile})` : '   (as the route already is)'}`,
     );
@@ -64,13 +73,7 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
         await deps.apply(text);
       } catch (err) {
         say(`  could not put the step in force: ${(err as Error).message}`);
-        return rollBack(plan, deps, {
-          step: i + 1,
-          previous: current,
-          previousWeights: currentWeights,
-          weights,
-          changed,
-        });
+        return rollBackStep();
       }
     }
     const served = await waitUntilServed(
@@ -84,13 +87,7 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
       say(
         `  the mesh did not serve the new weights within ${plan.settleTimeoutMs / 1000} s; observed ${served.observed || 'no answer'}`,
       );
-      return rollBack(plan, deps, {
-        step: i + 1,
-        previous: current,
-        previousWeights: currentWeights,
-        weights,
-        changed,
-      });
+      return rollBackStep();
     }
     if (changed)
       say(`  served after ${served.requests} requests${served.observed ? `: ${served.observed}` : ''}`);
@@ -123,13 +120,7 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
       say(`  ${unnamed.length} failed answers name no service (${statuses(unnamed)}): not judged`);
     if (deps.signal?.aborted) {
       say(`  interrupted after ${answers.length} requests`);
-      return rollBack(plan, deps, {
-        step: i + 1,
-        previous: current,
-        previousWeights: currentWeights,
-        weights,
-        changed,
-      });
+      return rollBackStep();
     }
     if (verdict.decision !== 'pass') {
       const why =
@@ -137,13 +128,7 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
           ? `undecided after ${answers.length} requests (${verdict.reason}); no evidence, no promotion — raise --max-requests or start with a larger step`
           : verdict.reason;
       say(`  FAIL: ${why}   (${answers.length} requests, ${seconds} s)`);
-      return rollBack(plan, deps, {
-        step: i + 1,
-        previous: current,
-        previousWeights: currentWeights,
-        weights,
-        changed,
-      });
+      return rollBackStep();
     }
     say(`  pass: ${verdict.reason}   (${answers.length} requests, ${seconds} s)`);
     if (old && old.answers > 0) baseline = old;

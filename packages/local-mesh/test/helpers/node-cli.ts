@@ -2,11 +2,18 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 
-/** Runs one of the repo's CLIs (`packages/…/src/x.ts`) as `pnpm <script>` would, without blocking. */
-export function runNodeCli(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
+/**
+ * Runs one of the repo's CLIs (`packages/…/src/x.ts`) as `pnpm <script>` would, without blocking;
+ * `env` adds to (or overrides) the environment, e.g. a PATH with stand-ins first.
+ */
+export function runNodeCli(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, ['--conditions=source', join(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
