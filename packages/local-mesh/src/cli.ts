@@ -1,7 +1,7 @@
 // pnpm start — the whole demo on this machine, no Docker, no cloud account.
 import { renameSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
+import { commandLine } from './cli-args.ts';
 import { compileCacheEnv } from './compile-cache.ts';
 import { demoBanner } from './demo-banner.ts';
 import { evenSplits } from './even-splits.ts';
@@ -22,34 +22,25 @@ const USAGE = `usage: pnpm start [-- options]
   --even-splits         weighted routes split exactly by weight in every 100 requests, not at random
   --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`;
 
-function usageError(message: string): never {
-  console.error(`pnpm start: ${message}\n${USAGE}`);
-  process.exit(2);
-}
+const cli = commandLine('pnpm start', USAGE, {
+  port: { type: 'string', default: '8080' },
+  'participant-port': { type: 'string', default: '8081' },
+  'trace-port': { type: 'string', default: '16686' },
+  host: { type: 'string', default: '127.0.0.1' },
+  topology: { type: 'string' },
+  routes: { type: 'string' },
+  env: { type: 'string', multiple: true, default: [] },
+  'ready-file': { type: 'string' },
+  'raw-logs': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  'even-splits': { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+});
+const values = cli.values;
 
-function readArgs() {
-  try {
-    // `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
-    return parseArgs({
-      args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: {
-        port: { type: 'string', default: '8080' },
-        'participant-port': { type: 'string', default: '8081' },
-        'trace-port': { type: 'string', default: '16686' },
-        host: { type: 'string', default: '127.0.0.1' },
-        topology: { type: 'string' },
-        routes: { type: 'string' },
-        env: { type: 'string', multiple: true, default: [] },
-        'ready-file': { type: 'string' },
-        'raw-logs': { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        'even-splits': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (err) {
-    usageError((err as Error).message);
-  }
+/** Declared so TypeScript knows it never returns. */
+function usageError(message: string): never {
+  return cli.refuse(message);
 }
 
 function portArg(name: string, raw: string): number {
@@ -58,7 +49,6 @@ function portArg(name: string, raw: string): number {
   return port;
 }
 
-const values = readArgs();
 if (values.help) {
   console.log(USAGE);
   process.exit(0);

@@ -99,15 +99,7 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
   it('a crash loop backs off further each time; the exit code is named', async () => {
     const { policy, waits } = gatedPolicy();
     const { events, state } = await supervised(policy);
-    for (const round of [1, 2]) {
-      await get(state.port as number, '/exit?code=3');
-      await until(`restart ${round}`, () => waits.length === round);
-      waits[round - 1]?.open();
-      await until(
-        `serving ${round}`,
-        () => events.filter((e) => e.includes('serving again')).length === round,
-      );
-    }
+    await crashTwice(3, { waits, events, state });
     expect(waits.map((w) => w.ms)).toEqual([1000, 2000]);
     expect(events[2]).toBe('svc exited (code 3); starting a new instance in 2.0 s (restart 2 in a row)');
     expect(new Set(state.ports).size).toBe(3);
@@ -116,15 +108,7 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
   it('an instance that stayed up long enough starts the count again', async () => {
     const { policy, waits } = gatedPolicy(0);
     const { events, state } = await supervised(policy);
-    for (const round of [1, 2]) {
-      await get(state.port as number, '/exit?code=1');
-      await until(`restart ${round}`, () => waits.length === round);
-      waits[round - 1]?.open();
-      await until(
-        `serving ${round}`,
-        () => events.filter((e) => e.includes('serving again')).length === round,
-      );
-    }
+    await crashTwice(1, { waits, events, state });
     expect(waits.map((w) => w.ms)).toEqual([1000, 1000]);
   });
 
@@ -148,3 +132,23 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
     ]);
   });
 });
+
+/** Makes the instance exit with `code` twice, letting each gated restart through in turn. */
+async function crashTwice(
+  code: number,
+  at: {
+    waits: { open: () => void }[];
+    events: string[];
+    state: { port?: number | undefined };
+  },
+): Promise<void> {
+  for (const round of [1, 2]) {
+    await get(at.state.port as number, `/exit?code=${code}`);
+    await until(`restart ${round}`, () => at.waits.length === round);
+    at.waits[round - 1]?.open();
+    await until(
+      `serving ${round}`,
+      () => at.events.filter((e) => e.includes('serving again')).length === round,
+    );
+  }
+}

@@ -1,8 +1,8 @@
 // pnpm canary -- --route target --to target-green --steps 1,10,50,100 [--url URL] [--cloud --project P]
 // Shifts traffic to a new destination step by step, judging it on live traffic between steps.
+
 import { readFileSync } from 'node:fs';
 import { basename, extname, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   ConfigInvalidError,
   checkRoutes,
@@ -14,6 +14,7 @@ import {
   type RouteFile,
   TOPOLOGY_FILE,
 } from '@meshapps/mesh-config';
+import { commandLine } from '../cli-args.ts';
 import { checkMeshRoutes } from '../live-router.ts';
 import { zFor } from '../split-stats.ts';
 import { importRoute, writeRouteFile } from './apply.ts';
@@ -37,39 +38,30 @@ gate (Flagger-like defaults, judged with split:check's statistics):
   --max-requests 20000  per step; still undecided then = fail (no evidence, no promotion)
   --concurrency 16      --settle-timeout S (default 10, cloud 300): wait for the mesh to serve a step`;
 
-function usage(message: string): never {
-  console.error(`canary: ${message}\n${USAGE}`);
-  process.exit(2);
-}
+const cli = commandLine('canary', USAGE, {
+  route: { type: 'string' },
+  to: { type: 'string' },
+  steps: { type: 'string', default: '1,10,50,100' },
+  url: { type: 'string' },
+  cloud: { type: 'boolean', default: false },
+  project: { type: 'string' },
+  routes: { type: 'string', default: ROUTES_DIR },
+  topology: { type: 'string', default: TOPOLOGY_FILE },
+  success: { type: 'string', default: '99' },
+  floor: { type: 'string', default: '95' },
+  confidence: { type: 'string', default: '0.99' },
+  'latency-factor': { type: 'string', default: '2' },
+  'latency-slack': { type: 'string', default: '10' },
+  'max-requests': { type: 'string', default: '20000' },
+  concurrency: { type: 'string', default: '16' },
+  'settle-timeout': { type: 'string' },
+  help: { type: 'boolean', default: false },
+});
+const values = cli.values;
 
-function args() {
-  try {
-    return parseArgs({
-      // `pnpm x -- --flag` passes the `--` along; flags after it are still ours.
-      args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: {
-        route: { type: 'string' },
-        to: { type: 'string' },
-        steps: { type: 'string', default: '1,10,50,100' },
-        url: { type: 'string' },
-        cloud: { type: 'boolean', default: false },
-        project: { type: 'string' },
-        routes: { type: 'string', default: ROUTES_DIR },
-        topology: { type: 'string', default: TOPOLOGY_FILE },
-        success: { type: 'string', default: '99' },
-        floor: { type: 'string', default: '95' },
-        confidence: { type: 'string', default: '0.99' },
-        'latency-factor': { type: 'string', default: '2' },
-        'latency-slack': { type: 'string', default: '10' },
-        'max-requests': { type: 'string', default: '20000' },
-        concurrency: { type: 'string', default: '16' },
-        'settle-timeout': { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (err) {
-    usage((err as Error).message);
-  }
+/** Declared so TypeScript knows it never returns. */
+function usage(message: string): never {
+  return cli.refuse(message);
 }
 
 function number(name: string, raw: string, min: number, max: number, integer = false): number {
@@ -79,7 +71,6 @@ function number(name: string, raw: string, min: number, max: number, integer = f
   return n;
 }
 
-const values = args();
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
