@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { type MarkdownDoc, parseMarkdown } from './markdown.ts';
 
@@ -45,5 +45,3 @@ export function docFiles(root = REPO_ROOT): string[] {
 export function loadDoc(file: string, root = REPO_ROOT): MarkdownDoc {
   return parseMarkdown(file, readFileSync(join(root, file), 'utf8'));
 }
-
-export const repoRelative = (abs: string) => relative(REPO_ROOT, abs);

@@ -48,6 +48,9 @@ export function appEnvironment(
   const proxy = `http://127.0.0.1:${at.proxyPort}`;
   const noProxy = '127.0.0.1,localhost,metadata.google.internal,169.254.169.254';
   return {
+    // First, so nothing in it (a topology env:, --env, OTEL_* choices) can override what the
+    // platform sets below — above all LISTEN_ADDRESS, which keeps the apps off the network.
+    ...at.extra,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
     PORT: String(at.port),
@@ -65,6 +68,5 @@ export function appEnvironment(
     // An app setting (docs/architecture.md), as FAIL_PERCENT is: Cloud Run wants 0.0.0.0, the
     // local mesh loopback — the fronts are the only way in, as on Cloud Run.
     LISTEN_ADDRESS: LOCAL_LISTEN_ADDRESS,
-    ...at.extra,
   };
 }

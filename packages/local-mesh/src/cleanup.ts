@@ -10,8 +10,21 @@ export class Cleanup {
     this.steps.push(step);
   }
 
-  /** Last in, first out; a second call finds nothing left to do. */
+  /**
+   * Last in, first out; a second call finds nothing left to do. A step that fails does not skip
+   * the rest (the apps must still stop when a listener would not close): the failures are
+   * thrown together at the end.
+   */
   async run(): Promise<void> {
-    for (const step of this.steps.splice(0).reverse()) await step();
+    const failures: unknown[] = [];
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} clean-up steps failed`);
   }
 }

@@ -99,7 +99,12 @@ try {
     say(
       `${signal}: draining like Cloud Run — no new connections; requests in flight finish (up to 10 s), then every service stops…`,
     );
-    await mesh.stop();
+    try {
+      await mesh.stop();
+    } catch (err) {
+      say(`stopped, with errors: ${(err as Error).message}`);
+      process.exit(1);
+    }
     say('stopped.');
     process.exit(0);
   };

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  type ConfigError,
   ConfigInvalidError,
   envNameProblem,
   findService,
   loadTopology,
+  REPO_ROOT,
   type RouteFile,
   routeFilesIn,
   type ServiceSpec,
@@ -71,7 +74,7 @@ function appSettings(
   overrides: Record<string, Record<string, string>>,
   progress: (line: string) => void,
 ): Map<string, Record<string, string>> {
-  const errors = Object.entries(overrides).flatMap(([service, env]) => {
+  const errors: ConfigError[] = Object.entries(overrides).flatMap(([service, env]) => {
     if (!findService(topology, service)) {
       const known = topology.services.map((s) => s.name).join(', ');
       return [
@@ -83,6 +86,18 @@ function appSettings(
       return problem ? [{ file: '--env', path: `${service}:${name}`, message: problem }] : [];
     });
   });
+  for (const spec of topology.services) {
+    const reads = settingsReadBy(spec.app);
+    const given = { ...(spec.env ?? {}), ...(overrides[spec.name] ?? {}) };
+    for (const name of Object.keys(given)) {
+      if (reads.includes(name) || name.startsWith('OTEL_')) continue;
+      errors.push({
+        file: name in (overrides[spec.name] ?? {}) ? '--env' : topology.file,
+        path: `${spec.name}:${name}`,
+        message: `app "${spec.app}" reads no setting ${name}, so it would do nothing (it reads: ${reads.join(', ') || 'none'}, and OTEL_*; apps/${spec.app}/package.json "meshapps.settings")`,
+      });
+    }
+  }
   if (errors.length > 0) throw new ConfigInvalidError(errors);
   const settings = new Map<string, Record<string, string>>();
   for (const spec of topology.services) {
@@ -98,4 +113,15 @@ function appSettings(
     if (shown.length > 0) progress(`${spec.name}: ${shown.join(', ')}`);
   }
   return settings;
+}
+
+/** The app settings an app reads, as its package.json declares them (`meshapps.settings`). */
+function settingsReadBy(app: string): string[] {
+  try {
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'apps', app, 'package.json'), 'utf8'));
+    const declared = manifest?.meshapps?.settings;
+    return Array.isArray(declared) ? declared.map(String) : [];
+  } catch {
+    return [];
+  }
 }

@@ -54,9 +54,15 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
       const edited = routes.filter((r) => before.get(r.route.name) !== r.text);
       for (const notice of resilienceNotices(edited)) opts.say(notice);
     } catch (err) {
-      if (!(err instanceof ConfigInvalidError)) throw err;
-      for (const line of formatErrors(err.errors).split('\n'))
-        opts.say(`routes not applied (the last good routes stay): ${line}`);
+      if (err instanceof ConfigInvalidError) {
+        for (const line of formatErrors(err.errors).split('\n'))
+          opts.say(`routes not applied (the last good routes stay): ${line}`);
+        return;
+      }
+      // Not the edit's fault but ours: say so, and keep pnpm start (and the routes in force) running.
+      opts.say(
+        `routes reload failed in the local mesh: ${(err as Error).message} (the routes in force are those of the last "routes applied" line)`,
+      );
     }
   };
   const schedule = () => {

@@ -58,6 +58,7 @@ export class ServiceProcess {
   private restarts = 0;
   private upSince = 0;
   private lastExit: string | undefined;
+  private spawnFailed = false;
 
   constructor(spec: ProcessSpec) {
     this.spec = spec;
@@ -75,12 +76,20 @@ export class ServiceProcess {
     });
     this.child = child;
     this.lastExit = undefined;
-    this.exited = new Promise((resolve) =>
+    this.spawnFailed = false;
+    this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.lastExit = describeExit(code, signal);
         resolve(code ?? (signal ? 128 : null));
-      }),
-    );
+      });
+      // A process that could not be started emits 'error' and no 'exit': settle here, or stop()
+      // would wait forever (and, unheard, the error would take the mesh down).
+      child.once('error', (err) => {
+        this.spawnFailed = true;
+        this.lastExit = `could not start: ${err.message}`;
+        resolve(null);
+      });
+    });
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: child[stream] as NodeJS.ReadableStream });
       rl.on('line', (line) => {
@@ -109,7 +118,8 @@ export class ServiceProcess {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    const child = this.child;
+    return child !== undefined && !this.spawnFailed && child.exitCode === null && child.signalCode === null;
   }
 
   /** Resolves when GET /healthz answers 200; rejects if the process dies or time runs out. */
@@ -149,7 +159,9 @@ export class ServiceProcess {
     child?.once('exit', (code, signal) => {
       if (this.stopping || this.child !== child) return;
       hooks.onDown();
-      void this.startNewInstance(describeExit(code, signal), hooks);
+      this.startNewInstance(describeExit(code, signal), hooks).catch((err: unknown) =>
+        hooks.onEvent(`${this.spec.name}: no new instance could be started: ${(err as Error).message}`),
+      );
     });
   }
 

@@ -152,3 +152,19 @@ async function crashTwice(
     );
   }
 }
+
+describe('a process that cannot be started', () => {
+  it('is not running, says why, and stop() returns instead of waiting forever', async () => {
+    const proc = new ServiceProcess({
+      name: 'svc',
+      args: ['-e', ''],
+      cwd: '/nonexistent/meshapps/app',
+      env: {},
+      port: 1,
+    });
+    proc.start(() => {});
+    await expect(proc.waitReady(2000)).rejects.toThrow(/svc exited before it was ready/);
+    expect(proc.running).toBe(false);
+    expect(await proc.stop()).toBeNull();
+  });
+});

@@ -103,6 +103,8 @@ const PLATFORM_ENV = new Set([
   'HTTP_PROXY',
   'HTTPS_PROXY',
   'NO_PROXY',
+  // Cloud Run wants 0.0.0.0 (the default); the local mesh sets loopback (decision 007).
+  'LISTEN_ADDRESS',
 ]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

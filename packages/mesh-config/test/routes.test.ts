@@ -269,6 +269,9 @@ describe('topology', () => {
     expect(() => parseTopology(withEnv('{ PORT: "9000" }'), 't.yaml')).toThrow(
       'services.target-green.env.PORT: PORT is set by the platform',
     );
+    expect(() => parseTopology(withEnv('{ LISTEN_ADDRESS: "0.0.0.0" }'), 't.yaml')).toThrow(
+      'services.target-green.env.LISTEN_ADDRESS: LISTEN_ADDRESS is set by the platform',
+    );
     expect(() => parseTopology(withEnv('{ "BAD-NAME": "1" }'), 't.yaml')).toThrow('letters, digits and "_"');
   });
 });

@@ -50,7 +50,14 @@ export async function startTraceCollector(opts: TraceCollectorOptions = {}): Pro
     if (pending.length === 0 || !child.process.connected) return;
     const message: ToCollector = { type: 'spans', spans: pending };
     pending = [];
-    child.process.send(message);
+    // The collector may die between the check and the write: keep the spans for the next one.
+    child.process.send(message, (err) => {
+      if (err) requeue(message.spans);
+    });
+  };
+  const requeue = (spans: SpanRecord[]) => {
+    pending.unshift(...spans);
+    if (pending.length > MAX_PENDING) pending.splice(MAX_PENDING);
   };
   const watch = (proc: ChildProcess) =>
     proc.once('exit', (code, signal) => {
@@ -110,6 +117,9 @@ async function spawnCollector(
     execArgv: ['--max-old-space-size=768'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  // A failed fork or a write to a channel that just closed is reported here; unheard, it would
+  // be an uncaught exception in the mesh. The 'exit' listeners do the restarting.
+  proc.on('error', (err) => say(`trace collector: ${err.message}`));
   for (const stream of [proc.stdout, proc.stderr])
     if (stream) createInterface({ input: stream }).on('line', (line) => say(`trace collector: ${line}`));
   const ready = await new Promise<{ url: string; otlpEndpoint: string }>((resolve, reject) => {

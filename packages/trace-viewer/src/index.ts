@@ -24,7 +24,6 @@ export {
   isSpanId,
   isTraceId,
   msFromUnixNano,
-  nowUnixNano,
   type SpanAdjustment,
   type SpanKindName,
   type SpanRecord,

@@ -82,11 +82,6 @@ export function isSpanId(value: string): boolean {
   return SPAN_ID.test(value) && !/^0+$/.test(value);
 }
 
-/** Now, as `startTimeUnixNano`/`endTimeUnixNano` want it (microsecond precision is plenty here). */
-export function nowUnixNano(): string {
-  return unixNanoFromMs(performance.timeOrigin + performance.now());
-}
-
 export function unixNanoFromMs(ms: number): string {
   return (BigInt(Math.round(ms * 1000)) * 1000n).toString();
 }
