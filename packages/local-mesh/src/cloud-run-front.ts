@@ -5,6 +5,7 @@ import {
   request,
   type ServerResponse,
 } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import type { TokenIssuer } from './identity.ts';
@@ -253,6 +254,9 @@ export function commitAnswer(
 ): void {
   if (res.destroyed || res.writableEnded) return void answer.body.resume();
   if (answer.fromApp) editResponseHeaders?.(answer.headers);
+  const socket = res.socket;
+  if (!answer.fromApp && answer.headers.connection === 'close' && socket)
+    res.once('finish', () => lingerThenClose(socket, res.req));
   res.writeHead(answer.status, answer.headers);
   // `pipe` and three listeners rather than `pipeline`: pipeline aborts an AbortController of its
   // own when each response finishes, and building that DOMException (with its stack) was 3.4% of
@@ -277,6 +281,37 @@ export function commitAnswer(
   });
   res.on('error', () => {});
   body.pipe(res);
+}
+
+/** How long, and for how many more bytes, a refused request's connection is read before it closes. */
+export const LINGER = { ms: 2000, bytes: 4 * 1024 * 1024 };
+
+/**
+ * Ends a connection whose answer said `connection: close` while the client may still be sending
+ * (a 413). Node's server has already sent FIN after the answer and would close the socket at once;
+ * closing with the body's bytes unread makes the kernel send a reset, and a client still writing
+ * then fails with EPIPE before it reads the 413. So, as nginx's lingering close does, the rest is
+ * read and discarded for a bounded time and byte count (the client sees FIN and stops), then closed.
+ */
+function lingerThenClose(socket: Socket, req: IncomingMessage): void {
+  // Node's `destroySoon` (connection: close) destroys the socket once its FIN is out; this takes
+  // over. Should Node name that listener differently, the socket just closes at once, as before.
+  socket.removeListener('finish', socket.destroy);
+  let discarded = 0;
+  const close = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(close, LINGER.ms);
+  timer.unref();
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER.bytes) close();
+  });
+  socket.once('end', close);
+  // A request paused on a cut pipe would stop the parser from reading the socket: let it flow.
+  req.resume();
+  socket.resume();
 }
 
 /** Cloud Run's limit for an HTTP/1 request (https://cloud.google.com/run/quotas). */
@@ -323,9 +358,15 @@ function errorPage(decision: Pick<Decision, 'status' | 'reason'>, url: string, d
   const body = Buffer.from(
     `<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n<title>${title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>${heading}</h1>\n<h2>${line}</h2>\n<h2>local mesh: ${escapeHtml(decision.reason)}</h2>\n</body></html>\n`,
   );
+  const headers: IncomingHttpHeaders = {
+    'content-type': 'text/html; charset=UTF-8',
+    'content-length': String(body.length),
+  };
+  // The rest of an oversized body is never read: the connection ends with the answer.
+  if (decision.status === 413) headers.connection = 'close';
   return {
     status: decision.status,
-    headers: { 'content-type': 'text/html; charset=UTF-8', 'content-length': String(body.length) },
+    headers,
     body: Readable.from([body]),
     fromApp: false,
   };

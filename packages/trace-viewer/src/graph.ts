@@ -32,6 +32,9 @@ export interface ServiceGraphView {
   generatedAt: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /** Hops not counted in the window because it already held `maxEdges` distinct edges. */
+  droppedHops: number;
+  maxEdges: number;
 }
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
@@ -42,7 +45,15 @@ export interface ServiceGraphOptions {
   /** Time buckets the window slides by. */
   bucketSeconds?: number;
   clock?: () => number;
+  /** Distinct (caller, callee, route) edges kept over the window; hops on further edges are dropped. */
+  maxEdges?: number;
 }
+
+/**
+ * Characters of a caller, callee or route name the graph keys on. Names come from span attributes
+ * anyone can export, so one hostile batch must not hold thousands of 4 KiB keys for five minutes.
+ */
+export const GRAPH_NAME_CHARS = 128;
 
 /** Latency kept as a log-spaced histogram (5 % wide bins): bounded memory, quantiles within ±2.5 %. */
 const BIN_RATIO = Math.log(1.05);
@@ -54,17 +65,27 @@ interface Tally {
   latency: Map<number, number>;
 }
 
+interface Bucket {
+  tallies: Map<string, Tally>;
+  /** Hops dropped in this bucket's time because the window was full of edges. */
+  dropped: number;
+}
+
 export class ServiceGraph {
   private readonly windowMs: number;
   private readonly bucketMs: number;
   private readonly clock: () => number;
+  private readonly maxEdges: number;
   /** bucket start (ms) → edge key → tally */
-  private readonly buckets = new Map<number, Map<string, Tally>>();
+  private readonly buckets = new Map<number, Bucket>();
+  /** Edge key → how many live buckets tally it: the window's distinct edges, kept as they change. */
+  private readonly liveEdges = new Map<string, number>();
 
   constructor(opts: ServiceGraphOptions = {}) {
     this.windowMs = (opts.windowSeconds ?? 300) * 1000;
     this.bucketMs = (opts.bucketSeconds ?? 10) * 1000;
     this.clock = opts.clock ?? Date.now;
+    this.maxEdges = opts.maxEdges ?? 1000;
   }
 
   /** Feed it every span the collector accepts; only hops between services count. */
@@ -76,15 +97,21 @@ export class ServiceGraph {
       const start = now - (now % this.bucketMs);
       let bucket = this.buckets.get(start);
       if (!bucket) {
-        bucket = new Map();
+        bucket = { tallies: new Map(), dropped: 0 };
         this.buckets.set(start, bucket);
         this.expire(now);
       }
       const key = JSON.stringify([hop.source, hop.target, hop.route]);
-      let tally = bucket.get(key);
+      let tally = bucket.tallies.get(key);
       if (!tally) {
+        const live = this.liveEdges.get(key) ?? 0;
+        if (live === 0 && this.liveEdges.size >= this.maxEdges) {
+          bucket.dropped++;
+          continue;
+        }
+        this.liveEdges.set(key, live + 1);
         tally = { status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, latency: new Map() };
-        bucket.set(key, tally);
+        bucket.tallies.set(key, tally);
       }
       tally.status[hop.status]++;
       const bin = binOf(hop.ms);
@@ -97,8 +124,10 @@ export class ServiceGraph {
     const now = this.clock();
     this.expire(now);
     const merged = new Map<string, Tally>();
+    let droppedHops = 0;
     for (const bucket of this.buckets.values()) {
-      for (const [key, t] of bucket) {
+      droppedHops += bucket.dropped;
+      for (const [key, t] of bucket.tallies) {
         const m = merged.get(key) ?? {
           status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
           latency: new Map(),
@@ -153,12 +182,21 @@ export class ServiceGraph {
       generatedAt: new Date(now).toISOString(),
       nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)),
       edges,
+      droppedHops,
+      maxEdges: this.maxEdges,
     };
   }
 
   private expire(now: number): void {
-    for (const start of this.buckets.keys())
-      if (start + this.bucketMs <= now - this.windowMs) this.buckets.delete(start);
+    for (const [start, bucket] of this.buckets) {
+      if (start + this.bucketMs > now - this.windowMs) continue;
+      this.buckets.delete(start);
+      for (const key of bucket.tallies.keys()) {
+        const live = (this.liveEdges.get(key) ?? 1) - 1;
+        if (live > 0) this.liveEdges.set(key, live);
+        else this.liveEdges.delete(key);
+      }
+    }
   }
 }
 
@@ -182,13 +220,21 @@ export function hopOf(span: SpanRecord): Hop | undefined {
   const destination = a['meshapps.destination'];
   if (span.kind === 'server' && typeof caller === 'string' && typeof destination === 'string') {
     const route = typeof a['meshapps.route'] === 'string' ? a['meshapps.route'] : '(no route)';
-    return { source: caller, target: destination, route, status, ms };
+    return { source: shorten(caller), target: shorten(destination), route: shorten(route), status, ms };
   }
   const host = a['server.address'];
   const runApp = span.kind === 'client' && typeof host === 'string' ? RUN_APP.exec(host) : null;
-  if (runApp)
-    return { source: span.serviceName, target: runApp[1] as string, route: 'run.app URL', status, ms };
+  if (runApp) {
+    const target = shorten(runApp[1] as string);
+    return { source: shorten(span.serviceName), target, route: 'run.app URL', status, ms };
+  }
   return undefined;
+}
+
+/** At most GRAPH_NAME_CHARS characters (copied, so the key never pins a longer original). */
+function shorten(name: string): string {
+  if (name.length <= GRAPH_NAME_CHARS) return name;
+  return `${Buffer.from(name.slice(0, GRAPH_NAME_CHARS), 'utf8').toString('utf8')}…`;
 }
 
 function statusClass(code: unknown): StatusClass | undefined {

@@ -13,8 +13,11 @@ export interface TraceStoreOptions {
   maxTraces?: number;
   /** Spans kept per trace (a runaway loop must not eat the memory). */
   maxSpansPerTrace?: number;
-  /** Sees every batch added (the service graph counts hops as they arrive). */
-  onAdd?: (spans: readonly SpanRecord[]) => void;
+  /**
+   * Sees every batch added (the service graph counts hops as they arrive): only the spans that
+   * passed the id checks, each already within SPAN_LIMITS, so no consumer sees raw input.
+   */
+  onAdd?: (spans: readonly SpanView[]) => void;
   /** Approximate bytes of all stored spans; the least recently updated traces go first. */
   maxBytes?: number;
 }
@@ -48,23 +51,26 @@ export class TraceStore {
    * ids are dropped; a span id seen again replaces the earlier record. Returns how many were kept.
    */
   add(spans: readonly SpanRecord[]): number {
-    this.onAdd?.(spans);
-    let kept = 0;
+    const valid: SpanView[] = [];
     for (const span of spans) {
       if (!isTraceId(span.traceId) || !isSpanId(span.spanId)) continue;
-      let stored = this.traces.get(span.traceId);
+      valid.push(limitSpan(toView(span)));
+    }
+    this.onAdd?.(valid);
+    let kept = 0;
+    for (const view of valid) {
+      let stored = this.traces.get(view.traceId);
       if (stored) {
         // Re-insert so Map order stays "least recently updated first" for eviction.
-        this.traces.delete(span.traceId);
+        this.traces.delete(view.traceId);
       } else {
         stored = { spans: new Map(), bytes: 0 };
       }
-      this.traces.set(span.traceId, stored);
-      const previous = stored.spans.get(span.spanId);
+      this.traces.set(view.traceId, stored);
+      const previous = stored.spans.get(view.spanId);
       if (stored.spans.size >= this.maxSpansPerTrace && !previous) continue;
-      const view = limitSpan(toView(span));
       const bytes = approxBytes(view) - (previous ? approxBytes(previous) : 0);
-      stored.spans.set(span.spanId, view);
+      stored.spans.set(view.spanId, view);
       stored.bytes += bytes;
       this.totalBytes += bytes;
       kept++;

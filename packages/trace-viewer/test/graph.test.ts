@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceGraph } from '../src/graph.ts';
+import { GRAPH_NAME_CHARS, ServiceGraph } from '../src/graph.ts';
 import { type SpanRecord, unixNanoFromMs } from '../src/index.ts';
 import { newSpanId, newTraceId } from './fixtures.ts';
 
@@ -92,5 +92,26 @@ describe('the service graph', () => {
     expect(graph.snapshot().edges[0]?.status).toMatchObject({ '2xx': 0, '5xx': 1 });
     now += 300_000;
     expect(graph.snapshot()).toMatchObject({ windowSeconds: 300, nodes: [], edges: [] });
+  });
+
+  it('is bounded: at most maxEdges distinct edges per window, names clipped, the dropped hops counted', () => {
+    let now = 1_000_000;
+    const graph = new ServiceGraph({ windowSeconds: 300, bucketSeconds: 10, clock: () => now });
+    const hostile = Array.from({ length: 1500 }, (_, i) =>
+      meshHop(`${i}-${'x'.repeat(4000)}`, 'proxy', 'route-proxy', 200, 1),
+    );
+    graph.add(hostile);
+    graph.add([meshHop('client', 'proxy', 'route-proxy', 200, 1)]);
+    const full = graph.snapshot();
+    expect(full.edges).toHaveLength(1000);
+    expect(full).toMatchObject({ droppedHops: 501, maxEdges: 1000 });
+    for (const e of full.edges) expect(e.source.length).toBeLessThanOrEqual(GRAPH_NAME_CHARS + 1);
+    // An edge already in the window still counts when it is full.
+    graph.add([meshHop(hostile[0]?.attributes['meshapps.caller'] as string, 'proxy', 'route-proxy', 500, 1)]);
+    expect(graph.snapshot().droppedHops).toBe(501);
+    // Once the hostile edges leave the window, new edges count again.
+    now += 320_000;
+    graph.add([meshHop('client', 'proxy', 'route-proxy', 200, 1)]);
+    expect(graph.snapshot()).toMatchObject({ droppedHops: 0, edges: [{ source: 'client', requests: 1 }] });
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore } from '../src/index.ts';
+import { SPAN_LIMITS } from '../src/span-limits.ts';
+import type { SpanRecord, SpanView } from '../src/span-record.ts';
 import { chainTrace, newTraceId } from './fixtures.ts';
 
 describe('TraceStore', () => {
@@ -64,5 +66,16 @@ describe('TraceStore', () => {
     expect(store.get(b[0]?.traceId as string)).toBeUndefined();
     expect(store.get(a[0]?.traceId as string)).toHaveLength(2);
     expect(store.get(c[0]?.traceId as string)).toHaveLength(3);
+  });
+
+  it('hands onAdd only the spans it accepts, each already within SPAN_LIMITS', () => {
+    const seen: SpanView[] = [];
+    const store = new TraceStore({ onAdd: (spans) => seen.push(...spans) });
+    const [span] = chainTrace();
+    const huge = { ...(span as SpanRecord), attributes: { 'meshapps.caller': 'c'.repeat(100_000) } };
+    store.add([huge, { ...huge, traceId: 'not-a-trace-id' }]);
+    expect(seen).toHaveLength(1);
+    const caller = seen[0]?.attributes['meshapps.caller'] as string;
+    expect(caller.length).toBeLessThan(SPAN_LIMITS.valueChars + 40);
   });
 });
