@@ -188,7 +188,10 @@ function routeMesh(
   }
   const headers = withoutHopByHop(req.headers);
   headers.host = hostname;
-  // As CSM does on Cloud Run: the sidecar, not the app, presents the caller's identity.
+  // As CSM does on Cloud Run: the sidecar, not the app, presents the caller's identity. An app
+  // that set its own Authorization loses it here; whether Cloud Run's sidecar keeps it is
+  // unverified (cloud-run-mesh.md §8), so the hop's spans say it happened.
+  const appAuthorization = req.headers.authorization !== undefined;
   headers.authorization = `Bearer ${tokens.get(`https://${runAppHost(decision.service)}`)}`;
   applyHeaderModifiers(headers, decision.requestHeaders);
   const spans = startHopSpans(
@@ -226,9 +229,13 @@ function routeMesh(
       'meshapps.iam': hop.iam,
       ...(flags ? { 'meshapps.response_flags': flags } : {}),
       ...(hop.attempts > 1 ? { 'meshapps.attempts': hop.attempts } : {}),
+      ...(appAuthorization ? { 'meshapps.app_authorization': APP_AUTHORIZATION_REPLACED } : {}),
     });
   });
 }
+
+const APP_AUTHORIZATION_REPLACED =
+  "replaced by the sidecar's ID token (whether Cloud Run's mesh keeps an app-set header is unverified)";
 
 /** Mints the caller's token per audience once and reuses it until 5 minutes before expiry. */
 class TokenCache {

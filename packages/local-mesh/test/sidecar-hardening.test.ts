@@ -115,6 +115,26 @@ describe('defect 6: sockets inside CONNECT tunnels time out like direct ones', (
   });
 });
 
+describe('an Authorization the app set itself', () => {
+  it("is replaced by the caller's ID token, and the hop's spans say so (unverified on Cloud Run)", async () => {
+    const before = spans.length;
+    const socket = await rawSocket(sidecar.port);
+    const answer = await exchange(
+      socket,
+      'GET http://target1.meshapps.internal/ HTTP/1.1\r\nhost: target1.meshapps.internal\r\nauthorization: Bearer app-token\r\ntraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b8-01\r\nconnection: close\r\n\r\n',
+    );
+    expect(answer.text).toContain('{"message":"target1"}');
+    const deadline = Date.now() + 3000;
+    while (spans.length < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const recorded = spans.slice(before);
+    expect(recorded).toHaveLength(2);
+    for (const s of recorded)
+      expect(String(s.attributes['meshapps.app_authorization'])).toMatch(
+        /^replaced by the sidecar's ID token/,
+      );
+  });
+});
+
 describe('defect 9: a hop whose caller gives up', () => {
   it('leaves a mesh log line (DC) and the sidecar spans, and the app sees its request cancelled', async () => {
     const before = { hops: hops.length, spans: spans.length, seen: seen.length };
