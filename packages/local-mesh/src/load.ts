@@ -54,8 +54,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let nextSecond = 1000;
   const pending = new Set<Promise<void>>();
   for (let i = 0; ; i++) {
+    // In whole numbers: `started + i * interval - started` can land a hair under the duration
+    // and send one request too many.
+    if (i * 1000 >= opts.durationMs * opts.rps) break;
     const due = started + i * interval;
-    if (due - started >= opts.durationMs) break;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     if (performance.now() - started >= nextSecond) {
