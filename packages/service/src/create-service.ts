@@ -9,6 +9,12 @@ import { HopError } from './errors.ts';
 
 export interface ServiceOptions {
   logger: Logger;
+  /**
+   * Fields for every line a request logs, taken once as it arrives (its trace: see
+   * @meshapps/telemetry). Bound into the request's logger, so they are serialised once per
+   * request, not once per line, and stay right in callbacks that run outside its context.
+   */
+  requestLogFields?: () => Record<string, unknown>;
   /** Registers the service's own routes. */
   routes: (app: FastifyInstance) => Promise<void> | void;
 }
@@ -20,6 +26,8 @@ export interface ServiceOptions {
 export async function createService(opts: ServiceOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
+    childLoggerFactory: (logger, bindings, options) =>
+      logger.child(opts.requestLogFields ? { ...bindings, ...opts.requestLogFields() } : bindings, options),
     // Cloud Run ends requests itself (default 300 s); this only guards against stuck sockets.
     requestTimeout: 120_000,
     return503OnClosing: true,

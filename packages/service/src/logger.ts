@@ -14,8 +14,6 @@ const SEVERITY: Record<string, string> = {
 export interface LoggerConfig {
   service: string;
   revision?: string | undefined;
-  /** Extra fields for every line, e.g. trace correlation (see @meshapps/telemetry). */
-  mixin?: () => Record<string, unknown>;
   destination?: DestinationStream;
 }
 
@@ -29,6 +27,5 @@ export function createLogger(config: LoggerConfig) {
     // Never log credentials, wherever they appear in a logged object (see redact.ts).
     hooks: { streamWrite: redactLine },
   };
-  if (config.mixin) options.mixin = config.mixin;
   return config.destination ? pino(options, config.destination) : pino(options);
 }

@@ -14,9 +14,13 @@ export interface RunServiceOptions {
 /** The whole life of a service process: read env, build, listen on $PORT, drain on SIGTERM. */
 export async function runService(opts: RunServiceOptions): Promise<FastifyInstance> {
   const env = readCloudRunEnv(process.env, opts.defaultName);
-  // Trace fields on every line (empty unless the @meshapps/telemetry/register preload is running).
-  const logger = createLogger({ service: env.service, revision: env.revision, mixin: traceLogFields });
-  const app = await createService({ logger, routes: (a) => opts.routes(a, env.service) });
+  const logger = createLogger({ service: env.service, revision: env.revision });
+  const app = await createService({
+    logger,
+    // Trace fields on every line of a request (none unless the @meshapps/telemetry/register preload runs).
+    requestLogFields: traceLogFields,
+    routes: (a) => opts.routes(a, env.service),
+  });
   closeGracefully(app, { onClosed: shutdownTelemetry });
   // Cloud Run's contract: all interfaces on $PORT. The local mesh sets LISTEN_ADDRESS to loopback.
   await app.listen({ host: env.listenAddress, port: env.port });

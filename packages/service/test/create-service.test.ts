@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from '../../call/test/helpers/index.ts';
-import { HopError } from '../src/index.ts';
-import { startService } from './support.ts';
+import { createLogger, createService, HopError } from '../src/index.ts';
+import { logSink, startService } from './support.ts';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -23,6 +23,40 @@ async function get(url: string) {
 }
 
 describe('createService', () => {
+  it('puts requestLogFields on every line of a request, taken once as it arrives', async () => {
+    const sink = logSink();
+    let taken = 0;
+    const logger = createLogger({ service: 'target', destination: sink.destination });
+    app = await createService({
+      logger,
+      requestLogFields: () => ({ 'logging.googleapis.com/spanId': `span-${++taken}` }),
+      routes: (a) => {
+        a.get('/', async (req) => {
+          req.log.info('inside the handler');
+          return { ok: true };
+        });
+      },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await get(`${url}/`)).status).toBe(200);
+    app.log.info('not a request');
+
+    const lines = sink.entries();
+    const ofRequest = (n: number) => lines.filter((l) => l['logging.googleapis.com/spanId'] === `span-${n}`);
+    expect(ofRequest(1).map((l) => l.message)).toEqual([
+      'incoming request',
+      'inside the handler',
+      'request completed',
+    ]);
+    expect(ofRequest(2)).toHaveLength(3);
+    expect(taken).toBe(2);
+    expect(lines.find((l) => l.message === 'not a request')).not.toHaveProperty(
+      'logging.googleapis.com/spanId',
+    );
+  });
+
   it('answers /healthz', async () => {
     const { url } = await start(() => {});
     expect(await get(`${url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });

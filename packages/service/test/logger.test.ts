@@ -67,15 +67,4 @@ describe('createLogger', () => {
     expect(redactLine(broken)).not.toMatch(/top-secret/);
     expect(JSON.parse(redactLine(broken))).toMatchObject({ severity: 'ERROR' });
   });
-
-  it('adds the mixin fields to every line', () => {
-    const sink = logSink();
-    const log = createLogger({
-      service: 'client',
-      destination: sink.destination,
-      mixin: () => ({ 'logging.googleapis.com/trace': 'projects/p/traces/abc' }),
-    });
-    log.info('x');
-    expect(sink.entries()[0]).toMatchObject({ 'logging.googleapis.com/trace': 'projects/p/traces/abc' });
-  });
 });

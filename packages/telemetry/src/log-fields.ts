@@ -7,8 +7,9 @@ export const SPAN_ID_FIELD = 'logging.googleapis.com/spanId';
 export const TRACE_SAMPLED_FIELD = 'logging.googleapis.com/trace_sampled';
 
 /**
- * pino `mixin`: the Cloud Logging fields that put a log line under its trace in the console
- * (https://cloud.google.com/trace/docs/trace-log-integration). Empty when the preload is not
+ * The Cloud Logging fields that put a log line under its trace in the console
+ * (https://cloud.google.com/trace/docs/trace-log-integration), and `traceUrl`, for the active span: the service
+ * binds them into each request's logger as the request arrives. Empty when the preload is not
  * running (`OTEL_SDK_DISABLED=true`, or started without `--import @meshapps/telemetry/register`).
  */
 export function traceLogFields(): Record<string, unknown> {
@@ -21,6 +22,10 @@ export function traceLogFields(): Record<string, unknown> {
     [TRACE_SAMPLED_FIELD]: (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
   };
   if (state.projectId) fields[TRACE_FIELD] = `projects/${state.projectId}/traces/${spanContext.traceId}`;
+  // Where a person opens the trace. On every line rather than a line of its own: a line more per
+  // request cost more than the span itself (docs/performance.md, finding 9).
+  const link = state.traceLink(spanContext.traceId);
+  if (link) fields.traceUrl = link;
   return fields;
 }
 

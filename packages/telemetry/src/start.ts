@@ -25,6 +25,7 @@ import {
 import { CloudTraceContextPropagator } from './cloud-trace-context.ts';
 import { createSpanExporter } from './exporter.ts';
 import { nameServerSpansByRoute } from './fastify-routes.ts';
+import { HTTP_SERVER_SCOPE, traceHttpServers } from './http-server-spans.ts';
 import { createInstrumentations } from './instrumentations.ts';
 import { traceLink } from './log-fields.ts';
 import { PreciseSpanTimes } from './precise-span-times.ts';
@@ -48,8 +49,8 @@ const UNTRACED_HOSTNAMES: ReadonlySet<string> = new Set([
 
 /**
  * Starts tracing for this process: W3C propagation (plus Google's `X-Cloud-Trace-Context` on the
- * way in), the two instrumentations this stack needs (HTTP server, undici) with Fastify's route
- * naming the server span, and one exporter chosen by environment.
+ * way in), a SERVER span per incoming request named by its Fastify route, a CLIENT span per
+ * undici call, and one exporter chosen by environment.
  * Returns undefined (and touches nothing) when `OTEL_SDK_DISABLED=true`.
  *
  * Built from the trace SDK (`@opentelemetry/sdk-trace`) rather than `NodeSDK`: NodeSDK 0.301 loads
@@ -123,12 +124,11 @@ export async function startTelemetry(
     tracerProvider: provider,
     instrumentations: createInstrumentations({ isUntraced }),
   });
-  const unsubscribeFastify = nameServerSpansByRoute((span, request) => {
-    const link = state.traceLink(span.spanContext().traceId);
-    if (link) request.log.info({ traceUrl: link }, `trace ${link}`);
-  });
+  const untraceHttpServers = traceHttpServers(provider.getTracer(HTTP_SERVER_SCOPE));
+  const unsubscribeFastify = nameServerSpansByRoute();
   const unregister = () => {
     unsubscribeFastify();
+    untraceHttpServers();
     unregisterInstrumentations();
   };
 

@@ -1,5 +1,5 @@
 /**
- * What the preload learned, shared with the logger mixin. Kept on `globalThis` (like the
+ * What the preload learned, shared with the log fields. Kept on `globalThis` (like the
  * OpenTelemetry API keeps its globals) so a second copy of this package — e.g. the preload loaded
  * from dist/ and the app importing src/ — still sees the one running SDK.
  */
