@@ -138,6 +138,11 @@ function connectionError(err: unknown, opts: HopContext): HopError {
   if (err instanceof undiciErrors.RequestAbortedError && /Proxy response/.test(e.message ?? '')) {
     return new HopError(503, `the egress proxy refused the tunnel: ${e.message}`, { hop: opts.name });
   }
+  // Our own caller left (the signal, not the deadline, fired): nobody waits for a status any more,
+  // but the log line must not call it a timeout. 499 and the words match the sidecar's DC line.
+  if (opts.signal?.aborted && !(e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT')) {
+    return new HopError(499, 'the caller went away before the answer: hop cancelled', { hop: opts.name });
+  }
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new HopError(504, `upstream did not answer within ${opts.timeoutMs} ms`, { hop: opts.name });
   }

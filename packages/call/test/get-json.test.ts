@@ -43,6 +43,29 @@ async function failure(url: string, timeoutMs = 2000, dispatcher = agent()): Pro
 }
 
 describe('getJson', () => {
+  it('says the caller went away (499), not a timeout, when its own caller cancels the hop', async () => {
+    let seen!: () => void;
+    const arrived = new Promise<void>((resolve) => (seen = resolve));
+    const s = await stub(() => seen()); // never answers
+    const caller = new AbortController();
+    const pending = getJson(`http://127.0.0.1:${s.port}/`, {
+      headers: {},
+      timeoutMs: 5000,
+      dispatcher: agent(),
+      name: HOP,
+      signal: caller.signal,
+    }).catch((e: unknown) => e);
+    await arrived;
+    caller.abort();
+    const err = (await pending) as HopError;
+    expect(err).toBeInstanceOf(HopError);
+    expect(err).toMatchObject({
+      status: 499,
+      hop: HOP,
+      message: 'the caller went away before the answer: hop cancelled',
+    });
+  });
+
   it('reads {"message"} and sends the given headers', async () => {
     const s = await stub(json(200, { message: 'target1' }));
     const answer = await getJson(`http://127.0.0.1:${s.port}/x?y=1`, {
