@@ -8,23 +8,27 @@ import type { AttributeValue, SpanKindName, SpanRecord, SpanStatusCode } from '.
  * exporter's default protocol without shipping .proto files or a protobuf library.
  * Field numbers: opentelemetry-proto `trace/v1/trace.proto`, `common/v1/common.proto`.
  * Stops after `maxSpans + 1` spans.
+ *
+ * Fields are read in place (offsets into the one buffer, numbers rather than BigInt, no
+ * generator): every span of every service passes through here (docs/performance.md, finding 11).
  */
-export function spansFromOtlpProtobuf(buf: Uint8Array, maxSpans = Number.POSITIVE_INFINITY): SpanRecord[] {
+export function spansFromOtlpProtobuf(bytes: Uint8Array, maxSpans = Number.POSITIVE_INFINITY): SpanRecord[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: SpanRecord[] = [];
-  for (const [num, rs] of fields(buf)) {
-    if (num !== 1 || !(rs instanceof Uint8Array)) continue; // resource_spans
+  for (const rs = new Fields(buf, 0, buf.length); rs.next(); ) {
+    if (rs.num !== 1 || rs.wire !== LEN) continue; // resource_spans
     let serviceName = 'unknown';
-    const scopes: Uint8Array[] = [];
-    for (const [n, v] of fields(rs)) {
-      if (n === 1 && v instanceof Uint8Array) {
-        const attrs = keyValues(v, 1); // Resource.attributes
-        if (typeof attrs['service.name'] === 'string') serviceName = attrs['service.name'];
-      } else if (n === 2 && v instanceof Uint8Array) scopes.push(v); // scope_spans
+    const scopes: [number, number][] = [];
+    for (const f = rs.inner(); f.next(); ) {
+      if (f.num === 1 && f.wire === LEN) {
+        const name = keyValues(f.inner(), 1)['service.name']; // Resource.attributes
+        if (typeof name === 'string') serviceName = name;
+      } else if (f.num === 2 && f.wire === LEN) scopes.push([f.start, f.end]); // scope_spans
     }
-    for (const scope of scopes) {
-      for (const [n, v] of fields(scope)) {
-        if (n !== 2 || !(v instanceof Uint8Array)) continue; // ScopeSpans.spans
-        const span = spanRecord(v, serviceName);
+    for (const [start, end] of scopes) {
+      for (const f = new Fields(buf, start, end); f.next(); ) {
+        if (f.num !== 2 || f.wire !== LEN) continue; // ScopeSpans.spans
+        const span = spanRecord(f.inner(), serviceName);
         if (span) out.push(span);
         // One more than allowed is enough to refuse the request: decode no further.
         if (out.length > maxSpans) return out;
@@ -34,7 +38,119 @@ export function spansFromOtlpProtobuf(buf: Uint8Array, maxSpans = Number.POSITIV
   return out;
 }
 
-function spanRecord(buf: Uint8Array, serviceName: string): SpanRecord | undefined {
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
+
+/**
+ * A cursor over one message's fields. After `next()`: `num`, `wire`, and either the bytes
+ * `[start, end)` (length-delimited, fixed64, fixed32) or, for a varint, `[start, end)` of its
+ * encoding. Throws on truncated input or an unknown wire type (the server answers 400).
+ */
+class Fields {
+  num = 0;
+  wire = 0;
+  start = 0;
+  end = 0;
+  readonly buf: Buffer;
+  private pos: number;
+  private readonly limit: number;
+
+  constructor(buf: Buffer, start: number, limit: number) {
+    this.buf = buf;
+    this.pos = start;
+    this.limit = limit;
+  }
+
+  next(): boolean {
+    if (this.pos >= this.limit) return false;
+    // The wire type is the low 3 bits of the tag, always in its first byte.
+    this.wire = (this.buf[this.pos] as number) & 7;
+    this.num = Math.floor(this.varint() / 8);
+    switch (this.wire) {
+      case VARINT:
+        this.start = this.pos;
+        this.varint();
+        this.end = this.pos;
+        return true;
+      case I64:
+        return this.take(8);
+      case LEN:
+        return this.take(this.varint());
+      case I32:
+        return this.take(4);
+      default:
+        throw new Error(`unsupported protobuf wire type ${this.wire}`);
+    }
+  }
+
+  /** The current length-delimited field as a message of its own. */
+  inner(): Fields {
+    return new Fields(this.buf, this.start, this.end);
+  }
+
+  /** The current integer field (varint, fixed64 or fixed32) as an unsigned value. */
+  bigint(): bigint {
+    if (this.wire === I64) return this.buf.readBigUInt64LE(this.start);
+    if (this.wire === I32) return BigInt(this.buf.readUInt32LE(this.start));
+    let result = 0n;
+    for (let i = this.end - 1; i >= this.start; i--)
+      result = (result << 7n) | BigInt((this.buf[i] as number) & 0x7f);
+    return result;
+  }
+
+  /** The current integer field as a number: exact for what fits, as enums and flags do. */
+  number(): number {
+    return this.wire === VARINT && this.end - this.start <= 7
+      ? varintValue(this.buf, this.start, this.end)
+      : Number(this.bigint());
+  }
+
+  hex(): string {
+    return this.buf.toString('hex', this.start, this.end);
+  }
+
+  utf8(): string {
+    return this.buf.toString('utf8', this.start, this.end);
+  }
+
+  private take(length: number): boolean {
+    if (this.pos + length > this.limit) throw new Error('truncated protobuf message');
+    this.start = this.pos;
+    this.end = this.pos + length;
+    this.pos = this.end;
+    return true;
+  }
+
+  /** Reads a varint at the cursor; exact up to 2^53 (tags and lengths are far below). */
+  private varint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = this.pos; i < this.limit && i < this.pos + 10; i++) {
+      const byte = this.buf[i] as number;
+      result += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) {
+        this.pos = i + 1;
+        return result;
+      }
+      scale *= 128;
+    }
+    throw new Error('truncated protobuf varint');
+  }
+}
+
+function varintValue(buf: Buffer, start: number, end: number): number {
+  let result = 0;
+  let scale = 1;
+  for (let i = start; i < end; i++) {
+    result += ((buf[i] as number) & 0x7f) * scale;
+    scale *= 128;
+  }
+  return result;
+}
+
+function spanRecord(f: Fields, serviceName: string): SpanRecord | undefined {
   let traceId = '';
   let spanId = '';
   let parentSpanId = '';
@@ -44,16 +160,17 @@ function spanRecord(buf: Uint8Array, serviceName: string): SpanRecord | undefine
   let end = 0n;
   let status: SpanRecord['status'] = { code: 'unset' };
   const attributes: Record<string, AttributeValue> = {};
-  for (const [n, v] of fields(buf)) {
-    if (n === 1 && v instanceof Uint8Array) traceId = hex(v);
-    else if (n === 2 && v instanceof Uint8Array) spanId = hex(v);
-    else if (n === 4 && v instanceof Uint8Array) parentSpanId = hex(v);
-    else if (n === 5 && v instanceof Uint8Array) name = utf8(v);
-    else if (n === 6 && typeof v === 'bigint') kind = spanKind(Number(v));
-    else if (n === 7 && typeof v === 'bigint') start = v;
-    else if (n === 8 && typeof v === 'bigint') end = v;
-    else if (n === 9 && v instanceof Uint8Array) Object.assign(attributes, keyValue(v));
-    else if (n === 15 && v instanceof Uint8Array) status = spanStatus(v);
+  while (f.next()) {
+    const bytes = f.wire === LEN;
+    if (f.num === 1 && bytes) traceId = f.hex();
+    else if (f.num === 2 && bytes) spanId = f.hex();
+    else if (f.num === 4 && bytes) parentSpanId = f.hex();
+    else if (f.num === 5 && bytes) name = f.utf8();
+    else if (f.num === 6 && !bytes) kind = spanKind(f.number());
+    else if (f.num === 7 && !bytes) start = f.bigint();
+    else if (f.num === 8 && !bytes) end = f.bigint();
+    else if (f.num === 9 && bytes) addKeyValue(f.inner(), attributes);
+    else if (f.num === 15 && bytes) status = spanStatus(f.inner());
   }
   if (traceId.length !== 32 || spanId.length !== 16) return undefined;
   return {
@@ -70,119 +187,54 @@ function spanRecord(buf: Uint8Array, serviceName: string): SpanRecord | undefine
   };
 }
 
-function spanStatus(buf: Uint8Array): SpanRecord['status'] {
+function spanStatus(f: Fields): SpanRecord['status'] {
   let code: SpanStatusCode = 'unset';
   let message: string | undefined;
-  for (const [n, v] of fields(buf)) {
-    if (n === 2 && v instanceof Uint8Array) message = utf8(v);
-    else if (n === 3 && typeof v === 'bigint') code = statusCode(Number(v));
+  while (f.next()) {
+    if (f.num === 2 && f.wire === LEN) message = f.utf8();
+    else if (f.num === 3 && f.wire !== LEN) code = statusCode(f.number());
   }
   return message ? { code, message } : { code };
 }
 
 /** All `KeyValue` entries at field `num` of a message. */
-function keyValues(buf: Uint8Array, num: number): Record<string, AttributeValue> {
+function keyValues(f: Fields, num: number): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
-  for (const [n, v] of fields(buf)) if (n === num && v instanceof Uint8Array) Object.assign(out, keyValue(v));
+  while (f.next()) if (f.num === num && f.wire === LEN) addKeyValue(f.inner(), out);
   return out;
 }
 
-function keyValue(buf: Uint8Array): Record<string, AttributeValue> {
+function addKeyValue(f: Fields, into: Record<string, AttributeValue>): void {
   let key: string | undefined;
   let value: AttributeValue = null;
-  for (const [n, v] of fields(buf)) {
-    if (n === 1 && v instanceof Uint8Array) key = utf8(v);
-    else if (n === 2 && v instanceof Uint8Array) value = anyValue(v);
+  while (f.next()) {
+    if (f.num === 1 && f.wire === LEN) key = f.utf8();
+    else if (f.num === 2 && f.wire === LEN) value = anyValue(f.inner());
   }
-  return key === undefined ? {} : { [key]: value };
+  if (key !== undefined) into[key] = value;
 }
 
-function anyValue(buf: Uint8Array): AttributeValue {
-  for (const [n, v] of fields(buf)) {
-    if (n === 1 && v instanceof Uint8Array) return utf8(v);
-    if (n === 2 && typeof v === 'bigint') return v !== 0n;
-    if (n === 3 && typeof v === 'bigint') return Number(BigInt.asIntN(64, v));
-    if (n === 4 && typeof v === 'bigint') return doubleFromBits(v);
-    if (n === 5 && v instanceof Uint8Array) {
+function anyValue(f: Fields): AttributeValue {
+  while (f.next()) {
+    const bytes = f.wire === LEN;
+    if (f.num === 1 && bytes) return f.utf8();
+    if (f.num === 2 && !bytes) return f.bigint() !== 0n;
+    if (f.num === 3 && !bytes) return Number(BigInt.asIntN(64, f.bigint()));
+    if (f.num === 4 && !bytes) return doubleFromBits(f.bigint());
+    if (f.num === 5 && bytes) {
       const values: AttributeValue[] = [];
-      for (const [m, item] of fields(v))
-        if (m === 1 && item instanceof Uint8Array) values.push(anyValue(item));
+      for (const item = f.inner(); item.next(); )
+        if (item.num === 1 && item.wire === LEN) values.push(anyValue(item.inner()));
       return values;
     }
-    if (n === 6 && v instanceof Uint8Array) return keyValues(v, 1);
-    if (n === 7 && v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+    if (f.num === 6 && bytes) return keyValues(f.inner(), 1);
+    if (f.num === 7 && bytes) return f.buf.toString('base64', f.start, f.end);
   }
   return null;
-}
-
-type FieldValue = bigint | Uint8Array;
-
-/**
- * Iterates a message's fields as [number, value]: varints and fixed64/fixed32 as bigint,
- * length-delimited as bytes. Throws on truncated input (the server answers 400).
- */
-function* fields(buf: Uint8Array): Generator<[number, FieldValue]> {
-  let pos = 0;
-  while (pos < buf.length) {
-    const [tag, afterTag] = varint(buf, pos);
-    pos = afterTag;
-    const num = Number(tag >> 3n);
-    switch (Number(tag & 7n)) {
-      case 0: {
-        const [value, next] = varint(buf, pos);
-        pos = next;
-        yield [num, value];
-        break;
-      }
-      case 1:
-        need(buf, pos, 8);
-        yield [num, Buffer.from(buf.buffer, buf.byteOffset + pos, 8).readBigUInt64LE()];
-        pos += 8;
-        break;
-      case 2: {
-        const [len, next] = varint(buf, pos);
-        need(buf, next, Number(len));
-        yield [num, buf.subarray(next, next + Number(len))];
-        pos = next + Number(len);
-        break;
-      }
-      case 5:
-        need(buf, pos, 4);
-        yield [num, BigInt(Buffer.from(buf.buffer, buf.byteOffset + pos, 4).readUInt32LE())];
-        pos += 4;
-        break;
-      default:
-        throw new Error(`unsupported protobuf wire type ${tag & 7n}`);
-    }
-  }
-}
-
-function varint(buf: Uint8Array, start: number): [bigint, number] {
-  let result = 0n;
-  let shift = 0n;
-  for (let pos = start; pos < buf.length && shift < 70n; pos++) {
-    const byte = buf[pos] as number;
-    result |= BigInt(byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) return [result, pos + 1];
-    shift += 7n;
-  }
-  throw new Error('truncated protobuf varint');
-}
-
-function need(buf: Uint8Array, pos: number, len: number): void {
-  if (pos + len > buf.length) throw new Error('truncated protobuf message');
 }
 
 function doubleFromBits(bits: bigint): number {
   const b = Buffer.alloc(8);
   b.writeBigUInt64LE(bits);
   return b.readDoubleLE();
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
-
-function utf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('utf8');
 }

@@ -1,0 +1,125 @@
+// The collector's protobuf reader against what the real OpenTelemetry exporter writes, and
+// against the first (slow, simple) reader on the same bytes mutated at random.
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { spansFromOtlpProtobuf } from '../src/otlp-protobuf.ts';
+import { referenceSpansFromOtlpProtobuf } from './reference/otlp-protobuf-reference.ts';
+
+function exportedSpans(count = 2): { bytes: Uint8Array; spans: ReadableSpan[] } {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'target1' }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  const tracer = provider.getTracer('test');
+  for (let i = 0; i < count; i += 2) {
+    const server = tracer.startSpan('GET /call/*', {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.route': '/call/*',
+        'http.response.status_code': 503,
+        'meshapps.negative': -7,
+        'meshapps.large': 2 ** 60,
+        'meshapps.ratio': 0.25,
+        'meshapps.sampled': true,
+        'meshapps.cached': false,
+        'meshapps.hops': ['client', 'proxy', 'ターゲット'],
+        'meshapps.ports': [8080, 8081],
+      },
+    });
+    server.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream answered 503' });
+    const client = tracer.startSpan(
+      'GET target1.meshapps.internal',
+      { kind: SpanKind.CLIENT },
+      trace.setSpan(ROOT_CONTEXT, server),
+    );
+    client.end();
+    server.end();
+  }
+  const spans = exporter.getFinishedSpans();
+  const bytes = ProtobufTraceSerializer.serializeRequest(spans);
+  if (!bytes) throw new Error('the serializer gave nothing');
+  return { bytes, spans };
+}
+
+function nanos([seconds, ns]: [number, number]): string {
+  return (BigInt(seconds) * 1_000_000_000n + BigInt(ns)).toString();
+}
+
+describe('spansFromOtlpProtobuf', () => {
+  it('reads what the OpenTelemetry exporter writes: ids, parent, kind, times, status, every attribute type', () => {
+    const { bytes, spans } = exportedSpans();
+    const records = spansFromOtlpProtobuf(bytes);
+    expect(records).toHaveLength(spans.length);
+    for (const span of spans) {
+      const record = records.find((r) => r.spanId === span.spanContext().spanId);
+      expect(record).toMatchObject({
+        traceId: span.spanContext().traceId,
+        serviceName: 'target1',
+        name: span.name,
+        kind: span.kind === SpanKind.SERVER ? 'server' : 'client',
+        startTimeUnixNano: nanos(span.startTime),
+        endTimeUnixNano: nanos(span.endTime),
+      });
+      expect(record?.parentSpanId).toBe(span.parentSpanContext?.spanId);
+    }
+    const server = records.find((r) => r.kind === 'server');
+    expect(server?.status).toEqual({ code: 'error', message: 'upstream answered 503' });
+    expect(server?.attributes).toEqual({
+      'http.route': '/call/*',
+      'http.response.status_code': 503,
+      'meshapps.negative': -7,
+      'meshapps.large': 2 ** 60,
+      'meshapps.ratio': 0.25,
+      'meshapps.sampled': true,
+      'meshapps.cached': false,
+      'meshapps.hops': ['client', 'proxy', 'ターゲット'],
+      'meshapps.ports': [8080, 8081],
+    });
+  });
+
+  it('stops one span past the limit', () => {
+    const { bytes } = exportedSpans(10);
+    expect(spansFromOtlpProtobuf(bytes, 3)).toHaveLength(4);
+  });
+
+  it('agrees with the first reader on the exporter’s bytes and on any mutation of them', () => {
+    const { bytes } = exportedSpans(4);
+    const outcome = (read: (b: Uint8Array) => unknown, b: Uint8Array) => {
+      try {
+        return { ok: read(b) };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    expect(outcome(spansFromOtlpProtobuf, bytes)).toEqual(outcome(referenceSpansFromOtlpProtobuf, bytes));
+    const edit = fc.record({
+      at: fc.nat({ max: bytes.length - 1 }),
+      byte: fc.integer({ min: 0, max: 255 }),
+      cut: fc.option(fc.nat({ max: bytes.length }), { nil: undefined }),
+      insert: fc.uint8Array({ maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
+        let b = Uint8Array.from(bytes);
+        for (const e of edits) {
+          b[e.at % b.length] = e.byte;
+          const at = e.at % (b.length + 1);
+          b = Uint8Array.from([...b.subarray(0, at), ...e.insert, ...b.subarray(at)]);
+          if (e.cut !== undefined) b = b.subarray(0, Math.min(e.cut, b.length));
+        }
+        expect(outcome(spansFromOtlpProtobuf, b)).toEqual(outcome(referenceSpansFromOtlpProtobuf, b));
+      }),
+      { seed: 20261130, numRuns: 2000 },
+    );
+  });
+});
