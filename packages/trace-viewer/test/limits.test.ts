@@ -9,6 +9,7 @@ import {
   TraceStore,
   type TraceViewer,
 } from '../src/index.ts';
+import { limitSpan } from '../src/span-limits.ts';
 import { chainTrace, newSpanId, newTraceId } from './fixtures.ts';
 
 // The collector's bounds (issue 13, defects 4, 5 and 9): bytes on the wire, after gunzip, spans
@@ -138,6 +139,35 @@ describe('store bounds', () => {
     expect(Object.keys(kept?.attributes ?? {})).toHaveLength(SPAN_LIMITS.attributesPerSpan + 1);
     expect(kept?.attributes['meshapps.dropped_attributes']).toBe(301 - SPAN_LIMITS.attributesPerSpan);
     expect(kept?.name.length).toBeLessThan(SPAN_LIMITS.valueChars + 100);
+  });
+
+  it('a span within every limit is kept as it is; one field over any limit makes a bounded copy', () => {
+    const [span] = chainTrace() as [SpanRecord];
+    const view = {
+      ...span,
+      startMs: 0,
+      durationMs: 1,
+      attributes: { 'http.route': '/call/*', list: ['a', 'b'], nested: { deeper: { ok: true } } },
+    };
+    expect(limitSpan(view)).toBe(view);
+    const nested = (depth: number): Record<string, never> | object =>
+      depth === 0 ? { leaf: 1 } : { next: nested(depth - 1) };
+    const over = {
+      'service name': { serviceName: 's'.repeat(SPAN_LIMITS.keyChars + 1) },
+      'status message': {
+        status: { code: 'error' as const, message: 'm'.repeat(SPAN_LIMITS.valueChars + 1) },
+      },
+      'attribute key': { attributes: { ['k'.repeat(SPAN_LIMITS.keyChars + 1)]: 1 } },
+      'attribute value': { attributes: { v: 'v'.repeat(SPAN_LIMITS.valueChars + 1) } },
+      nesting: { attributes: nested(SPAN_LIMITS.depth + 1) as SpanRecord['attributes'] },
+      'array items': { attributes: { a: Array(SPAN_LIMITS.arrayItems + 1).fill(1) } },
+    };
+    for (const [what, change] of Object.entries(over)) {
+      const limited = limitSpan({ ...view, ...change });
+      expect(limited, what).not.toBe(view);
+      // The field over its limit carries the marker of what was cut.
+      expect(JSON.stringify(limited), what).toMatch(/more characters\]|nested too deep|\[1 more\]/);
+    }
   });
 
   it('bytes are bounded: the least recently updated traces go first', () => {
