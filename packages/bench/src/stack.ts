@@ -26,7 +26,9 @@ export function stackProcesses(stack: Stack): Map<string, number> {
   names.set(`proxy:${stack.direct.proxy.port}`, 'proxy (direct)');
   const pids = new Map<string, number>();
   for (const [key, pid] of childrenByService()) pids.set(names.get(key) ?? key, pid);
-  pids.set('local mesh process (sidecars, fronts, LB, collector)', process.pid);
+  pids.set('local mesh process (sidecars, fronts, LB)', process.pid);
+  // Its own process since decision 011: every scenario's spans, direct ones included, end here.
+  pids.set('trace collector', stack.mesh.traceCollectorPid);
   return pids;
 }
 

@@ -82,6 +82,7 @@ describe('pnpm bench --quick', () => {
   it('shows where CPU goes per process, and the app-alone and start-up tables', () => {
     expect(run.stdout).toContain('CPU per request (µs) by process');
     expect(run.stdout).toMatch(/local mesh process .*\d/);
+    expect(run.stdout).toMatch(/trace collector .*\d/);
     expect(run.stdout).toMatch(/client \(direct\) .*\d/);
     for (const app of ['bare Fastify', 'target, telemetry off', 'target, telemetry on']) {
       expect(run.stdout.split('\n').filter((l) => l.startsWith(app))).toHaveLength(2);
