@@ -32,6 +32,8 @@ export interface OpenLoopResult {
   /** Per target: latency of each 200 in ms, measured from its INTENDED send time. */
   samples: Record<string, number[]>;
   failed: Record<string, number>;
+  /** Per target: what the failed ones were (`503`, `ECONNRESET`…) and how many of each. */
+  why: Record<string, Record<string, number>>;
   /** One answer body per target, so the caller can check every scenario says the same thing. */
   bodies: Record<string, string>;
   /** How late the generator itself was at worst (its own lag counts as latency, as it should). */
@@ -42,6 +44,8 @@ export interface ClosedLoopResult {
   kind: 'closed';
   completed: number;
   failed: number;
+  /** What the failed ones were, and how many of each. */
+  why: Record<string, number>;
   elapsedMs: number;
   body: string | undefined;
 }
@@ -50,15 +54,20 @@ export type LoadResult = OpenLoopResult | ClosedLoopResult;
 
 const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, headersTimeout: 10_000 });
 
-/** GET once; resolves to the body on 200, undefined on anything else. Never rejects. */
-async function get(url: string): Promise<string | undefined> {
+/** GET once: the body on 200, else what went wrong (the status, or the error's code). Never rejects. */
+async function get(url: string): Promise<{ body: string } | { failure: string }> {
   try {
     const res = await request(url, { dispatcher: agent });
     const body = await res.body.text();
-    return res.statusCode === 200 ? body : undefined;
-  } catch {
-    return undefined;
+    return res.statusCode === 200 ? { body } : { failure: String(res.statusCode) };
+  } catch (err) {
+    const e = err as { code?: string; name?: string };
+    return { failure: e.code ?? e.name ?? 'error' };
   }
+}
+
+function count(into: Record<string, number>, key: string): void {
+  into[key] = (into[key] ?? 0) + 1;
 }
 
 /**
@@ -71,10 +80,12 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
   const { targets } = job;
   const samples: Record<string, number[]> = {};
   const failed: Record<string, number> = {};
+  const why: Record<string, Record<string, number>> = {};
   const bodies: Record<string, string> = {};
   for (const t of targets) {
     samples[t.name] = [];
     failed[t.name] = 0;
+    why[t.name] = {};
   }
   const intervalMs = 1000 / (job.ratePerTarget * targets.length);
   const start = performance.now() + 20;
@@ -93,40 +104,45 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
     // Timers fire to the millisecond, so a request may leave up to 1 ms early: then it is timed
     // from when it left. Late, it is timed from when it was due (the waiting counts).
     const from = Math.min(due, sentAt);
-    const p = get(target.url).then((body) => {
+    const p = get(target.url).then((answer) => {
       if (due < measureFrom) return;
-      if (body === undefined) failed[target.name] = (failed[target.name] ?? 0) + 1;
-      else {
+      if ('failure' in answer) {
+        failed[target.name] = (failed[target.name] ?? 0) + 1;
+        count(why[target.name] as Record<string, number>, answer.failure);
+      } else {
         samples[target.name]?.push(performance.now() - from);
-        bodies[target.name] ??= body;
+        bodies[target.name] ??= answer.body;
       }
     });
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
   }
   await Promise.all(inflight);
-  return { kind: 'open', samples, failed, bodies, maxSendLagMs };
+  return { kind: 'open', samples, failed, why, bodies, maxSendLagMs };
 }
 
 /** Closed loop (wrk-style): throughput at saturation. Never use it for latency. */
 export async function runClosedLoop(job: ClosedLoopJob): Promise<ClosedLoopResult> {
   let completed = 0;
   let failed = 0;
+  const why: Record<string, number> = {};
   let body: string | undefined;
   const started = performance.now();
   const end = started + job.durationMs;
   const connection = async () => {
     while (performance.now() < end) {
       const answer = await get(job.target.url);
-      if (answer === undefined) failed++;
-      else {
+      if ('failure' in answer) {
+        failed++;
+        count(why, answer.failure);
+      } else {
         completed++;
-        body ??= answer;
+        body ??= answer.body;
       }
     }
   };
   await Promise.all(Array.from({ length: job.connections }, connection));
-  return { kind: 'closed', completed, failed, elapsedMs: performance.now() - started, body };
+  return { kind: 'closed', completed, failed, why, elapsedMs: performance.now() - started, body };
 }
 
 export function runJob(job: LoadJob): Promise<LoadResult> {

@@ -46,8 +46,14 @@ async function openRounds(
   targets: Target[],
   ratePerTarget: number,
   s: LatencySettings,
-): Promise<{ summaries: Map<string, LatencySummary>; bodies: Record<string, string>; lagMs: number }> {
+): Promise<{
+  summaries: Map<string, LatencySummary>;
+  bodies: Record<string, string>;
+  lagMs: number;
+  why: Failures;
+}> {
   const rounds = new Map<string, LatencySummary[]>(targets.map((t) => [t.name, []]));
+  const why: Failures = new Map();
   const bodies: Record<string, string> = {};
   let lagMs = 0;
   for (let r = 0; r < s.rounds; r++) {
@@ -59,12 +65,34 @@ async function openRounds(
     });
     for (const t of targets) {
       rounds.get(t.name)?.push(summarise(result.samples[t.name] ?? [], result.failed[t.name] ?? 0));
+      addFailures(why, t.name, result.why[t.name] ?? {});
     }
     Object.assign(bodies, result.bodies);
     lagMs = Math.max(lagMs, result.maxSendLagMs);
   }
   const summaries = new Map([...rounds].map(([name, rs]) => [name, medianSummary(rs)]));
-  return { summaries, bodies, lagMs };
+  return { summaries, bodies, lagMs, why };
+}
+
+/** Per scenario: what its failed requests were (`503`, `ECONNRESET`…), and how many of each. */
+type Failures = Map<string, Record<string, number>>;
+
+function addFailures(into: Failures, scenario: string, counts: Record<string, number>): void {
+  const mine = into.get(scenario) ?? {};
+  for (const [reason, n] of Object.entries(counts)) mine[reason] = (mine[reason] ?? 0) + n;
+  into.set(scenario, mine);
+}
+
+/** A line per scenario that had failures, so a run that saw some says what they were. */
+function failureLines(failures: Failures): string[] {
+  return [...failures]
+    .filter(([, counts]) => Object.keys(counts).length > 0)
+    .map(
+      ([scenario, counts]) =>
+        `not 200 in ${scenario}: ${Object.entries(counts)
+          .map(([reason, n]) => `${reason} × ${n}`)
+          .join(', ')}`,
+    );
 }
 
 export async function latencyPhase(
@@ -121,6 +149,8 @@ export async function latencyPhase(
       all.map((x) => row(x.name, o(x.name))),
     ),
     `ratio mesh/direct at p50: 1 hop ${(o(t.mesh1.name).p50 / o(t.direct1.name).p50).toFixed(2)}, 2 hops ${(o(t.mesh2.name).p50 / o(t.direct2.name).p50).toFixed(2)}; load generator's worst send lag ${Math.max(hop.lagMs, overview.lagMs).toFixed(1)} ms`,
+    ...failureLines(hop.why),
+    ...failureLines(overview.why),
   ];
   return { figures, details, bodies: { ...overview.bodies, ...hop.bodies } };
 }
@@ -146,6 +176,7 @@ export async function throughputPhase(
   if (load.pid) pids.set('load generator', load.pid);
   const meter = new CpuMeter(pids);
   const done = new Map(targets.map((x) => [x.name, { completed: 0, failed: 0, ms: 0 }]));
+  const why: Failures = new Map();
   const cpu = new Map(targets.map((x) => [x.name, new Map<string, number>()]));
   for (let r = 0; r < s.rounds; r++) {
     for (const target of targets) {
@@ -155,6 +186,7 @@ export async function throughputPhase(
       const d = done.get(target.name) as { completed: number; failed: number; ms: number };
       d.completed += result.completed;
       d.failed += result.failed;
+      addFailures(why, target.name, result.why);
       d.ms += result.elapsedMs;
       const c = cpu.get(target.name) as Map<string, number>;
       for (const [name, ms] of spent) c.set(name, (c.get(name) ?? 0) + ms);
@@ -181,6 +213,7 @@ export async function throughputPhase(
       ['scenario', 'req/s', 'failed'],
       targets.map((x) => [x.name, rps(x.name), done.get(x.name)?.failed ?? 0]),
     ),
+    ...failureLines(why),
   ];
   if (procAvailable) {
     const perRequest = (x: Target, n: string) =>

@@ -1,14 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runOpenLoop } from '../src/load-runner.ts';
+import { runClosedLoop, runOpenLoop } from '../src/load-runner.ts';
 
 let server: Server;
 let url: string;
 let stalled = false;
 
 beforeAll(async () => {
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
+    if (req.url === '/fail') {
+      res.statusCode = 503;
+      return void res.end('no instance');
+    }
     if (!stalled) {
       // The first request stalls this process for 150 ms: everything due meanwhile waits.
       stalled = true;
@@ -39,5 +43,28 @@ describe('open loop', () => {
     // …and the stall is not hidden: requests due during it carry the wait.
     expect(samples.filter((ms) => ms >= 100).length).toBeGreaterThanOrEqual(5);
     expect(result.bodies.a).toBe('{"message":"ok"}');
+  });
+
+  it('says what the failed requests were, open loop and closed', async () => {
+    const open = await runOpenLoop({
+      kind: 'open',
+      targets: [
+        { name: 'ok', url },
+        { name: 'down', url: `${url}fail` },
+      ],
+      ratePerTarget: 100,
+      durationMs: 200,
+      warmupMs: 0,
+    });
+    expect(open.failed).toEqual({ ok: 0, down: 20 });
+    expect(open.why).toEqual({ ok: {}, down: { '503': 20 } });
+    const closed = await runClosedLoop({
+      kind: 'closed',
+      target: { name: 'down', url: `${url}fail` },
+      connections: 2,
+      durationMs: 100,
+    });
+    expect(closed.failed).toBeGreaterThan(0);
+    expect(closed.why).toEqual({ '503': closed.failed });
   });
 });
