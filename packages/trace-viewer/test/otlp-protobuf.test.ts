@@ -14,6 +14,19 @@ import { describe, expect, it } from 'vitest';
 import { spansFromOtlpProtobuf } from '../src/otlp-protobuf.ts';
 import { referenceSpansFromOtlpProtobuf } from './reference/otlp-protobuf-reference.ts';
 
+/** One attribute of every type OTLP carries: string, int (negative, beyond 2^53), double, bool, arrays. */
+const EVERY_TYPE = {
+  'http.route': '/call/*',
+  'http.response.status_code': 503,
+  'meshapps.negative': -7,
+  'meshapps.large': 2 ** 60,
+  'meshapps.ratio': 0.25,
+  'meshapps.sampled': true,
+  'meshapps.cached': false,
+  'meshapps.hops': ['client', 'proxy', 'ターゲット'],
+  'meshapps.ports': [8080, 8081],
+};
+
 function exportedSpans(count = 2): { bytes: Uint8Array; spans: ReadableSpan[] } {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({
@@ -24,17 +37,7 @@ function exportedSpans(count = 2): { bytes: Uint8Array; spans: ReadableSpan[] } 
   for (let i = 0; i < count; i += 2) {
     const server = tracer.startSpan('GET /call/*', {
       kind: SpanKind.SERVER,
-      attributes: {
-        'http.route': '/call/*',
-        'http.response.status_code': 503,
-        'meshapps.negative': -7,
-        'meshapps.large': 2 ** 60,
-        'meshapps.ratio': 0.25,
-        'meshapps.sampled': true,
-        'meshapps.cached': false,
-        'meshapps.hops': ['client', 'proxy', 'ターゲット'],
-        'meshapps.ports': [8080, 8081],
-      },
+      attributes: EVERY_TYPE,
     });
     server.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream answered 503' });
     const client = tracer.startSpan(
@@ -74,17 +77,7 @@ describe('spansFromOtlpProtobuf', () => {
     }
     const server = records.find((r) => r.kind === 'server');
     expect(server?.status).toEqual({ code: 'error', message: 'upstream answered 503' });
-    expect(server?.attributes).toEqual({
-      'http.route': '/call/*',
-      'http.response.status_code': 503,
-      'meshapps.negative': -7,
-      'meshapps.large': 2 ** 60,
-      'meshapps.ratio': 0.25,
-      'meshapps.sampled': true,
-      'meshapps.cached': false,
-      'meshapps.hops': ['client', 'proxy', 'ターゲット'],
-      'meshapps.ports': [8080, 8081],
-    });
+    expect(server?.attributes).toEqual(EVERY_TYPE);
   });
 
   it('stops one span past the limit', () => {
