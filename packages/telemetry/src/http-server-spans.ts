@@ -73,10 +73,12 @@ export function traceHttpServers(tracer: Tracer): () => void {
     if (hasBody(request)) context.bind(active, request); // body listeners run outside the event
     return context.with(active, originalEmit, this, event, ...args);
   }
+  const hadOwn = Object.hasOwn(Server.prototype, 'emit');
   Server.prototype.emit = emit as typeof Server.prototype.emit;
   return () => {
-    if ((Server.prototype.emit as Emit) === emit)
-      Server.prototype.emit = originalEmit as typeof Server.prototype.emit;
+    if ((Server.prototype.emit as Emit) !== emit) return; // wrapped again since: leave it
+    if (hadOwn) Server.prototype.emit = originalEmit as typeof Server.prototype.emit;
+    else delete (Server.prototype as { emit?: unknown }).emit;
   };
 }
 
@@ -114,8 +116,19 @@ function endServerSpan(span: Span, response: ServerResponse): void {
   span.end();
 }
 
+/**
+ * The path alone. A request line may also carry an absolute URL (`GET http://user:pw@host/x`,
+ * which Node accepts): only its path is kept, never its credentials or query.
+ */
 function pathOf(url: string | undefined): string {
   const raw = url ?? '/';
+  if (!raw.startsWith('/')) {
+    try {
+      return new URL(raw).pathname;
+    } catch {
+      return raw === '*' ? '*' : '/';
+    }
+  }
   const q = raw.indexOf('?');
   return q === -1 ? raw : raw.slice(0, q);
 }

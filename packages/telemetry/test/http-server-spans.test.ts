@@ -1,7 +1,7 @@
 // The SERVER span of each incoming request (decision 055), in one process: a real HTTP server,
 // the real trace SDK with an in-memory exporter, W3C propagation.
 import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { context, propagation, type Span, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -73,6 +73,15 @@ async function send(
   );
 }
 
+/** One request line written as is (Node's client only writes origin-form), its answer read to the end. */
+async function rawRequest(port: number, line: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  socket.end(`${line}\r\nHost: example.test\r\nConnection: close\r\n\r\n`);
+  let answer = '';
+  for await (const chunk of socket) answer += String(chunk);
+  return answer;
+}
+
 /** Spans end on the response's 'close', just after the client has its answer. */
 async function finishedSpans(count: number): Promise<ReadableSpan[]> {
   for (let i = 0; i < 200 && exporter.getFinishedSpans().length < count; i++) {
@@ -122,6 +131,15 @@ describe('one SERVER span per incoming request', () => {
     // A query string can carry a credential: never recorded.
     expect(JSON.stringify(span?.attributes)).not.toContain('secret');
     expect(span?.status.code).toBe(0);
+  });
+
+  it('keeps only the path of an absolute-form request line: no credentials, no query', async () => {
+    const port = await serve((_req, res) => res.end());
+    await rawRequest(port, 'GET http://user:s3cret@example.test/inner/path?token=t0ken HTTP/1.1');
+    await rawRequest(port, 'GET http://example.test/healthz HTTP/1.1');
+    const spans = await finishedSpans(1);
+    expect(spans.map((s) => s.attributes['url.path'])).toEqual(['/inner/path']);
+    expect(JSON.stringify(spans[0]?.attributes)).not.toMatch(/s3cret|t0ken/);
   });
 
   it('starts a trace of its own without a caller, and takes client.address from X-Forwarded-For', async () => {
