@@ -1,5 +1,5 @@
 import { type DestinationStream, type LoggerOptions, pino } from 'pino';
-import { redactLine } from './redact.ts';
+import { loggableUrl, redactLine } from './redact.ts';
 
 /** pino levels → Cloud Logging severities, so Cloud Run's log viewer colours lines right. */
 const SEVERITY: Record<string, string> = {
@@ -17,6 +17,30 @@ export interface LoggerConfig {
   destination?: DestinationStream;
 }
 
+/** What Fastify's `req` serializer reads from a request. */
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  headers?: Record<string, string | string[] | undefined>;
+  socket?: { remotePort?: number };
+  raw?: unknown;
+}
+
+/** Fastify's request (it has `raw`) as Fastify logs it; any other `req` field is logged as given. */
+function requestForLog(req: LoggedRequest) {
+  if (typeof req !== 'object' || req === null || !('raw' in req)) return req;
+  return {
+    method: req.method,
+    url: loggableUrl(req.url),
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 /** JSON lines on stdout in the shape Cloud Logging reads: `severity`, `message`. */
 export function createLogger(config: LoggerConfig) {
   const options: LoggerOptions = {
@@ -26,6 +50,9 @@ export function createLogger(config: LoggerConfig) {
     formatters: { level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }) },
     // Never log credentials, wherever they appear in a logged object (see redact.ts).
     hooks: { streamWrite: redactLine },
+    // Fastify's request line as its own serializer writes it, minus what a URL can carry:
+    // credentials in an absolute-form request line, tokens in the query.
+    serializers: { req: requestForLog },
   };
   return config.destination ? pino(options, config.destination) : pino(options);
 }

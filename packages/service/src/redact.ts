@@ -41,3 +41,32 @@ function censor(value: unknown): unknown {
   }
   return out;
 }
+
+/**
+ * A request URL as it may be logged: the path, and the query's parameter names with every value
+ * censored (`?access_token=[redacted]`). An absolute-form request line
+ * (`GET http://user:pw@host/x`) keeps only its path: never its credentials.
+ */
+export function loggableUrl(url: string | undefined): string {
+  const raw = url ?? '';
+  let path = raw;
+  let query = '';
+  if (!raw.startsWith('/')) {
+    try {
+      const parsed = new URL(raw);
+      path = parsed.pathname;
+      query = parsed.search.slice(1);
+    } catch {
+      return CENSOR;
+    }
+  } else {
+    const q = raw.indexOf('?');
+    if (q !== -1) {
+      path = raw.slice(0, q);
+      query = raw.slice(q + 1);
+    }
+  }
+  if (!query) return path;
+  const names = query.split('&').map((pair) => `${pair.split('=')[0]}=${CENSOR}`);
+  return `${path}?${names.join('&')}`;
+}

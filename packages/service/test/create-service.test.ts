@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from '../../call/test/helpers/index.ts';
@@ -55,6 +56,28 @@ describe('createService', () => {
     expect(lines.find((l) => l.message === 'not a request')).not.toHaveProperty(
       'logging.googleapis.com/spanId',
     );
+  });
+
+  it('logs the request line without what a URL can carry: query values, credentials', async () => {
+    const { url, sink } = await start((a) => {
+      a.get('/x', async () => ({ ok: true }));
+    });
+    await get(`${url}/x?access_token=SECRET123&n=5`);
+    const port = Number(new URL(url).port);
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.end('GET http://user:PASSWORD@h/x?k=KEY HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n'),
+      );
+      socket.resume();
+      socket.on('close', () => resolve());
+    });
+    const incoming = sink.entries().filter((l) => l.message === 'incoming request');
+    expect(incoming.map((l) => (l.req as { url: string }).url)).toEqual([
+      '/x?access_token=[redacted]&n=[redacted]',
+      '/x?k=[redacted]',
+    ]);
+    expect(incoming[0]?.req).toMatchObject({ method: 'GET', remoteAddress: '127.0.0.1' });
+    expect(sink.lines.join('')).not.toMatch(/SECRET123|PASSWORD|KEY/);
   });
 
   it('answers /healthz', async () => {
