@@ -1,3 +1,5 @@
+import { requestTarget } from '@meshapps/telemetry';
+
 /**
  * Credentials never reach a log: any key below, at any depth and in any letter case, is censored
  * in the finished JSON line. Checked on the serialised line, so it covers whatever serializers
@@ -48,25 +50,9 @@ function censor(value: unknown): unknown {
  * (`GET http://user:pw@host/x`) keeps only its path: never its credentials.
  */
 export function loggableUrl(url: string | undefined): string {
-  const raw = url ?? '';
-  let path = raw;
-  let query = '';
-  if (!raw.startsWith('/')) {
-    try {
-      const parsed = new URL(raw);
-      path = parsed.pathname;
-      query = parsed.search.slice(1);
-    } catch {
-      return CENSOR;
-    }
-  } else {
-    const q = raw.indexOf('?');
-    if (q !== -1) {
-      path = raw.slice(0, q);
-      query = raw.slice(q + 1);
-    }
-  }
-  if (!query) return path;
-  const names = query.split('&').map((pair) => `${pair.split('=')[0]}=${CENSOR}`);
-  return `${path}?${names.join('&')}`;
+  const target = requestTarget(url);
+  if (!target) return CENSOR;
+  if (!target.query) return target.path;
+  const names = target.query.split('&').map((pair) => `${pair.split('=')[0]}=${CENSOR}`);
+  return `${target.path}?${names.join('&')}`;
 }

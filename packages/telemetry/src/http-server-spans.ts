@@ -11,6 +11,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { TRACE_ID_HEADER } from './headers.ts';
+import { requestTarget } from './request-target.ts';
 
 /** The instrumentation scope on every server span (decision 055). */
 export const HTTP_SERVER_SCOPE = '@meshapps/telemetry/http-server';
@@ -116,21 +117,9 @@ function endServerSpan(span: Span, response: ServerResponse): void {
   span.end();
 }
 
-/**
- * The path alone. A request line may also carry an absolute URL (`GET http://user:pw@host/x`,
- * which Node accepts): only its path is kept, never its credentials or query.
- */
+/** The path alone: never the query, nor an absolute URL's credentials (request-target.ts). */
 function pathOf(url: string | undefined): string {
-  const raw = url ?? '/';
-  if (!raw.startsWith('/')) {
-    try {
-      return new URL(raw).pathname;
-    } catch {
-      return raw === '*' ? '*' : '/';
-    }
-  }
-  const q = raw.indexOf('?');
-  return q === -1 ? raw : raw.slice(0, q);
+  return requestTarget(url)?.path ?? (url === '*' ? '*' : '/');
 }
 
 function hasBody(request: IncomingMessage): boolean {
