@@ -31,7 +31,6 @@ export interface OpenLoopResult {
   kind: 'open';
   /** Per target: latency of each 200 in ms, measured from its INTENDED send time. */
   samples: Record<string, number[]>;
-  failed: Record<string, number>;
   /** Per target: what the failed ones were (`503`, `ECONNRESET`…) and how many of each. */
   why: Record<string, Record<string, number>>;
   /** One answer body per target, so the caller can check every scenario says the same thing. */
@@ -43,7 +42,6 @@ export interface OpenLoopResult {
 export interface ClosedLoopResult {
   kind: 'closed';
   completed: number;
-  failed: number;
   /** What the failed ones were, and how many of each. */
   why: Record<string, number>;
   elapsedMs: number;
@@ -66,6 +64,11 @@ async function get(url: string): Promise<{ body: string } | { failure: string }>
   }
 }
 
+/** How many failed, all reasons together. */
+export function failedCount(why: Record<string, number> | undefined): number {
+  return Object.values(why ?? {}).reduce((a, b) => a + b, 0);
+}
+
 function count(into: Record<string, number>, key: string): void {
   into[key] = (into[key] ?? 0) + 1;
 }
@@ -79,12 +82,10 @@ function count(into: Record<string, number>, key: string): void {
 export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
   const { targets } = job;
   const samples: Record<string, number[]> = {};
-  const failed: Record<string, number> = {};
   const why: Record<string, Record<string, number>> = {};
   const bodies: Record<string, string> = {};
   for (const t of targets) {
     samples[t.name] = [];
-    failed[t.name] = 0;
     why[t.name] = {};
   }
   const intervalMs = 1000 / (job.ratePerTarget * targets.length);
@@ -107,7 +108,6 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
     const p = get(target.url).then((answer) => {
       if (due < measureFrom) return;
       if ('failure' in answer) {
-        failed[target.name] = (failed[target.name] ?? 0) + 1;
         count(why[target.name] as Record<string, number>, answer.failure);
       } else {
         samples[target.name]?.push(performance.now() - from);
@@ -118,13 +118,12 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
     void p.finally(() => inflight.delete(p));
   }
   await Promise.all(inflight);
-  return { kind: 'open', samples, failed, why, bodies, maxSendLagMs };
+  return { kind: 'open', samples, why, bodies, maxSendLagMs };
 }
 
 /** Closed loop (wrk-style): throughput at saturation. Never use it for latency. */
 export async function runClosedLoop(job: ClosedLoopJob): Promise<ClosedLoopResult> {
   let completed = 0;
-  let failed = 0;
   const why: Record<string, number> = {};
   let body: string | undefined;
   const started = performance.now();
@@ -133,7 +132,6 @@ export async function runClosedLoop(job: ClosedLoopJob): Promise<ClosedLoopResul
     while (performance.now() < end) {
       const answer = await get(job.target.url);
       if ('failure' in answer) {
-        failed++;
         count(why, answer.failure);
       } else {
         completed++;
@@ -142,7 +140,7 @@ export async function runClosedLoop(job: ClosedLoopJob): Promise<ClosedLoopResul
     }
   };
   await Promise.all(Array.from({ length: job.connections }, connection));
-  return { kind: 'closed', completed, failed, why, elapsedMs: performance.now() - started, body };
+  return { kind: 'closed', completed, why, elapsedMs: performance.now() - started, body };
 }
 
 export function runJob(job: LoadJob): Promise<LoadResult> {

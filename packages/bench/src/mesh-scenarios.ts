@@ -1,5 +1,5 @@
 import type { LoadGenerator } from './load.ts';
-import type { Target } from './load-runner.ts';
+import { failedCount, type Target } from './load-runner.ts';
 import { CpuMeter, procAvailable } from './proc-stats.ts';
 import type { Figure } from './report.ts';
 import { table } from './report.ts';
@@ -64,7 +64,7 @@ async function openRounds(
       warmupMs: s.warmupMs,
     });
     for (const t of targets) {
-      rounds.get(t.name)?.push(summarise(result.samples[t.name] ?? [], result.failed[t.name] ?? 0));
+      rounds.get(t.name)?.push(summarise(result.samples[t.name] ?? [], failedCount(result.why[t.name])));
       addFailures(why, t.name, result.why[t.name] ?? {});
     }
     Object.assign(bodies, result.bodies);
@@ -175,7 +175,7 @@ export async function throughputPhase(
   const pids = stackProcesses(stack);
   if (load.pid) pids.set('load generator', load.pid);
   const meter = new CpuMeter(pids);
-  const done = new Map(targets.map((x) => [x.name, { completed: 0, failed: 0, ms: 0 }]));
+  const done = new Map(targets.map((x) => [x.name, { completed: 0, ms: 0 }]));
   const why: Failures = new Map();
   const cpu = new Map(targets.map((x) => [x.name, new Map<string, number>()]));
   for (let r = 0; r < s.rounds; r++) {
@@ -183,9 +183,8 @@ export async function throughputPhase(
       meter.reset();
       const result = await load.closed({ target, connections: s.connections, durationMs: s.sliceMs });
       const spent = meter.read();
-      const d = done.get(target.name) as { completed: number; failed: number; ms: number };
+      const d = done.get(target.name) as { completed: number; ms: number };
       d.completed += result.completed;
-      d.failed += result.failed;
       addFailures(why, target.name, result.why);
       d.ms += result.elapsedMs;
       const c = cpu.get(target.name) as Map<string, number>;
@@ -211,7 +210,7 @@ export async function throughputPhase(
     `Closed loop, ${s.connections} connections, ${s.rounds} alternating slices of ${s.sliceMs / 1000} s per scenario:`,
     table(
       ['scenario', 'req/s', 'failed'],
-      targets.map((x) => [x.name, rps(x.name), done.get(x.name)?.failed ?? 0]),
+      targets.map((x) => [x.name, rps(x.name), failedCount(why.get(x.name))]),
     ),
     ...failureLines(why),
   ];
