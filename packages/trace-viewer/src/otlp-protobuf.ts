@@ -100,11 +100,9 @@ class Fields {
     return result;
   }
 
-  /** The current integer field as a number: exact for what fits, as enums and flags do. */
+  /** The current integer field as a number (enums: kind, status code). */
   number(): number {
-    return this.wire === VARINT && this.end - this.start <= 7
-      ? varintValue(this.buf, this.start, this.end)
-      : Number(this.bigint());
+    return Number(this.bigint());
   }
 
   hex(): string {
@@ -138,16 +136,6 @@ class Fields {
     }
     throw new Error('truncated protobuf varint');
   }
-}
-
-function varintValue(buf: Buffer, start: number, end: number): number {
-  let result = 0;
-  let scale = 1;
-  for (let i = start; i < end; i++) {
-    result += ((buf[i] as number) & 0x7f) * scale;
-    scale *= 128;
-  }
-  return result;
 }
 
 function spanRecord(f: Fields, serviceName: string): SpanRecord | undefined {
