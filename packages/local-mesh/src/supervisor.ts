@@ -59,6 +59,8 @@ export class ServiceProcess {
   private upSince = 0;
   private lastExit: string | undefined;
   private spawnFailed = false;
+  /** This very process said it listens on its $PORT (see LISTENING). */
+  private saidListening = false;
 
   constructor(spec: ProcessSpec) {
     this.spec = spec;
@@ -77,6 +79,7 @@ export class ServiceProcess {
     this.child = child;
     this.lastExit = undefined;
     this.spawnFailed = false;
+    this.saidListening = false;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.lastExit = describeExit(code, signal);
@@ -93,6 +96,8 @@ export class ServiceProcess {
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: child[stream] as NodeJS.ReadableStream });
       rl.on('line', (line) => {
+        if (stream === 'stdout' && !this.saidListening)
+          this.saidListening = saysListeningOn(line, this.spec.port);
         if (stream === 'stderr') {
           this.stderrTail.push(line);
           if (this.stderrTail.length > 20) this.stderrTail.shift();
@@ -122,27 +127,39 @@ export class ServiceProcess {
     return child !== undefined && !this.spawnFailed && child.exitCode === null && child.signalCode === null;
   }
 
-  /** Resolves when GET /healthz answers 200; rejects if the process dies or time runs out. */
+  /**
+   * Resolves when this process has said it listens on its port and GET /healthz answers 200 there;
+   * rejects if the process dies or time runs out. A 200 alone is not enough: every service shares
+   * one loopback, so a port picked free can be bound first by another process (another stack's
+   * app), whose /healthz answers while ours dies of EADDRINUSE. The OS lets only one process bind
+   * the port, so our own "listening" line is the proof the answer is ours.
+   */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) {
         throw new Error(`${this.spec.name} exited before it was ready:\n${this.stderrTail.join('\n')}`);
       }
-      try {
-        const res = await fetch(`http://127.0.0.1:${this.spec.port}/healthz`, {
-          signal: AbortSignal.timeout(1000),
-        });
-        await res.arrayBuffer();
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
+      if (this.saidListening && (await this.answersHealthz())) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(
-      `${this.spec.name} did not answer /healthz on port ${this.spec.port} within ${timeoutMs} ms`,
+      this.saidListening
+        ? `${this.spec.name} did not answer /healthz on port ${this.spec.port} within ${timeoutMs} ms`
+        : `${this.spec.name} did not say it listens on port ${this.spec.port} within ${timeoutMs} ms (no "listening at" line on stdout)`,
     );
+  }
+
+  private async answersHealthz(): Promise<boolean> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.spec.port}/healthz`, {
+        signal: AbortSignal.timeout(1000),
+      });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false; // not answering yet
+    }
   }
 
   /**
@@ -156,13 +173,17 @@ export class ServiceProcess {
 
   private watchExit(hooks: RestartHooks): void {
     const child = this.child;
-    child?.once('exit', (code, signal) => {
+    if (!child) return;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.stopping || this.child !== child) return;
       hooks.onDown();
       this.startNewInstance(describeExit(code, signal), hooks).catch((err: unknown) =>
         hooks.onEvent(`${this.spec.name}: no new instance could be started: ${(err as Error).message}`),
       );
-    });
+    };
+    // Died between its ready answer and now: 'exit' has fired already and would not fire again.
+    if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
+    else child.once('exit', onExit);
   }
 
   private async startNewInstance(why: string, hooks: RestartHooks): Promise<void> {
@@ -236,6 +257,16 @@ export class ServiceProcess {
 }
 
 /** "SIGKILL", or "code 1": how Cloud Run's logs would name the end of a container. */
+/**
+ * Fastify's (and most servers') start line, e.g. `Server listening at http://127.0.0.1:8080`, read
+ * from the process's own stdout (a JSON log line or plain text).
+ */
+const LISTENING = /\blistening (?:at|on) https?:\/\/[^\s"/]+:(\d+)/i;
+
+function saysListeningOn(line: string, port: number): boolean {
+  return Number(LISTENING.exec(line)?.[1]) === port;
+}
+
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ?? `code ${code}`;
 }

@@ -16,7 +16,7 @@ process.on('SIGINT', () => note('app got SIGINT'));
 process.on('SIGTERM', () => { note('app got SIGTERM'); process.exit(0); });
 const child = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
 note('app ' + process.pid + ' started ' + child.pid);
-require('node:http').createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');
+require('node:http').createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening at http://127.0.0.1:' + process.env.PORT));
 `;
 
 // The mesh in miniature: one supervised app; Ctrl-C stops it in order, as cli.ts does; an exit

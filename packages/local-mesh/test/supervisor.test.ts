@@ -1,15 +1,18 @@
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ports.ts';
 import { DEFAULT_RESTARTS, type RestartPolicy, ServiceProcess } from '../src/supervisor.ts';
 
-// A container in ten lines: /healthz for readiness, /exit?code=N to crash with a code.
+// A container in ten lines: /healthz for readiness, /exit?code=N to crash with a code, and the
+// start line a server prints once it holds its port.
 const APP = `
+const port = Number(process.env.PORT);
 require('node:http').createServer((req, res) => {
   const exit = /^\\/exit\\?code=(\\d+)$/.exec(req.url);
   if (exit) process.exit(Number(exit[1]));
   res.end(req.url === '/healthz' ? 'ok' : 'svc');
-}).listen(Number(process.env.PORT), '127.0.0.1');
+}).listen(port, '127.0.0.1', () => console.log('Server listening at http://127.0.0.1:' + port));
 `;
 
 /** The restart wait as a gate the test opens: the service can be looked at while it is down. */
@@ -166,5 +169,87 @@ describe('a process that cannot be started', () => {
     await expect(proc.waitReady(2000)).rejects.toThrow(/svc exited before it was ready/);
     expect(proc.running).toBe(false);
     expect(await proc.stop()).toBeNull();
+  });
+});
+
+describe('readiness is proven by the process itself, not by whoever answers on its port', () => {
+  let foreign: Server | undefined;
+  afterEach(async () => {
+    await new Promise((r) => (foreign ? foreign.close(r) : r(undefined)));
+    foreign = undefined;
+  });
+
+  it('another process that took the port first and answers /healthz 200 is not taken for ours', async () => {
+    // What two stacks started side by side can do: both pick the same free port, the other binds first.
+    const port = await freePort();
+    foreign = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => foreign?.listen(port, '127.0.0.1', r));
+    expect(await get(port, '/healthz')).toBe('200 ok'); // the impostor does answer
+
+    const proc = new ServiceProcess({
+      name: 'svc',
+      args: ['-e', APP],
+      cwd: tmpdir(),
+      env: { PORT: String(port) },
+      port,
+    });
+    running.push(proc);
+    proc.start(() => {});
+    await expect(proc.waitReady(10_000)).rejects.toThrow(/svc exited before it was ready/);
+    expect(proc.lostPortRace()).toBe(true); // so start-apps picks another port
+  });
+
+  it('a process that answers /healthz but never says it listens on its own port is not ready', async () => {
+    const port = await freePort();
+    // Says it listens on some other port, never on its own.
+    const app = APP.replace(
+      "'Server listening at http://127.0.0.1:' + port",
+      "'Server listening at http://127.0.0.1:' + (port + 1)",
+    );
+    expect(app).not.toBe(APP);
+    const proc = new ServiceProcess({
+      name: 'svc',
+      args: ['-e', app],
+      cwd: tmpdir(),
+      env: { PORT: String(port) },
+      port,
+    });
+    running.push(proc);
+    const said: string[] = [];
+    proc.start((l) => said.push(l.line));
+    await until('its line', () => said.length > 0);
+    expect(await get(port, '/healthz')).toBe('200 ok');
+    await expect(proc.waitReady(300)).rejects.toThrow(
+      `svc did not say it listens on port ${port} within 300 ms`,
+    );
+  });
+
+  it('an instance that died before supervision began still gets a new one', async () => {
+    const { policy, waits } = gatedPolicy();
+    const port = await freePort();
+    const proc = new ServiceProcess({
+      name: 'svc',
+      args: ['-e', APP],
+      cwd: tmpdir(),
+      env: { PORT: String(port) },
+      port,
+    });
+    running.push(proc);
+    proc.start(() => {});
+    await proc.waitReady();
+    process.kill(proc.pid as number, 'SIGKILL');
+    await until('the exit', () => !proc.running);
+    const events: string[] = [];
+    proc.superviseRestarts({
+      policy,
+      freePort,
+      onLog: () => {},
+      onEvent: (m) => events.push(m),
+      onDown: () => {},
+      onUp: () => {},
+    });
+    expect(events).toEqual(['svc exited (SIGKILL); starting a new instance in 1.0 s (restart 1 in a row)']);
+    waits[0]?.open();
+    await until('serving again', () => events.find((e) => e.startsWith('svc is serving again')));
   });
 });
