@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort, saysListeningOn } from '@meshapps/local-mesh';
 
 /** An app process the bench started itself (outside the local mesh's supervisor). */
 export interface BenchApp {
@@ -27,21 +27,25 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
+/**
+ * Starts `node <args>` with PORT set and polls GET / every 2 ms until it answers 200; then waits
+ * for the process's own "listening at …:PORT" line, the proof that the 200 came from it and not
+ * from another process that took the port first (that one's start is retried once on a new port).
+ * Logs are then dropped (a pipe, as on Cloud Run, where an agent reads stdout).
+ */
+export async function startApp(
+  spec: AppSpec,
+  { timeoutMs = 30_000, pickPort = freePort }: { timeoutMs?: number; pickPort?: () => Promise<number> } = {},
+): Promise<BenchApp> {
+  try {
+    return await startOnce(spec, timeoutMs, await pickPort());
+  } catch (err) {
+    if (!(err as Error).message.includes('EADDRINUSE')) throw err;
+    return startOnce(spec, timeoutMs, await pickPort());
+  }
 }
 
-/**
- * Starts `node <args>` with PORT set and polls GET / every 2 ms until it answers 200. Logs are
- * read and dropped (a pipe, as on Cloud Run, where an agent reads stdout).
- */
-export async function startApp(spec: AppSpec, timeoutMs = 30_000): Promise<BenchApp> {
-  const port = await freePort();
+async function startOnce(spec: AppSpec, timeoutMs: number, port: number): Promise<BenchApp> {
   const started = performance.now();
   const child = spawn(process.execPath, spec.args, {
     cwd: spec.cwd,
@@ -50,35 +54,69 @@ export async function startApp(spec: AppSpec, timeoutMs = 30_000): Promise<Bench
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
-  child.stdout?.resume();
+  const saidListening = ownListeningLine(child, port);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const url = `http://127.0.0.1:${port}`;
+  let firstOkMs: number;
   try {
     await firstOk(child, url, started + timeoutMs);
+    firstOkMs = performance.now() - started;
+    await until(
+      child,
+      saidListening,
+      started + timeoutMs,
+      `no "listening at …:${port}" line on stdout in time`,
+    );
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${spec.name}: ${(err as Error).message}\n${stderr}`);
   }
-  return {
-    name: spec.name,
-    pid: child.pid as number,
-    port,
-    url,
-    firstOkMs: performance.now() - started,
-    stop: () => stop(child),
+  return { name: spec.name, pid: child.pid as number, port, url, firstOkMs, stop: () => stop(child) };
+}
+
+/** Reads stdout until the process says it listens on `port`, then drops the rest. */
+function ownListeningLine(child: ChildProcess, port: number): () => boolean {
+  let said = false;
+  let pending = '';
+  const read = (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = (lines.pop() ?? '').slice(-4000);
+    if (!lines.some((line) => saysListeningOn(line, port))) return;
+    said = true;
+    child.stdout?.off('data', read);
+    child.stdout?.resume();
   };
+  child.stdout?.on('data', read);
+  return () => said;
 }
 
 async function firstOk(child: ChildProcess, url: string, deadline: number): Promise<void> {
   while (performance.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error('exited before answering');
+    if (exited(child)) throw new Error('exited before answering');
     if ((await status(`${url}/`)) === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   throw new Error('no 200 on GET / in time');
+}
+
+async function until(
+  child: ChildProcess,
+  done: () => boolean,
+  deadline: number,
+  late: string,
+): Promise<void> {
+  while (!done()) {
+    if (exited(child)) throw new Error("exited after a 200 on its port: that answer was another process's");
+    if (performance.now() > deadline) throw new Error(late);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
 
 function status(url: string): Promise<number | undefined> {
@@ -93,7 +131,7 @@ function status(url: string): Promise<number | undefined> {
 }
 
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (exited(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', () => {

@@ -5,4 +5,7 @@ import Fastify from 'fastify';
 
 const app = Fastify();
 app.get('/', async () => ({ hello: 'world' }));
-await app.listen({ host: '0.0.0.0', port: Number(process.env.PORT ?? 8080) });
+const port = Number(process.env.PORT ?? 8080);
+await app.listen({ host: '0.0.0.0', port });
+// No logger, so say it once by hand: the bench takes this line as proof the port is this process's.
+console.log(`listening at http://127.0.0.1:${port}`);

@@ -1,3 +1,4 @@
 // What `pnpm bench` drives: the whole local mesh, started in-process. Nothing else imports it.
 export { compileCacheEnv } from './compile-cache.ts';
 export { type LocalMesh, type LocalMeshOptions, startLocalMesh } from './mesh.ts';
+export { freePort, saysListeningOn } from './ports.ts';

@@ -1,6 +1,9 @@
 import { createServer } from 'node:net';
 
-/** A free loopback port: bound and released at once (good enough for a local demo). */
+/**
+ * A free loopback port: bound and released at once. Another process may take it before ours binds
+ * it (two stacks side by side), so a start is only trusted with saysListeningOn's proof.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -11,4 +14,16 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+const LISTENING = /\blistening (?:at|on) https?:\/\/[^\s"/]+:(\d+)/i;
+
+/**
+ * Whether a process's stdout line says it listens on `port`: Fastify's (and most servers') start
+ * line, e.g. `Server listening at http://127.0.0.1:8080`, as JSON log or plain text. A port picked
+ * free can be taken by another process before ours binds it; only one process can bind it, so
+ * this line from our own process proves that an answer on the port is ours.
+ */
+export function saysListeningOn(line: string, port: number): boolean {
+  return Number(LISTENING.exec(line)?.[1]) === port;
 }

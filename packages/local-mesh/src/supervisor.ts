@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { saysListeningOn } from './ports.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -257,16 +258,6 @@ export class ServiceProcess {
 }
 
 /** "SIGKILL", or "code 1": how Cloud Run's logs would name the end of a container. */
-/**
- * Fastify's (and most servers') start line, e.g. `Server listening at http://127.0.0.1:8080`, read
- * from the process's own stdout (a JSON log line or plain text).
- */
-const LISTENING = /\blistening (?:at|on) https?:\/\/[^\s"/]+:(\d+)/i;
-
-function saysListeningOn(line: string, port: number): boolean {
-  return Number(LISTENING.exec(line)?.[1]) === port;
-}
-
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ?? `code ${code}`;
 }
