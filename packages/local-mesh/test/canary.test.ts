@@ -74,11 +74,20 @@ const answers = (service: string, n: number, opts: { failEvery?: number; ms?: nu
 describe('the gate', () => {
   const old = figuresOf('target', answers('target', 2000), gate.z);
 
-  it('an interval for p90 from order statistics, clamped to the sample', () => {
+  it('an interval for p90 from order statistics; a bound whose rank falls outside the sample is unknown', () => {
     const values = Array.from({ length: 100 }, (_, i) => i + 1);
     expect(quantile(values, 0.9, 1.96)).toEqual({ value: 90, low: 84, high: 96 });
-    expect(quantile([5], 0.9, 1.96)).toEqual({ value: 5, low: 5, high: 5 });
+    expect(quantile([5], 0.9, 1.96)).toEqual({ value: 5, low: 0, high: Number.POSITIVE_INFINITY });
     expect(quantile([], 0.9, 1.96)).toBeUndefined();
+  });
+
+  it('one slow answer in the first few of a healthy release is not shown slower than the bound', () => {
+    // The 1 % step's first look: the new release's first answer came during a GC pause.
+    const fresh = figuresOf('target-green', answers('target-green', 1, { ms: 40 }), gate.z);
+    expect(judgeStep(fresh, old, undefined, gate).decision).toBe('undecided');
+    // Enough answers that slow are shown slow, as before.
+    const slow = figuresOf('target-green', answers('target-green', 20, { ms: 40 }), gate.z);
+    expect(judgeStep(slow, old, undefined, gate).decision).toBe('fail');
   });
 
   it('does not fail a release on one error in a handful of answers, but does on a share shown too high', () => {

@@ -66,19 +66,23 @@ export function figuresOf(name: string, answers: readonly Answer[], z: number): 
 
 /**
  * A distribution-free interval for a quantile: the ranks between which the true q-quantile lies,
- * from the binomial (normal approximation) — the same statistics as the split's intervals. Ranks
- * outside the sample are clamped to its ends, which only widens the interval.
+ * from the binomial (normal approximation) — the same statistics as the split's intervals. A rank
+ * outside the sample leaves that bound unknown (0 below, Infinity above): with one answer, the
+ * true p90 may well lie below it, so its lower bound is not that answer. Clamping it there made a
+ * single slow first answer of a healthy release "shown" slower than the bound.
  */
 export function quantile(values: readonly number[], q: number, z: number): Interval | undefined {
   const n = values.length;
   if (n === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (rank: number) => sorted[Math.min(n, Math.max(1, rank)) - 1] as number;
+  const at = (rank: number) => sorted[rank - 1] as number;
   const spread = z * Math.sqrt(n * q * (1 - q));
+  const lowRank = Math.floor(n * q - spread);
+  const highRank = Math.ceil(n * q + spread);
   return {
-    value: at(Math.ceil(q * n)),
-    low: at(Math.floor(n * q - spread)),
-    high: at(Math.ceil(n * q + spread)),
+    value: at(Math.max(1, Math.ceil(q * n))),
+    low: lowRank >= 1 ? at(lowRank) : 0,
+    high: highRank <= n ? at(highRank) : Number.POSITIVE_INFINITY,
   };
 }
 
@@ -155,5 +159,5 @@ function pct(x: number): string {
 }
 
 function ms(x: number): string {
-  return `${x.toFixed(1)} ms`;
+  return x === Number.POSITIVE_INFINITY ? '∞' : `${x.toFixed(1)} ms`;
 }
