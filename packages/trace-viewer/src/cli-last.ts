@@ -23,17 +23,12 @@ const base = (
   `http://127.0.0.1:${DEFAULT_VIEWER_PORT}`
 ).replace(/\/+$/, '');
 
+// How long the trace must stay the same before it is printed, and the most to wait for that.
+const SETTLE_MS = 300;
+const MAX_WAIT_MS = 3000;
+
 try {
-  let traceId = positionals[0];
-  if (!traceId) {
-    const { traces } = (await getJson(`${base}/api/traces?limit=1`)) as { traces: TraceSummary[] };
-    traceId = traces[0]?.traceId;
-    if (!traceId) {
-      process.stderr.write(`no traces at ${base} yet: call a service first (see docs/tracing.md)\n`);
-      process.exit(1);
-    }
-  }
-  const trace = (await getJson(`${base}/api/traces/${encodeURIComponent(traceId)}`)) as TraceView;
+  const trace = await settledTrace(positionals[0]);
   process.stdout.write(
     `${renderTextWaterfall(trace.traceId, trace.spans, { color: process.stdout.isTTY })}\n`,
   );
@@ -41,6 +36,35 @@ try {
 } catch (err) {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
+}
+
+/**
+ * Spans reach the collector a moment after the response (the SDK exports in batches every 200 ms),
+ * so `curl … && pnpm trace:last` can come before the last of them. Reads again until the trace has
+ * not grown for SETTLE_MS (at most MAX_WAIT_MS), following a newer latest trace if one appears.
+ */
+async function settledTrace(named: string | undefined): Promise<TraceView> {
+  const until = Date.now() + MAX_WAIT_MS;
+  let last: TraceView | undefined;
+  for (;;) {
+    const trace = await readTrace(named ?? (await latestTraceId()));
+    const same = last?.traceId === trace.traceId && last.spans.length === trace.spans.length;
+    if (same || Date.now() + SETTLE_MS > until) return trace;
+    last = trace;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  }
+}
+
+async function latestTraceId(): Promise<string> {
+  const { traces } = (await getJson(`${base}/api/traces?limit=1`)) as { traces: TraceSummary[] };
+  const traceId = traces[0]?.traceId;
+  if (traceId) return traceId;
+  process.stderr.write(`no traces at ${base} yet: call a service first (see docs/tracing.md)\n`);
+  process.exit(1);
+}
+
+function readTrace(traceId: string): Promise<TraceView> {
+  return getJson(`${base}/api/traces/${encodeURIComponent(traceId)}`) as Promise<TraceView>;
 }
 
 async function getJson(url: string): Promise<unknown> {

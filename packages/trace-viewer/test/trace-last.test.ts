@@ -54,6 +54,23 @@ describe('pnpm trace:last', () => {
     expect(named.stdout).toContain(`trace ${older[0]?.traceId}`);
   });
 
+  it('waits for spans that arrive after its first read: the whole trace, not the part exported so far', async () => {
+    const spans = chainTrace(newTraceId(), Date.now() + 60_000); // the latest trace
+    viewer.store.add(spans.slice(0, 2));
+    // The rest arrives just after the CLI's first read of the trace, as a batch export would.
+    const get = viewer.store.get.bind(viewer.store);
+    viewer.store.get = (id) => {
+      const seen = get(id);
+      viewer.store.get = get;
+      viewer.store.add(spans.slice(2));
+      return seen;
+    };
+    const { stdout } = await trace(['--url', viewer.url]);
+    expect(viewer.store.get).toBe(get); // the first read did happen before the rest came
+    expect(stdout).toContain(`trace ${spans[0]?.traceId}`);
+    expect(stdout).toMatch(/ 6 spans /);
+  });
+
   it('says what is wrong when the viewer is not running or the trace is unknown', async () => {
     const down = trace(['--url', 'http://127.0.0.1:9']);
     await expect(down).rejects.toMatchObject({
