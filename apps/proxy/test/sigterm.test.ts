@@ -72,11 +72,19 @@ describe('apps/proxy on SIGTERM', () => {
     const signalledAt = performance.now();
     app.child.kill('SIGTERM');
 
-    // While draining, the listener is already closed.
-    await sleep(100);
-    expect(await connectOutcome(app.port)).toBe('ECONNREFUSED');
+    // While draining (the 20 answers still held upstream), the listener is already closed.
+    let answered = false;
+    const all = Promise.all(inflight).finally(() => {
+      answered = true;
+    });
+    let outcome = await connectOutcome(app.port);
+    while (outcome !== 'ECONNREFUSED' && !answered && performance.now() < signalledAt + 3000) {
+      await sleep(10);
+      outcome = await connectOutcome(app.port);
+    }
+    expect({ outcome, answered }).toEqual({ outcome: 'ECONNREFUSED', answered: false });
 
-    const answers = await Promise.all(inflight);
+    const answers = await all;
     expect(answers).toEqual(Array(20).fill({ status: 200, text: '{"message":"proxy <- target1"}' }));
 
     const { code, signal, at } = await app.exited;

@@ -78,5 +78,5 @@ describe('the route file is what routes', () => {
     } finally {
       expect(await stack.stop()).toBe(0);
     }
-  });
+  }, 90_000); // a whole stack starts inside the test, beside other files' stacks
 });

@@ -71,7 +71,8 @@ const hang: Stub = () => {};
 let mesh: MiniMesh;
 /** Route time runs 20× faster, except where a test needs it real. */
 let speed = 0.05;
-/** Route-time durations of the timers that were cancelled (delays, timeouts, back-offs). */
+/** Route-time durations of the timers that were set / cancelled (delays, timeouts, back-offs). */
+const scheduled: number[] = [];
 const cancelled: number[] = [];
 let proxySidecar: (url: string) => Promise<{ status: number; body: string }>;
 beforeAll(async () => {
@@ -94,6 +95,7 @@ beforeAll(async () => {
     callers: ['client', 'proxy'],
     random: seeded(13),
     schedule: (ms, fn) => {
+      scheduled.push(ms);
       const cancel = compressedTime(() => speed)(ms, fn);
       return () => {
         cancelled.push(ms);
@@ -252,6 +254,8 @@ describe('retryPolicy and timeout (retry.yaml)', () => {
   });
 
   it('the route timeout covers all retries: 504 UT before the retries run out', async () => {
+    // 3 s = 900 ms here, 1 s per try 300 ms: a stall of a loaded worker cannot fire both at once.
+    speed = 0.3;
     target2 = hang;
     expect(await mesh.call('client', 'http://all-hang.meshapps.internal/')).toEqual({
       status: 504,
@@ -282,6 +286,8 @@ describe('retryPolicy and timeout (retry.yaml)', () => {
 describe('a client that leaves', () => {
   it('mid-delay: nothing is sent on, nothing crashes, the next request is answered', async () => {
     cancelled.length = 0;
+    scheduled.length = 0;
+    speed = 1; // the 2 s delay really lasts 2 s: the client leaves well inside it
     await new Promise<void>((resolve) => {
       const req = request({
         host: '127.0.0.1',
@@ -291,7 +297,12 @@ describe('a client that leaves', () => {
       });
       req.on('error', () => resolve());
       req.end();
-      setTimeout(() => req.destroy(), 20);
+      // Leave once the sidecar holds the request in its delay (not after a fixed time).
+      const leave = async () => {
+        for (let i = 0; i < 500 && !scheduled.includes(2000); i++) await new Promise((r) => setTimeout(r, 5));
+        req.destroy();
+      };
+      void leave();
     });
     // Positive marker first: the sidecar saw the client go and cancelled the 2 s delay…
     for (let i = 0; i < 200 && !cancelled.includes(2000); i++) await new Promise((r) => setTimeout(r, 10));
