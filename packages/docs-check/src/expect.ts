@@ -7,6 +7,7 @@
  *   <trace-id>    32 lowercase hex digits
  *   <ms>          a duration: a number, with any padding spaces before it
  *   <n>           any other number (a count, a percentage, seconds, a rate), padding included
+ *   <bound>       an interval's upper bound in ms (`21.9 ms`), or `∞` while too few answers bound it
  *   <bar>         a waterfall bar: spaces and █
  *   <skew>        the waterfall's clock-skew mark where the viewer drew a span inside its parent
  *                 (`  ⟲ clipped`, `  ⟲ −0.82 ms skew`), or nothing: when it is needed depends on
@@ -19,11 +20,12 @@ export const PLACEHOLDERS: Record<string, string> = {
   'trace-id': '[0-9a-f]{32}',
   ms: ' *\\d+(?:\\.\\d+)?',
   n: ' *-?\\d+(?:\\.\\d+)?',
+  bound: ' *(?:\\d+(?:\\.\\d+)? ms|∞)',
   bar: '[ █]+',
   skew: '(?:  ⟲ (?:clipped|[+−]\\d+(?:\\.\\d+)? ms skew))?',
 };
 
-const TOKEN = /<(trace-id|ms|n|bar|skew|[A-Za-z0-9._-]+(?:\|[A-Za-z0-9._-]+)+)>/g;
+const TOKEN = /<(trace-id|ms|n|bound|bar|skew|[A-Za-z0-9._-]+(?:\|[A-Za-z0-9._-]+)+)>/g;
 export const ANY_LINES = '…';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -42,6 +42,18 @@ describe('documented output against real output', () => {
     expect(ok(['|<bar>|'], ['|   ###     |'])).toBe(false);
   });
 
+  it("lets <bound> stand for an interval's upper bound in ms, or ∞ while it is unknown", () => {
+    const line = 'p90<n> ms [<n> ms,<bound>]';
+    expectMatches(line, {
+      match: ['p90  21.9 ms [ 18.2 ms,  25.0 ms]', 'p90  21.9 ms [ 18.2 ms,        ∞]'],
+      not: [
+        'p90  21.9 ms [ 18.2 ms,  25.0]',
+        'p90  21.9 ms [ 18.2 ms,  ∞ ms]',
+        'p90  21.9 ms [ 18.2 ms, Infinity ms]',
+      ],
+    });
+  });
+
   it("lets <skew> stand for the waterfall's clock-skew mark, or for nothing, and for nothing else", () => {
     const line = 'proxy  GET /  |<bar>| <ms> ms<skew>';
     expectMatches(line, {
