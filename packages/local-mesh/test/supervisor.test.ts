@@ -41,16 +41,22 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop(1000)));
 });
 
-async function supervised(policy: RestartPolicy) {
-  const port = await freePort();
+/** A service process running `app` on `port`, stopped after the test. */
+function service(port: number, app = APP): ServiceProcess {
   const proc = new ServiceProcess({
     name: 'svc',
-    args: ['-e', APP],
+    args: ['-e', app],
     cwd: tmpdir(),
     env: { PORT: String(port) },
     port,
   });
   running.push(proc);
+  return proc;
+}
+
+async function supervised(policy: RestartPolicy) {
+  const port = await freePort();
+  const proc = service(port);
   const events: string[] = [];
   const state = { port: port as number | undefined, ports: [port], freePortCalls: 0 };
   proc.start(() => {});
@@ -186,14 +192,7 @@ describe('readiness is proven by the process itself, not by whoever answers on i
     await new Promise<void>((r) => foreign?.listen(port, '127.0.0.1', r));
     expect(await get(port, '/healthz')).toBe('200 ok'); // the impostor does answer
 
-    const proc = new ServiceProcess({
-      name: 'svc',
-      args: ['-e', APP],
-      cwd: tmpdir(),
-      env: { PORT: String(port) },
-      port,
-    });
-    running.push(proc);
+    const proc = service(port);
     proc.start(() => {});
     await expect(proc.waitReady(10_000)).rejects.toThrow(/svc exited before it was ready/);
     expect(proc.lostPortRace()).toBe(true); // so start-apps picks another port
@@ -207,14 +206,7 @@ describe('readiness is proven by the process itself, not by whoever answers on i
       "'Server listening at http://127.0.0.1:' + (port + 1)",
     );
     expect(app).not.toBe(APP);
-    const proc = new ServiceProcess({
-      name: 'svc',
-      args: ['-e', app],
-      cwd: tmpdir(),
-      env: { PORT: String(port) },
-      port,
-    });
-    running.push(proc);
+    const proc = service(port, app);
     const said: string[] = [];
     proc.start((l) => said.push(l.line));
     await until('its line', () => said.length > 0);
@@ -227,14 +219,7 @@ describe('readiness is proven by the process itself, not by whoever answers on i
   it('an instance that died before supervision began still gets a new one', async () => {
     const { policy, waits } = gatedPolicy();
     const port = await freePort();
-    const proc = new ServiceProcess({
-      name: 'svc',
-      args: ['-e', APP],
-      cwd: tmpdir(),
-      env: { PORT: String(port) },
-      port,
-    });
-    running.push(proc);
+    const proc = service(port);
     proc.start(() => {});
     await proc.waitReady();
     process.kill(proc.pid as number, 'SIGKILL');
