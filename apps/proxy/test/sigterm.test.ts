@@ -15,9 +15,9 @@ import {
 /**
  * The real proxy app, as Cloud Run runs it: its own process, PORT and K_SERVICE from the
  * environment, the mesh reached through HTTP_PROXY. Here the "mesh" is a forwarding proxy that
- * holds every request 500 ms, so requests are surely in flight when SIGTERM arrives.
+ * holds every request 1.5 s, so requests are surely in flight when SIGTERM arrives.
  */
-const UPSTREAM_DELAY_MS = 500;
+const UPSTREAM_DELAY_MS = 1500;
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
@@ -74,8 +74,9 @@ describe('apps/proxy on SIGTERM', () => {
 
     // While draining (the 20 answers still held upstream), the listener is already closed.
     let answered = false;
-    const all = Promise.all(inflight).finally(() => {
+    const all = Promise.allSettled(inflight).then((settled) => {
       answered = true;
+      return settled.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason)));
     });
     let outcome = await connectOutcome(app.port);
     while (outcome !== 'ECONNREFUSED' && !answered && performance.now() < signalledAt + 3000) {

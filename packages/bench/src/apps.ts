@@ -49,15 +49,20 @@ async function startOnce(spec: AppSpec, timeoutMs: number, port: number): Promis
   const started = performance.now();
   const child = spawn(process.execPath, spec.args, {
     cwd: spec.cwd,
-    env: { ...spec.env, PORT: String(port) },
+    // Loopback, as the local mesh runs apps: only one process can listen on 127.0.0.1:PORT (a
+    // wildcard listener may share it on macOS), so the "listening" line proves the answers ours.
+    env: { ...spec.env, PORT: String(port), LISTEN_ADDRESS: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
+  // After 'close' the last of stderr is in (it may still be open at 'exit').
+  const closed = new Promise((resolve) => child.once('close', resolve));
   const saidListening = ownListeningLine(child, port);
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
   });
   const url = `http://127.0.0.1:${port}`;
   let firstOkMs: number;
@@ -72,6 +77,7 @@ async function startOnce(spec: AppSpec, timeoutMs: number, port: number): Promis
     );
   } catch (err) {
     child.kill('SIGKILL');
+    await closed;
     throw new Error(`${spec.name}: ${(err as Error).message}\n${stderr}`);
   }
   return { name: spec.name, pid: child.pid as number, port, url, firstOkMs, stop: () => stop(child) };
@@ -81,8 +87,9 @@ async function startOnce(spec: AppSpec, timeoutMs: number, port: number): Promis
 function ownListeningLine(child: ChildProcess, port: number): () => boolean {
   let said = false;
   let pending = '';
-  const read = (chunk: Buffer) => {
-    const lines = (pending + chunk.toString()).split('\n');
+  child.stdout?.setEncoding('utf8');
+  const read = (chunk: string) => {
+    const lines = (pending + chunk).split('\n');
     pending = (lines.pop() ?? '').slice(-4000);
     if (!lines.some((line) => saysListeningOn(line, port))) return;
     said = true;

@@ -29,8 +29,10 @@ export interface StackOptions {
  * `pnpm start -- ARGS` exactly as a participant runs it, except on free ports (`--port 0` …), with
  * a ready file to learn them, and with `--even-splits`: the guide's five `split:check` blocks judge
  * random draws at 99.9 %, so together they would fail about one run in 170 with nothing wrong.
- * The flag prints nothing, so the start output still reads as the guide shows it; the statistics
- * themselves are tested on their own (split-stats.test.ts). NO_COLOR keeps the guide's output.
+ * The flag replaces the mesh's one source of randomness, so fault-injection rolls and retry jitter
+ * become an even sweep too. It prints nothing, so the start output still reads as the guide shows
+ * it; the statistics themselves are tested on their own (split-stats.test.ts, resilience routes
+ * with a seeded random). NO_COLOR keeps the guide's output.
  */
 export async function startStack(opts: StackOptions = {}): Promise<RunningStack> {
   const root = opts.root ?? REPO_ROOT;

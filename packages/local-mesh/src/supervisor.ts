@@ -60,8 +60,10 @@ export class ServiceProcess {
   private upSince = 0;
   private lastExit: string | undefined;
   private spawnFailed = false;
-  /** This very process said it listens on its $PORT (see LISTENING). */
+  /** This very process said it listens on its $PORT (see saysListeningOn). */
   private saidListening = false;
+  /** Settles once the process is gone and its output read to the end (its last stderr line in). */
+  private closed: Promise<void> = Promise.resolve();
 
   constructor(spec: ProcessSpec) {
     this.spec = spec;
@@ -81,6 +83,11 @@ export class ServiceProcess {
     this.lastExit = undefined;
     this.spawnFailed = false;
     this.saidListening = false;
+    // 'exit' may come before the last output is read; 'close' comes after (or 'error', never spawned).
+    this.closed = new Promise((resolve) => {
+      child.once('close', () => resolve());
+      child.once('error', () => resolve());
+    });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.lastExit = describeExit(code, signal);
@@ -97,13 +104,14 @@ export class ServiceProcess {
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: child[stream] as NodeJS.ReadableStream });
       rl.on('line', (line) => {
+        onLog({ service: this.spec.name, stream, line });
+        if (this.child !== child) return; // a late line of an instance already replaced
         if (stream === 'stdout' && !this.saidListening)
           this.saidListening = saysListeningOn(line, this.spec.port);
         if (stream === 'stderr') {
           this.stderrTail.push(line);
           if (this.stderrTail.length > 20) this.stderrTail.shift();
         }
-        onLog({ service: this.spec.name, stream, line });
       });
     }
   }
@@ -132,13 +140,14 @@ export class ServiceProcess {
    * Resolves when this process has said it listens on its port and GET /healthz answers 200 there;
    * rejects if the process dies or time runs out. A 200 alone is not enough: every service shares
    * one loopback, so a port picked free can be bound first by another process (another stack's
-   * app), whose /healthz answers while ours dies of EADDRINUSE. The OS lets only one process bind
-   * the port, so our own "listening" line is the proof the answer is ours.
+   * app), whose /healthz answers while ours dies of EADDRINUSE. Only one process can listen on
+   * 127.0.0.1:PORT, where apps listen and we ask, so our own "listening" line proves the answer ours.
    */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) {
+        await this.closed; // its stderr read to the end: lostPortRace() and the message see all of it
         throw new Error(`${this.spec.name} exited before it was ready:\n${this.stderrTail.join('\n')}`);
       }
       if (this.saidListening && (await this.answersHealthz())) return;
@@ -212,7 +221,11 @@ export class ServiceProcess {
           this.signalGroup('SIGKILL');
           await this.exited;
         }
-        exit = hung ? 'no answer on /healthz in time' : (this.lastExit ?? 'unknown');
+        exit = !hung
+          ? (this.lastExit ?? 'unknown')
+          : this.saidListening
+            ? 'no answer on /healthz in time'
+            : 'never said it listens on its port';
         continue;
       }
       if (this.stopping) return;

@@ -128,7 +128,23 @@ describe('the gate', () => {
       decision: 'fail',
       reason: expect.stringMatching(/^target-green's p90 30\.0 ms is above 8\.\d ms \(1\.5 × target's/),
     });
-    expect(judgeStep(slow, empty, undefined, gate).decision).toBe('pass');
+    expect(judgeStep(slow, empty, undefined, gate)).toMatchObject({
+      decision: 'pass',
+      reason: expect.stringContaining('; p90 not judged (too few answers to bound it)'),
+    });
+  });
+
+  it('an old release with too few answers to bound its p90 does not switch the latency check off', () => {
+    // A 99 % step: the old release answered once, so its p90 has no upper bound.
+    const slow = figuresOf('target-green', answers('target-green', 200, { ms: 30 }), gate.z);
+    const once = figuresOf('target', answers('target', 1), gate.z);
+    expect(once.p90?.high).toBe(Number.POSITIVE_INFINITY);
+    expect(judgeStep(slow, once, old, gate)).toMatchObject({
+      decision: 'fail',
+      reason: expect.stringMatching(/^target-green's p90 30\.0 ms is above 8\.\d ms/),
+    });
+    const healthy = figuresOf('target-green', answers('target-green', 200), gate.z);
+    expect(judgeStep(healthy, once, old, gate).reason).toContain("; p90 within 1.5 × target's");
   });
 });
 

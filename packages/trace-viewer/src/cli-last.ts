@@ -41,17 +41,30 @@ try {
 /**
  * Spans reach the collector a moment after the response (the SDK exports in batches every 200 ms),
  * so `curl … && pnpm trace:last` can come before the last of them. Reads again until the trace has
- * not grown for SETTLE_MS (at most MAX_WAIT_MS), following a newer latest trace if one appears.
+ * not grown for SETTLE_MS (at most MAX_WAIT_MS). The latest trace is looked up once more after the
+ * first wait (the newest one may have had no span in yet), then kept: with traffic flowing, there
+ * is always a newer one.
  */
 async function settledTrace(named: string | undefined): Promise<TraceView> {
   const until = Date.now() + MAX_WAIT_MS;
+  let traceId = named ?? (await latestTraceId());
+  let lookAgain = named === undefined;
   let last: TraceView | undefined;
   for (;;) {
-    const trace = await readTrace(named ?? (await latestTraceId()));
-    const same = last?.traceId === trace.traceId && last.spans.length === trace.spans.length;
-    if (same || Date.now() + SETTLE_MS > until) return trace;
+    const trace = await readTrace(traceId);
+    if (last?.traceId === trace.traceId && last.spans.length === trace.spans.length) return trace;
+    if (Date.now() + SETTLE_MS > until) {
+      process.stderr.write(
+        `trace ${trace.traceId} was still growing after ${MAX_WAIT_MS / 1000} s: it may be incomplete\n`,
+      );
+      return trace;
+    }
     last = trace;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    if (lookAgain) {
+      lookAgain = false;
+      traceId = await latestTraceId();
+    }
   }
 }
 

@@ -71,6 +71,24 @@ describe('pnpm trace:last', () => {
     expect(stdout).toMatch(/ 6 spans /);
   });
 
+  it('keeps to one trace while traffic keeps making newer ones, and prints it settled', async () => {
+    const get = viewer.store.get.bind(viewer.store);
+    let reads = 0;
+    viewer.store.get = (id) => {
+      reads++;
+      viewer.store.add(chainTrace(newTraceId(), Date.now() + 120_000 + reads)); // a newer trace each time
+      return get(id);
+    };
+    try {
+      const { stdout, stderr } = await trace(['--url', viewer.url]);
+      expect(stderr).toBe(''); // settled: no "may be incomplete"
+      expect(stdout).toMatch(/ 6 spans /);
+      expect(reads).toBe(3); // the first latest, the latest after one wait, that one again
+    } finally {
+      viewer.store.get = get;
+    }
+  });
+
   it('says what is wrong when the viewer is not running or the trace is unknown', async () => {
     const down = trace(['--url', 'http://127.0.0.1:9']);
     await expect(down).rejects.toMatchObject({

@@ -118,8 +118,10 @@ export function judgeStep(
       reason: `${fresh.name}'s success ${pct(s.value)} is below ${goalName} at ${conf} (at most ${pct(s.high)})`,
     };
   }
-  const base = old.p90 ? old : baseline;
-  if (fresh.p90 && base?.p90) {
+  // Latency is judged against an old p90 with a known upper bound (from this step, else the last).
+  const base = bounded(old) ? old : bounded(baseline) ? baseline : undefined;
+  const latencyJudged = fresh.p90 !== undefined && fresh.p90.low > 0 && base?.p90 !== undefined;
+  if (latencyJudged && fresh.p90 && base?.p90) {
     const limit = Math.max(opts.latencyFactor * base.p90.high, base.p90.high + opts.latencySlackMs);
     if (fresh.p90.low > limit) {
       return {
@@ -129,7 +131,9 @@ export function judgeStep(
     }
   }
   if (s && s.low >= floor) {
-    const latency = base?.p90 ? `; p90 within ${opts.latencyFactor} × ${base.name}'s` : '';
+    const latency = latencyJudged
+      ? `; p90 within ${opts.latencyFactor} × ${base?.name}'s`
+      : '; p90 not judged (too few answers to bound it)';
     return {
       decision: 'pass',
       reason: `${fresh.name}'s success is at least ${pct(floor)} at ${conf} (${pct(s.low)}–${pct(s.high)}), not shown below ${goalName}${latency}`,
@@ -141,6 +145,11 @@ export function judgeStep(
       ? `${fresh.name}'s success ${pct(s.value)} [${pct(s.low)}, ${pct(s.high)}] after ${fresh.answers} answers: neither at least ${pct(floor)} nor below ${pct(goal)} at ${conf}`
       : `no answer from ${fresh.name} yet`,
   };
+}
+
+/** Whether these figures bound their p90 from above (enough answers), so latency can be judged by them. */
+export function bounded(f: Figures | undefined): boolean {
+  return f?.p90 !== undefined && Number.isFinite(f.p90.high);
 }
 
 /** One line of figures: name, answers, success with interval, p90 with interval. */

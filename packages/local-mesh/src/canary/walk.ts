@@ -1,4 +1,12 @@
-import { type Answer, type Figures, figuresOf, formatFigures, type GateOptions, judgeStep } from './gate.ts';
+import {
+  type Answer,
+  bounded,
+  type Figures,
+  figuresOf,
+  formatFigures,
+  type GateOptions,
+  judgeStep,
+} from './gate.ts';
 import { type CanaryRule, describeWeights, weightsAt, withWeights } from './route-weights.ts';
 import { waitUntilServed } from './served.ts';
 import type { Traffic } from './traffic.ts';
@@ -131,7 +139,8 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
       return rollBackStep();
     }
     say(`  pass: ${verdict.reason}   (${answers.length} requests, ${seconds} s)`);
-    if (old && old.answers > 0) baseline = old;
+    // The step before stands in for the old release once it gets no traffic, if it bounds its p90.
+    if (old && old.answers > 0 && bounded(old)) baseline = old;
     current = text;
     currentWeights = weights;
   }
