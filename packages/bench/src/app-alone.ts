@@ -180,7 +180,7 @@ export async function appAlonePhase(
   ];
   const entry = image
     ? 'the image entry (dist/, production deps, its CMD)'
-    : 'sources (--quick: no image build)';
+    : 'sources — no image was built (--quick, or --only without image), so the start and RSS goals, set for the image entry, read high';
   const details = [
     `App alone, from ${entry}, V8 heap as in a 512 MiB instance (${CLOUD_RUN_HEAP.join(' ')}); closed loop, ${s.connections} connections, ${s.throughputRounds} alternating slices of ${s.sliceMs / 1000} s:`,
     table(
