@@ -207,13 +207,9 @@ export class ServiceProcess {
       );
       await hooks.policy.wait(delay);
       if (this.stopping) return;
-      const port = await hooks.freePort();
-      if (this.stopping) return;
       const started = performance.now();
-      this.restartOn(port, hooks.onLog);
-      try {
-        await this.waitReady();
-      } catch {
+      const port = await this.startOnFreePort(hooks);
+      if (port === undefined) {
         if (this.stopping) return;
         // Died while starting, or never answered: that counts as a crash too (its stderr is shown).
         const hung = this.running;
@@ -237,6 +233,25 @@ export class ServiceProcess {
       this.watchExit(hooks);
       return;
     }
+  }
+
+  /**
+   * A new instance on a port picked free, once it is ready; undefined if it is not (or stop()
+   * came). A port another process bound first is not a crash of ours: once more on another port.
+   */
+  private async startOnFreePort(hooks: RestartHooks): Promise<number | undefined> {
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const port = await hooks.freePort();
+      if (this.stopping) return undefined;
+      this.restartOn(port, hooks.onLog);
+      try {
+        await this.waitReady();
+        return port;
+      } catch {
+        if (this.stopping || !this.lostPortRace()) return undefined;
+      }
+    }
+    return undefined;
   }
 
   /**

@@ -216,6 +216,39 @@ describe('readiness is proven by the process itself, not by whoever answers on i
     );
   });
 
+  it('a new instance that loses its port to another process starts on another at once: not a crash', async () => {
+    const { policy, waits } = gatedPolicy();
+    const proc = service(await freePort());
+    proc.start(() => {});
+    await proc.waitReady();
+    const taken = await freePort();
+    foreign = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => foreign?.listen(taken, '127.0.0.1', r));
+    const events: string[] = [];
+    let picks = 0;
+    let up: number | undefined;
+    proc.superviseRestarts({
+      policy,
+      freePort: () => (picks++ === 0 ? Promise.resolve(taken) : freePort()),
+      onLog: () => {},
+      onEvent: (m) => events.push(m),
+      onDown: () => {},
+      onUp: (port) => {
+        up = port;
+      },
+    });
+    process.kill(proc.pid as number, 'SIGKILL');
+    await until('the restart line', () => waits.length === 1);
+    waits[0]?.open();
+    await until('serving again', () => events.find((e) => e.startsWith('svc is serving again')));
+    expect(picks).toBe(2);
+    expect(up).not.toBe(taken);
+    expect(await get(up as number)).toBe('200 svc');
+    // One restart, one wait: the lost port was not counted as a crash.
+    expect(waits).toHaveLength(1);
+    expect(events.filter((e) => e.includes('starting a new instance'))).toHaveLength(1);
+  });
+
   it('an instance that died before supervision began still gets a new one', async () => {
     const { policy, waits } = gatedPolicy();
     const port = await freePort();
