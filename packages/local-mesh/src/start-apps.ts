@@ -93,15 +93,12 @@ async function createProcesses(opts: AppsOptions, cleanup: Cleanup): Promise<Ser
   return processes;
 }
 
-/** The port was free when picked but taken before the app bound it: pick another, once. */
+/** The port was free when picked but taken before the app bound it: start again on another. */
 async function readyOrRetryOnce(p: ServiceProcess, opts: AppsOptions): Promise<void> {
   try {
     await p.waitReady();
   } catch (err) {
     if (!p.lostPortRace()) throw err;
-    const port = await freePort();
-    opts.appPorts.set(p.spec.name, port);
-    p.restartOn(port, opts.onAppLog);
-    await p.waitReady();
+    opts.appPorts.set(p.spec.name, await p.startOnFreePort(freePort, opts.onAppLog));
   }
 }

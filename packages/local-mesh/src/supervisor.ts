@@ -208,7 +208,7 @@ export class ServiceProcess {
       await hooks.policy.wait(delay);
       if (this.stopping) return;
       const started = performance.now();
-      const port = await this.startOnFreePort(hooks);
+      const port = await this.startOnFreePort(hooks.freePort, hooks.onLog).catch(() => undefined);
       if (port === undefined) {
         if (this.stopping) return;
         // Died while starting, or never answered: that counts as a crash too (its stderr is shown).
@@ -236,22 +236,21 @@ export class ServiceProcess {
   }
 
   /**
-   * A new instance on a port picked free, once it is ready; undefined if it is not (or stop()
-   * came). A port another process bound first is not a crash of ours: once more on another port.
+   * Starts this service on a port picked free and waits until it is ready; returns the port. A
+   * port another process bound first is not a failure of ours: once more on another port.
    */
-  private async startOnFreePort(hooks: RestartHooks): Promise<number | undefined> {
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const port = await hooks.freePort();
-      if (this.stopping) return undefined;
-      this.restartOn(port, hooks.onLog);
+  async startOnFreePort(freePort: () => Promise<number>, onLog: (line: LogLine) => void): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      if (this.stopping) throw new Error(`${this.spec.name} is stopping`);
+      this.restartOn(port, onLog);
       try {
         await this.waitReady();
         return port;
-      } catch {
-        if (this.stopping || !this.lostPortRace()) return undefined;
+      } catch (err) {
+        if (attempt >= 2 || this.stopping || !this.lostPortRace()) throw err;
       }
     }
-    return undefined;
   }
 
   /**
