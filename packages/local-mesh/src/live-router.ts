@@ -1,13 +1,6 @@
-import {
-  type ConfigError,
-  ConfigInvalidError,
-  checkRoutes,
-  type RouteFile,
-  type Topology,
-} from '@meshapps/mesh-config';
+import { checkRoutes, type RouteFile, type Topology } from '@meshapps/mesh-config';
 import type { RequestFacts } from './route-match.ts';
 import { type RouteResult, Router } from './router.ts';
-import { unsupportedFields } from './unsupported.ts';
 
 /** What a sidecar needs of the routing table: one decision per request. */
 export interface RouteResolver {
@@ -48,15 +41,13 @@ export class LiveRouter implements RouteResolver {
 }
 
 /**
- * Every check `pnpm start` runs on route files — HttpRoute v1 shape and topology (what the cloud's
- * import refuses), then what the local mesh cannot honour — at start and on every live change.
+ * The routes `pnpm start` runs, at start and on every live change: exactly what route CD accepts
+ * (the networkservices API's shape and this project's checks). What the local mesh does
+ * differently is never a refusal: `localNotices` says it, field by field (decision 065).
  */
 export function checkMeshRoutes(
   files: readonly { file: string; text: string }[],
   topology: Topology,
 ): RouteFile[] {
-  const routes = checkRoutes(files, topology);
-  const unsupported: ConfigError[] = unsupportedFields(routes);
-  if (unsupported.length > 0) throw new ConfigInvalidError(unsupported);
-  return routes;
+  return checkRoutes(files, topology);
 }

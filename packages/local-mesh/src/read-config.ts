@@ -8,12 +8,13 @@ import {
   loadTopology,
   REPO_ROOT,
   type RouteFile,
-  routeFilesIn,
+  readRouteFilesSync,
   type ServiceSpec,
   type Topology,
 } from '@meshapps/mesh-config';
 import { checkMeshRoutes } from './live-router.ts';
 import { resilienceNotices } from './resilience.ts';
+import { localNotices } from './unsupported.ts';
 
 export interface MeshConfig {
   topology: Topology;
@@ -34,18 +35,16 @@ export function readConfig(
   progress: (line: string) => void,
 ): MeshConfig {
   const topology = loadTopology(files.topologyFile);
-  const routes = checkMeshRoutes(readRouteFiles(files.routesDir), topology);
+  // Read before anything listens, through the bounded reader every route tool uses.
+  const routes = checkMeshRoutes(readRouteFilesSync(files.routesDir), topology);
   const entries = entryServices(topology);
   progress(
     `topology: ${topology.services.length} services; routes: ${routes.length} (${routes.map((r) => r.route.name).join(', ')})`,
   );
   for (const notice of resilienceNotices(routes)) progress(notice);
+  for (const notice of localNotices(routes)) progress(notice);
   const settings = appSettings(topology, envOverrides, progress);
   return { topology, routes, entries, settings };
-}
-
-function readRouteFiles(dir: string): { file: string; text: string }[] {
-  return routeFilesIn(dir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
 }
 
 function entryServices(topology: Topology): MeshConfig['entries'] {

@@ -1,5 +1,5 @@
 import {
-  compileRouteRegex,
+  compiledFor,
   type HeaderMatch,
   type QueryParameterMatch,
   type RouteMatch,
@@ -16,11 +16,22 @@ export interface RequestFacts {
 /**
  * HttpRoute match semantics (Network Services v1): entries of `matches` are OR-ed, conditions
  * inside one entry AND-ed; a rule without matches matches everything. Regexes are RE2 and match
- * the whole value, compiled by the function the route checks use (mesh-config's compileRouteRegex).
+ * the whole value, compiled once per route generation by the function the route checks use
+ * (mesh-config's compiledFor). Header values are at most 16 KiB (Node's header limit, which every
+ * mesh listener keeps; Envoy's default is 60 KiB), so with Envoy's program-size cap a match costs
+ * at most ~100 × 16 Ki steps.
  */
 export function ruleMatches(matches: readonly RouteMatch[] | undefined, req: RequestFacts): boolean {
-  if (!matches || matches.length === 0) return true;
-  return matches.some((m) => matchOne(m, req));
+  return matchingEntry(matches, req) !== undefined;
+}
+
+/** The entry of `matches` that matches (a redirect's prefixRewrite needs it), 'all', or undefined. */
+export function matchingEntry(
+  matches: readonly RouteMatch[] | undefined,
+  req: RequestFacts,
+): RouteMatch | 'all' | undefined {
+  if (!matches || matches.length === 0) return 'all';
+  return matches.find((m) => matchOne(m, req));
 }
 
 function matchOne(m: RouteMatch, req: RequestFacts): boolean {
@@ -35,7 +46,9 @@ function pathMatches(m: RouteMatch, path: string): boolean {
   const fold = (s: string) => (m.ignoreCase ? s.toLowerCase() : s);
   if (m.prefixMatch !== undefined) return fold(path).startsWith(fold(m.prefixMatch));
   if (m.fullPathMatch !== undefined) return fold(path) === fold(m.fullPathMatch);
-  if (m.regexMatch !== undefined) return compileRouteRegex(m.regexMatch, m.ignoreCase).matches(path);
+  // ignoreCase is for prefix and full-path matches only (HttpRoute reference; Envoy ignores
+  // case_sensitive for safe_regex): a regex says `(?i)` itself.
+  if (m.regexMatch !== undefined) return compiledFor(m, m.regexMatch).matches(path);
   return true;
 }
 
@@ -48,7 +61,7 @@ function headerMatches(h: HeaderMatch, headers: RequestFacts['headers']): boolea
   else if (h.exactMatch !== undefined) result = value === h.exactMatch;
   else if (h.prefixMatch !== undefined) result = value.startsWith(h.prefixMatch);
   else if (h.suffixMatch !== undefined) result = value.endsWith(h.suffixMatch);
-  else if (h.regexMatch !== undefined) result = compileRouteRegex(h.regexMatch).matches(value);
+  else if (h.regexMatch !== undefined) result = compiledFor(h, h.regexMatch).matches(value);
   else if (h.rangeMatch !== undefined) {
     // Range is [start, end): the value must be a whole number.
     const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -62,6 +75,6 @@ function queryMatches(q: QueryParameterMatch, query: URLSearchParams): boolean {
   if (q.presentMatch !== undefined) return (value !== null) === q.presentMatch;
   if (value === null) return false;
   if (q.exactMatch !== undefined) return value === q.exactMatch;
-  if (q.regexMatch !== undefined) return compileRouteRegex(q.regexMatch).matches(value);
+  if (q.regexMatch !== undefined) return compiledFor(q, q.regexMatch).matches(value);
   return true;
 }

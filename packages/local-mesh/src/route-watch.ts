@@ -1,15 +1,18 @@
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import {
   ConfigInvalidError,
   formatErrors,
   REPO_ROOT,
-  routeFilesIn,
+  readConfigFile,
+  readConfigFileSync,
+  readRouteFiles,
   type Topology,
 } from '@meshapps/mesh-config';
 import { checkMeshRoutes, type LiveRouter } from './live-router.ts';
 import { resilienceNotices } from './resilience.ts';
-import { describeRouteChanges } from './route-diff.ts';
+import { appliedLine } from './route-diff.ts';
+import { localNotices } from './unsupported.ts';
 
 export interface RouteWatchOptions {
   routesDir: string;
@@ -33,11 +36,31 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
   let lastSeen = snapshot(opts.router.routes);
   let timer: NodeJS.Timeout | undefined;
 
-  const reload = () => {
+  // One reload at a time: files are read off the event loop now, and an edit that lands while a
+  // reload reads runs once more after it.
+  let reading = false;
+  let again = false;
+  const reload = async () => {
     timer = undefined;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    try {
+      await reloadOnce();
+    } finally {
+      reading = false;
+      if (again) {
+        again = false;
+        schedule();
+      }
+    }
+  };
+  const reloadOnce = async () => {
     let files: { file: string; text: string }[];
     try {
-      files = routeFilesIn(opts.routesDir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+      files = await readRouteFiles(opts.routesDir);
     } catch (err) {
       return opts.say(`routes not applied (the last good routes stay): ${(err as Error).message}`);
     }
@@ -46,13 +69,13 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
     lastSeen = snapshot(files);
     try {
       const routes = checkMeshRoutes(files, opts.topology);
-      const changes = describeRouteChanges(opts.router.routes, routes);
+      const line = appliedLine(opts.router.routes, routes);
       const before = new Map(opts.router.routes.map((r) => [r.route.name, r.text]));
       opts.router.swap(routes);
-      opts.say(`routes applied: ${changes.length > 0 ? changes.join('; ') : 'no change to routing'}`);
-      // The same label as at start, for each route this edit added or changed (not on every save).
+      opts.say(line);
+      // The same labels as at start, for each route this edit added or changed (not on every save).
       const edited = routes.filter((r) => before.get(r.route.name) !== r.text);
-      for (const notice of resilienceNotices(edited)) opts.say(notice);
+      for (const notice of [...resilienceNotices(edited), ...localNotices(edited)]) opts.say(notice);
     } catch (err) {
       if (err instanceof ConfigInvalidError) {
         for (const line of formatErrors(err.errors).split('\n'))
@@ -67,18 +90,22 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
   };
   const schedule = () => {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(reload, settleMs);
+    timer = setTimeout(() => void reload(), settleMs);
   };
 
-  const startedWith = readFileSync(opts.topologyFile, 'utf8');
+  // The topology is read by the same bounded reader: at start (before anything serves), then off
+  // the event loop on every change in its folder.
+  const startedWith = readConfigFileSync(opts.topologyFile).text;
   let topologyText = startedWith;
-  const onTopology = (_event: string, name: string | Buffer | null) => {
+  const onTopology = async (_event: string, name: string | Buffer | null) => {
     if (name !== null && String(name) !== basename(opts.topologyFile)) return;
     let now: string;
     try {
-      now = readFileSync(opts.topologyFile, 'utf8');
-    } catch {
+      now = (await readConfigFile(opts.topologyFile)).text;
+    } catch (err) {
       now = '';
+      if (topologyText !== now)
+        opts.say(`${shown(opts.topologyFile)} cannot be read: ${(err as Error).message}`);
     }
     if (now === topologyText) return;
     topologyText = now;
@@ -97,7 +124,10 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
   };
   keep(shown(opts.routesDir), watch(opts.routesDir, schedule));
   // The directory, not the file: editors replace files by renaming, which ends a watch on the file.
-  keep(shown(opts.topologyFile), watch(dirname(opts.topologyFile), onTopology));
+  keep(
+    shown(opts.topologyFile),
+    watch(dirname(opts.topologyFile), (event, name) => void onTopology(event, name)),
+  );
   return {
     close: () => {
       if (timer) clearTimeout(timer);

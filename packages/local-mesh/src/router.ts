@@ -4,8 +4,9 @@ import {
   type HeaderModifier,
   type RouteFile,
 } from '@meshapps/mesh-config';
+import { type LocalAnswer, localAnswer } from './local-answer.ts';
 import { type HopPolicy, hopPolicy } from './resilience.ts';
-import { type RequestFacts, ruleMatches } from './route-match.ts';
+import { matchingEntry, type RequestFacts } from './route-match.ts';
 
 export interface RouteDecision {
   route: string;
@@ -17,7 +18,8 @@ export interface RouteDecision {
   policy?: HopPolicy;
 }
 
-export type RouteResult = { ok: true; decision: RouteDecision } | { ok: false; status: 404; reason: string };
+/** Forward to a service, or answer here: no route (404), or a rule that answers itself. */
+export type RouteResult = { ok: true; decision: RouteDecision } | ({ ok: false } & LocalAnswer);
 
 /**
  * The mesh's routing table, built from the very HTTPRoute files the cloud imports:
@@ -43,14 +45,20 @@ export class Router {
   resolve(host: string, req: RequestFacts): RouteResult {
     const name = host.replace(/:\d+$/, '').toLowerCase();
     const file = this.exact.get(name) ?? this.wildcard.find(([suffix]) => name.endsWith(suffix))?.[1];
-    if (!file) return { ok: false, status: 404, reason: `no route for host "${name}" in the mesh` };
-    const rule = file.route.rules.find((r) => ruleMatches(r.matches, req));
-    if (!rule?.action?.destinations) {
-      return {
-        ok: false,
-        status: 404,
-        reason: `no rule of ${file.route.name} matches this request to "${name}"`,
-      };
+    if (!file) return { ok: false, ...notFound(`no route for host "${name}" in the mesh`) };
+    let matched: ReturnType<typeof matchingEntry>;
+    const index = file.route.rules.findIndex((r) => {
+      matched = matchingEntry(r.matches, req);
+      return matched !== undefined;
+    });
+    const rule = file.route.rules[index];
+    if (!rule || matched === undefined) {
+      return { ok: false, ...notFound(`no rule of ${file.route.name} matches this request to "${name}"`) };
+    }
+    // A rule that answers itself (directResponse, redirect, a fault abort, no destinations).
+    const answer = localAnswer(rule, file.route.name, { host: name, req, matched }, this.random);
+    if (answer || !rule.action?.destinations) {
+      return { ok: false, ...(answer ?? noDestination(file.route.name, index)) };
     }
     const dest = this.pick(rule.action.destinations);
     const policy = hopPolicy(rule.action, this.random);
@@ -78,6 +86,21 @@ export class Router {
     // Floating-point edge: the last destination with weight.
     return destinations.findLast((_, i) => (weights[i] ?? 0) > 0) ?? (destinations[0] as Destination);
   }
+}
+
+function notFound(reason: string): LocalAnswer {
+  return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${reason}\n` };
+}
+
+/** A rule with no destinations and nothing else to do: as Envoy's "no cluster" (NC), 503. */
+function noDestination(route: string, index: number): LocalAnswer {
+  return {
+    status: 503,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    body: `rules[${index}] of ${route} has no destinations: nothing to forward this request to\n`,
+    route,
+    flags: 'NC',
+  };
 }
 
 function isSet<T>(v: T | undefined): v is T {

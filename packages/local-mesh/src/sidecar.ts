@@ -177,8 +177,12 @@ function routeMesh(
     query: url.searchParams,
   });
   if (!result.ok) {
-    report(404);
-    return plain(res, 404, `${result.reason}\n`);
+    // No route (404), or a rule that answers itself: directResponse, redirect, fault abort.
+    const { status, headers, body, route, flags } = result;
+    report(status, { ...(route ? { route } : {}), ...(flags ? { flags } : {}) });
+    res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
   }
   const { decision } = result;
   const front = opts.fronts.get(decision.service);

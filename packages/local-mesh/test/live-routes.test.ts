@@ -120,7 +120,7 @@ describe('watchRoutes: route CD on this machine', () => {
         /^routes not applied \(the last good routes stay\): .*routes\/target\.yaml: rules\[0\]\.action\.destinations\[0\]\.wieght: unknown field/,
       );
       expect(live.routes).toBe(before);
-      // A local-only limit is refused the same way as at start.
+      // A field the local mesh only cannot emulate applies, and is said as at start.
       edit('target.yaml', 'wieght: 99', 'weight: 99');
       await until(lines, /^routes applied: no change to routing/);
       edit(
@@ -128,8 +128,9 @@ describe('watchRoutes: route CD on this machine', () => {
         '  - action:\n',
         '  - action:\n      statefulSessionAffinity: { cookieTtl: 60s }\n',
       );
-      expect(await until(lines, /rules\[0\]\.action\.statefulSessionAffinity/)).toContain(
-        'unsupported by the local mesh',
+      await until(lines, /^routes applied: route-target1  fields changed/);
+      expect(await until(lines, /rules\[0\]\.action\.statefulSessionAffinity/)).toMatch(
+        /^local mesh: .*target1\.yaml: rules\[0\]\.action\.statefulSessionAffinity: not emulated: /,
       );
     });
   });

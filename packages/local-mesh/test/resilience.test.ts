@@ -9,7 +9,7 @@ import {
   resilienceProblems,
   retryBackoffMs,
 } from '../src/resilience.ts';
-import { unsupportedFields } from '../src/unsupported.ts';
+import { localNotices } from '../src/unsupported.ts';
 
 const dest = { destinations: [{ serviceName: 'x' }] };
 const always = () => 0;
@@ -119,25 +119,24 @@ describe('loud, never silent', () => {
     route: { name: 'route-x', hostnames: ['x.meshapps.internal'], rules: [{ action }] },
   });
 
-  it('settings that would silently do nothing are refused by routes:check and pnpm start', () => {
+  it('settings that would silently do nothing are said loudly by routes:check and pnpm start (never refused: the API takes them)', () => {
     expect(
       resilienceProblems({ ...dest, faultInjectionPolicy: { abort: { httpStatus: 503 } } }, 'a').map(
         (p) => p.path,
       ),
     ).toEqual(['a.faultInjectionPolicy.abort']);
-    const errors = unsupportedFields([route({ ...dest, retryPolicy: { numRetries: 2 } })]);
-    expect(errors).toEqual([
-      expect.objectContaining({
-        path: 'rules[0].action.retryPolicy.retryConditions',
-        message: 'a retry policy without retryConditions never retries',
-      }),
+    expect(localNotices([route({ ...dest, retryPolicy: { numRetries: 2 } })])).toEqual([
+      'local mesh: x.yaml: rules[0].action.retryPolicy.retryConditions: a retry policy without retryConditions never retries (here and on Cloud Run)',
     ]);
   });
 
-  it('fields neither implemented nor documented stay refused', () => {
-    const errors = unsupportedFields([route({ ...dest, idleTimeout: '5s', urlRewrite: {} })]);
-    expect(errors.map((e) => e.path)).toEqual(['rules[0].action.idleTimeout', 'rules[0].action.urlRewrite']);
-    expect(unsupportedFields([route({ ...dest, timeout: '1s' })])).toEqual([]);
+  it('fields the local mesh does not emulate are named with what happens here instead', () => {
+    const notices = localNotices([route({ ...dest, idleTimeout: '5s', urlRewrite: {} })]);
+    expect(notices).toEqual([
+      expect.stringMatching(/^local mesh: x\.yaml: rules\[0\]\.action\.idleTimeout: not emulated: /),
+      'local mesh: x.yaml: rules[0].action.urlRewrite: not emulated: the destination gets the path and Host unchanged here',
+    ]);
+    expect(localNotices([route({ ...dest, timeout: '1s' })])).toEqual([]);
   });
 
   it('a route using them is labelled at start, and what is ignored is said', () => {

@@ -26,7 +26,8 @@ describe('Router: hostname → first matching rule → weighted destination', ()
     expect(r).toEqual({
       ok: false,
       status: 404,
-      reason: 'no route for host "nosuch.meshapps.internal" in the mesh',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: 'no route for host "nosuch.meshapps.internal" in the mesh\n',
     });
   });
 
@@ -198,11 +199,14 @@ describe('matches', () => {
       'hit',
     ],
     [
-      'regex path with ignoreCase',
+      // ignoreCase is for prefix and full-path matches (HttpRoute reference; Envoy ignores it for
+      // safe_regex): a regex that should fold case says (?i).
+      'ignoreCase does not fold a regex path',
       { regexMatch: '/CALL/[a-z]+', ignoreCase: true },
       req({ path: '/call/proxy' }),
-      'hit',
+      'miss',
     ],
+    ['(?i) folds a regex path', { regexMatch: '(?i)/CALL/[a-z]+' }, req({ path: '/call/proxy' }), 'hit'],
     [
       'query regex is a full match',
       { queryParameters: [{ queryParameter: 'v', regexMatch: '[0-9]' }] },

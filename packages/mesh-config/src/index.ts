@@ -1,4 +1,14 @@
-export { type ConfigError, ConfigInvalidError, formatErrors } from './errors.ts';
+export {
+  ConfigFileError,
+  type ConfigText,
+  MAX_CONFIG_BYTES,
+  readConfigFile,
+  readConfigFileSync,
+  readRouteFiles,
+  readRouteFilesSync,
+  routeFilesIn,
+} from './config-files.ts';
+export { type ConfigError, ConfigInvalidError, clip, formatErrors, MAX_ERROR_LINES } from './errors.ts';
 export {
   type Destination,
   type HeaderMatch,
@@ -11,7 +21,14 @@ export {
   type RouteRule,
 } from './http-route.ts';
 export { INFRA_DIR, REPO_ROOT, ROUTES_DIR, TOPOLOGY_FILE } from './paths.ts';
-export { compileRouteRegex, type RouteRegex, re2Problem, routeRegexErrors } from './route-regex.ts';
+export {
+  compiledFor,
+  compileRouteRegex,
+  MAX_REGEX_PROGRAM_SIZE,
+  type RouteRegex,
+  re2Problem,
+  routeRegexErrors,
+} from './route-regex.ts';
 export {
   backendServiceName,
   checkRoutes,
@@ -19,7 +36,6 @@ export {
   PROJECT_PLACEHOLDER,
   type RouteFile,
   renderRoute,
-  routeFilesIn,
 } from './routes.ts';
 export { checkShape, duration, fields, matching, oneOf, type ShapeError } from './shape.ts';
 export {

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { parse } from 'yaml';
+import { readRouteFilesSync } from './config-files.ts';
 import { type ConfigError, ConfigInvalidError } from './errors.ts';
 import { type Destination, HTTP_ROUTE, type HttpRoute } from './http-route.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -19,17 +19,14 @@ export interface RouteFile {
   route: HttpRoute;
 }
 
-export function routeFilesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => join(dir, f));
-}
-
-/** Loads every route in `dir` and checks it against the HttpRoute shape and the topology. */
+/**
+ * Loads every route in `dir` (through the bounded reader) and checks it as route CD does: what the
+ * networkservices API takes (the HttpRoute shape, RE2 within Envoy's program size) and what this
+ * project needs (its mesh, its domain, destinations in the topology). For the command-line tools,
+ * before anything serves; the running mesh reads with `readRouteFiles` (async).
+ */
 export function loadRoutes(dir: string, topology: Topology): RouteFile[] {
-  const files = routeFilesIn(dir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-  return checkRoutes(files, topology);
+  return checkRoutes(readRouteFilesSync(dir), topology);
 }
 
 export function checkRoutes(
@@ -104,14 +101,10 @@ function crossCheck(route: HttpRoute, text: string, topology: Topology): { path:
         }
       });
     });
+    // A rule may act without destinations (directResponse, redirect, a fault abort): the API
+    // takes it, so route CD does; what the local mesh does with it is its own, labelled layer.
     const destinations = rule.action?.destinations;
-    if (!destinations) {
-      errors.push({
-        path: `rules[${r}].action.destinations`,
-        message: 'a mesh route rule needs destinations',
-      });
-      return;
-    }
+    if (!destinations) return;
     const weighted = destinations.filter((d) => d.weight !== undefined).length;
     if (weighted !== 0 && weighted !== destinations.length) {
       errors.push({

@@ -18,14 +18,17 @@ const OUTPUT_ONLY = 'output-only field: the API sets it, remove it from the file
 /**
  * A mapping with exactly these fields: an unknown key is a typo the cloud's importer would
  * reject too. `oneOf` groups may have at most one member set; `outputOnly` fields are refused
- * with their own reason (the API sets them).
+ * with their own reason (the API sets them), and so is each `refused` key (with the reason given).
  */
 export function fields<T extends z.core.$ZodShape>(
   shape: T,
-  rules: { oneOf?: (keyof T & string)[][]; outputOnly?: string[] } = {},
+  rules: { oneOf?: (keyof T & string)[][]; outputOnly?: string[]; refused?: Record<string, string> } = {},
 ) {
   const known = Object.keys(shape).join(', ');
-  const refused = (rules.outputOnly ?? []).map((k) => [k, z.never({ error: OUTPUT_ONLY }).optional()]);
+  const refused = [
+    ...(rules.outputOnly ?? []).map((k) => [k, z.never({ error: OUTPUT_ONLY }).optional()]),
+    ...Object.entries(rules.refused ?? {}).map(([k, why]) => [k, z.never({ error: why }).optional()]),
+  ];
   const unknown = (iss: Issue) =>
     iss.code === 'unrecognized_keys' ? `unknown field (known here: ${known})` : undefined;
   return z.strictObject({ ...shape, ...Object.fromEntries(refused) } as T, { error: unknown }).superRefine(

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { readConfigFileSync } from './config-files.ts';
 import { type ConfigError, ConfigInvalidError } from './errors.ts';
 import { REPO_ROOT } from './paths.ts';
 import { checkShape, fields, matching, oneOf } from './shape.ts';
@@ -42,7 +42,7 @@ export interface Topology {
 }
 
 export function loadTopology(file: string): Topology {
-  return parseTopology(readFileSync(file, 'utf8'), file);
+  return parseTopology(readConfigFileSync(file).text, file);
 }
 
 export function parseTopology(text: string, file: string): Topology {
