@@ -65,7 +65,7 @@ function headerMatches(h: HeaderMatch, headers: RequestFacts['headers']): boolea
   else if (h.rangeMatch !== undefined) {
     // Range is [start, end): the value must be a whole number.
     const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
-    result = n >= h.rangeMatch.start && n < h.rangeMatch.end;
+    result = n >= (h.rangeMatch.start ?? 0) && n < (h.rangeMatch.end ?? 0);
   } else result = value !== undefined;
   return h.invertMatch ? !result : result;
 }

@@ -128,7 +128,7 @@ describe('watchRoutes: route CD on this machine', () => {
         '  - action:\n',
         '  - action:\n      statefulSessionAffinity: { cookieTtl: 60s }\n',
       );
-      await until(lines, /^routes applied: route-target1  fields changed/);
+      await until(lines, /^routes applied: route-target1 {2}rules\[0\] changed/);
       expect(await until(lines, /rules\[0\]\.action\.statefulSessionAffinity/)).toMatch(
         /^local mesh: .*target1\.yaml: rules\[0\]\.action\.statefulSessionAffinity: not emulated: /,
       );

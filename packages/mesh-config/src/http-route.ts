@@ -56,7 +56,8 @@ const headerMatch = apiFields(
     prefixMatch: text,
     presentMatch: flag,
     suffixMatch: text,
-    rangeMatch: apiFields({ start: z.int(), end: z.int() }).optional(),
+    // Optional in the API (gcloud's schema too): an unset bound is 0, as in proto3.
+    rangeMatch: apiFields({ start: z.int().optional(), end: z.int().optional() }).optional(),
     invertMatch: flag,
   },
   { oneOf: [['exactMatch', 'regexMatch', 'prefixMatch', 'presentMatch', 'suffixMatch', 'rangeMatch']] },

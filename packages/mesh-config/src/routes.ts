@@ -93,10 +93,12 @@ function crossCheck(route: HttpRoute, text: string, topology: Topology): { path:
   route.rules.forEach((rule, r) => {
     rule.matches?.forEach((m, i) => {
       m.headers?.forEach((h, j) => {
-        if (h.rangeMatch && h.rangeMatch.start >= h.rangeMatch.end) {
+        const start = h.rangeMatch?.start ?? 0;
+        const end = h.rangeMatch?.end ?? 0;
+        if (h.rangeMatch && start >= end) {
           errors.push({
             path: `rules[${r}].matches[${i}].headers[${j}].rangeMatch`,
-            message: `start (${h.rangeMatch.start}) must be below end (${h.rangeMatch.end}): the range is [start, end)`,
+            message: `start (${start}) must be below end (${end}): the range is [start, end), an unset bound is 0`,
           });
         }
       });
