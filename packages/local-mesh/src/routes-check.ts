@@ -27,7 +27,7 @@ try {
   for (const r of routes) console.log(`ok  ${r.route.name.padEnd(16)} ${r.route.hostnames.join(', ')}`);
   console.log(`${routes.length} routes valid against the HttpRoute v1 shape and the topology`);
   const local = localNotices(routes);
-  if (local.length === 0) console.log('the local mesh emulates every field');
+  if (local.length === 0) console.log('the local mesh can honour every field');
   for (const notice of local) console.log(notice);
   for (const notice of resilienceNotices(routes)) console.log(`note: ${notice}`);
 } catch (err) {

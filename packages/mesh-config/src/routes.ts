@@ -103,6 +103,12 @@ function crossCheck(route: HttpRoute, text: string, topology: Topology): { path:
         }
       });
     });
+    const mirror = rule.action?.requestMirrorPolicy?.destination;
+    if (mirror) {
+      errors.push(
+        ...checkDestination(mirror, `rules[${r}].action.requestMirrorPolicy.destination`, topology),
+      );
+    }
     // A rule may act without destinations (directResponse, redirect, a fault abort): the API
     // takes it, so route CD does; what the local mesh does with it is its own, labelled layer.
     const destinations = rule.action?.destinations;
