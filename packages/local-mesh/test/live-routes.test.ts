@@ -1,10 +1,18 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTopology, ROUTES_DIR, routeFilesIn, TOPOLOGY_FILE } from '@meshapps/mesh-config';
+import {
+  type ConfigError,
+  formatErrors,
+  loadTopology,
+  ROUTES_DIR,
+  type RouteFile,
+  routeFilesIn,
+  TOPOLOGY_FILE,
+} from '@meshapps/mesh-config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkMeshRoutes, LiveRouter } from '../src/live-router.ts';
-import { describeRouteChanges } from '../src/route-diff.ts';
+import { appliedLine, describeRouteChanges } from '../src/route-diff.ts';
 import type { RequestFacts } from '../src/route-match.ts';
 import { watchRoutes } from '../src/route-watch.ts';
 
@@ -159,5 +167,46 @@ describe('watchRoutes: route CD on this machine', () => {
       writeFileSync(topologyFile, `${readFileSync(topologyFile, 'utf8')}\n# edited\n`);
       expect(await until(lines, /topology\.yaml changed/)).toContain('need a restart of pnpm start');
     });
+  });
+});
+
+describe('what a huge route prints is bounded (issue 22 item 15: a 209 KB line for 10,000 rules)', () => {
+  const BS = 'projects/${PROJECT_ID}/locations/global/backendServices/';
+  const route = (rules: number, service: string): RouteFile => ({
+    file: 'big.yaml',
+    text: String(rules) + service,
+    route: {
+      name: 'route-big',
+      hostnames: ['big.meshapps.internal'],
+      rules: Array.from({ length: rules }, (_, i) => ({
+        matches: [{ prefixMatch: `/r${i}` }],
+        action: { destinations: [{ serviceName: `${BS}${service}` }] },
+      })),
+    },
+  });
+
+  it('the "routes applied" line names the changed rules as ranges, within 1,000 characters', () => {
+    const line = appliedLine([route(10_000, 'target1')], [route(10_000, 'target2')]);
+    expect(line).toBe('routes applied: route-big  rules[0–9999] changed');
+    const many = appliedLine(
+      Array.from({ length: 300 }, (_, i) => ({
+        ...route(1, 'a'),
+        route: { ...route(1, 'a').route, name: `r${i}` },
+      })),
+      [],
+    );
+    expect(many.length).toBeLessThanOrEqual(1000 + 30);
+    expect(many).toMatch(/… \(\d+ characters\)$/);
+  });
+
+  it('a route with 10,000 mistakes prints 50 of them and the count', () => {
+    const errors: ConfigError[] = Array.from({ length: 10_000 }, (_, i) => ({
+      file: 'big.yaml',
+      path: `rules[${i}].action.destinations[0].wieght`,
+      message: 'unknown field',
+    }));
+    const lines = formatErrors(errors).split('\n');
+    expect(lines).toHaveLength(51);
+    expect(lines[50]).toBe('… and 9950 more (10000 problems in all; fix these first)');
   });
 });
