@@ -1,7 +1,6 @@
 // pnpm canary -- --route target --to target-green --steps 1,10,50,100 [--url URL] [--cloud --project P]
 // Shifts traffic to a new destination step by step, judging it on live traffic between steps.
 
-import { readFileSync } from 'node:fs';
 import { basename, extname, relative } from 'node:path';
 import {
   ConfigInvalidError,
@@ -10,6 +9,7 @@ import {
   loadRoutes,
   loadTopology,
   REPO_ROOT,
+  readConfigFileSync,
   ROUTES_DIR,
   type RouteFile,
   TOPOLOGY_FILE,
@@ -172,7 +172,7 @@ const outcome = await walkCanary(
   {
     routeName: route.route.name,
     shownFile: shown(route.file),
-    original: readFileSync(route.file, 'utf8'),
+    original: readConfigFileSync(route.file).text,
     rule,
     to,
     steps,
