@@ -102,7 +102,7 @@ describe('a route file that is not a regular file, or too large (issue 22 items 
       const from = stack.lines.length;
       await writeFile(join(routes, 'huge.yaml'), bytes);
       expect(await lineAfter(from, /huge\.yaml/)).toMatch(
-        /huge\.yaml: is [\d,]+ bytes; the cap for a config file is 1,048,576 bytes \(1024 KiB\), far above any real route: refused$/,
+        /huge\.yaml: is [\d,]+ bytes; the cap for a config file is 262,144 bytes \(256 KiB\), far above any real route: refused$/,
       );
       unlinkSync(join(routes, 'huge.yaml'));
     });

@@ -8,8 +8,11 @@ import { dirname, join, relative, sep } from 'node:path';
  * regular file inside its folder (a symlink may point elsewhere in the folder, never out of it),
  * and at most MAX_CONFIG_BYTES: a symlink to /dev/zero, a FIFO or a 100 MB description is refused
  * by name, before a byte is parsed (docs/decisions/066-files-the-mesh-reads-are-bounded.md).
+ *
+ * 256 KiB is ~1,000 rules, 280 times the largest route in this repository (932 bytes); parsing
+ * and checking a file that size is what a live edit may cost the event loop (decision 066).
  */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+export const MAX_CONFIG_BYTES = 256 * 1024;
 
 /** A file refused by the reader: which one, and why, in one line. */
 export class ConfigFileError extends Error {

@@ -67,7 +67,7 @@ describe.each(readers)('the bounded config reader (%s)', (_kind, read) => {
     writeFileSync(huge, '');
     truncateSync(huge, 120 * 1024 * 1024); // 120 MB, sparse: what aborted V8 when read and parsed
     await expect(read(huge)).rejects.toThrow(
-      `${huge}: is 125,829,120 bytes; the cap for a config file is 1,048,576 bytes (1024 KiB), far above any real route: refused`,
+      `${huge}: is 125,829,120 bytes; the cap for a config file is 262,144 bytes (256 KiB), far above any real route: refused`,
     );
     writeFileSync(join(dir, 'edge.yaml'), 'x'.repeat(1001));
     await expect(read(join(dir, 'edge.yaml'), 1000)).rejects.toThrow('is 1,001 bytes; the cap');
@@ -82,6 +82,6 @@ describe('every reader of route and topology files goes through it', () => {
     await expect(readRouteFiles(dir)).rejects.toThrow('z.yaml: is a symlink leading out of its folder');
     expect(() => readRouteFilesSync(dir)).toThrow('z.yaml: is a symlink leading out of its folder');
     expect(() => loadTopology(join(dir, 'z.yaml'))).toThrow('z.yaml: is a symlink leading out of its folder');
-    expect(MAX_CONFIG_BYTES).toBe(1024 * 1024);
+    expect(MAX_CONFIG_BYTES).toBe(256 * 1024);
   });
 });
