@@ -9,9 +9,9 @@ import {
   loadRoutes,
   loadTopology,
   REPO_ROOT,
-  readConfigFileSync,
   ROUTES_DIR,
   type RouteFile,
+  readConfigFileSync,
   TOPOLOGY_FILE,
 } from '@meshapps/mesh-config';
 import { commandLine } from '../cli-args.ts';
