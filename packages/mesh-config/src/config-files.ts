@@ -75,7 +75,8 @@ export async function readConfigFile(file: string, limit = MAX_CONFIG_BYTES): Pr
   try {
     const stat = await handle.stat();
     refuseUnlessRegular(file, stat, limit);
-    const buffer = Buffer.alloc(Math.min(stat.size, limit) + 1);
+    // To end of file or cap + 1, whatever stat said: a file still being written grows meanwhile.
+    const buffer = Buffer.allocUnsafe(limit + 1);
     let length = 0;
     for (;;) {
       const want = Math.min(CHUNK, buffer.length - length);
@@ -97,7 +98,8 @@ export function readConfigFileSync(file: string, limit = MAX_CONFIG_BYTES): Conf
   try {
     const stat = fstatSync(fd);
     refuseUnlessRegular(file, stat, limit);
-    const buffer = Buffer.alloc(Math.min(stat.size, limit) + 1);
+    // To end of file or cap + 1, whatever stat said: a file still being written grows meanwhile.
+    const buffer = Buffer.allocUnsafe(limit + 1);
     let length = 0;
     for (;;) {
       const want = Math.min(CHUNK, buffer.length - length);
