@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
+import { repositoryFiles } from './repository-files.ts';
 
 /**
  * The guide's commands change files as a participant does: a weight edited in a route file,
@@ -46,10 +47,8 @@ function git(root: string, args: string[]): string {
 export function makeSandbox(from = REPO_ROOT): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'meshapps-docs-repo-'));
   try {
-    const files = git(from, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])
-      .split('\0')
-      .filter(Boolean);
-    for (const file of files) {
+    // git's list where `from` is a checkout; without .git, the tree walked with its ignore rules.
+    for (const file of repositoryFiles(from)) {
       const src = join(from, file);
       if (!existsSync(src)) continue; // deleted in the working tree, not yet committed
       cpSync(src, join(root, file), { verbatimSymlinks: true });
