@@ -59,7 +59,9 @@ function uploaded(
 const tail = (text: string) => text.split('\n').slice(-40).join('\n');
 
 describe('the build, in the files gcloud uploads', () => {
-  it('leaves out .git, .gitignore and what is installed, built or secret, with or without .gcloudignore', (ctx) => {
+  it('leaves out .git, .gitignore and what is installed, built or secret, with or without .gcloudignore', {
+    timeout: 120_000,
+  }, (ctx) => {
     needsGcloud(ctx);
     const clone = tempDir('clone');
     cloneLike(REPO_ROOT, clone, NEVER_UPLOADED);
@@ -70,57 +72,48 @@ describe('the build, in the files gcloud uploads', () => {
     // gcloud's own default (no .gcloudignore) chooses the same files: either way, the same build.
     rmSync(join(clone, '.gcloudignore'));
     expect(listUpload(clone)).toEqual(files.filter((f) => f !== '.gcloudignore'));
-  }, 120_000);
+  });
 
-  it(
-    'runs every Node step of the Cloud Build configs there, as declared, and each passes',
-    async (ctx) => {
-      needsGcloud(ctx);
-      const { files, workspace } = uploaded();
-      expect(files).not.toContain('.gitignore');
-      const { builds, errors } = checkCloudBuild(workspace);
-      expect(errors).toEqual([]);
-      const summary: string[] = [];
-      for (const { file, config } of builds) {
-        const replay = await replayNodeSteps({
-          config,
-          workspace,
-          log: (l) => summary.push(`${file}: ${l}`),
-        });
-        console.log(summary.splice(0).join('\n'));
-        const failed = replay.ran.find((s) => !s.ok);
-        expect(failed, failed && `${file} step ${failed.id} failed:\n${tail(failed.output)}`).toBeUndefined();
-        const nodeSteps = config.steps.filter((s) => s.name.startsWith('node:')).map((s) => s.id);
-        expect(replay.ran.map((s) => s.id).sort()).toEqual(nodeSteps.sort());
-      }
-      // The gate a deploy waits for is among them, read from the config, not restated here.
-      const main = builds.find((b) => b.file.endsWith('/cloudbuild.yaml'));
-      expect(main?.config.steps.map((s) => s.script ?? '').join('\n')).toMatch(/pnpm test:deploy/);
-    },
-    15 * 60_000,
-  );
+  it('runs every Node step of the Cloud Build configs there, as declared, and each passes', {
+    timeout: 15 * 60_000,
+  }, async (ctx) => {
+    needsGcloud(ctx);
+    const { files, workspace } = uploaded();
+    expect(files).not.toContain('.gitignore');
+    const { builds, errors } = checkCloudBuild(workspace);
+    expect(errors).toEqual([]);
+    const summary: string[] = [];
+    for (const { file, config } of builds) {
+      const replay = await replayNodeSteps({
+        config,
+        workspace,
+        log: (l) => summary.push(`${file}: ${l}`),
+      });
+      console.log(summary.splice(0).join('\n'));
+      const failed = replay.ran.find((s) => !s.ok);
+      expect(failed, failed && `${file} step ${failed.id} failed:\n${tail(failed.output)}`).toBeUndefined();
+      const nodeSteps = config.steps.filter((s) => s.name.startsWith('node:')).map((s) => s.id);
+      expect(replay.ran.map((s) => s.id).sort()).toEqual(nodeSteps.sort());
+    }
+    // The gate a deploy waits for is among them, read from the config, not restated here.
+    const main = builds.find((b) => b.file.endsWith('/cloudbuild.yaml'));
+    expect(main?.config.steps.map((s) => s.script ?? '').join('\n')).toMatch(/pnpm test:deploy/);
+  });
 
   it.for([
     ['needs .git', 'git rev-parse HEAD'],
     ['needs .gitignore', 'test -f .gitignore'],
-  ] as const)(
-    'fails a planted step that %s',
-    async ([_what, script], ctx) => {
-      needsGcloud(ctx);
-      const planted = `steps:\n  - id: planted\n    name: node:24\n    script: ${script}\n`;
-      const { workspace } = uploaded(REPO_ROOT, (clone) =>
-        writeFileSync(join(clone, 'cloudbuild.yaml'), planted),
-      );
-      const checked = checkShape(
-        parse(readFileSync(join(workspace, 'cloudbuild.yaml'), 'utf8')),
-        CLOUD_BUILD,
-      );
-      if (!checked.ok) throw new Error('the planted config must be a valid build config');
-      const replay = await replayNodeSteps({ config: checked.value, workspace });
-      expect(replay.ran.map((s) => [s.id, s.ok])).toEqual([['planted', false]]);
-    },
-    120_000,
-  );
+  ] as const)('fails a planted step that %s', { timeout: 120_000 }, async ([_what, script], ctx) => {
+    needsGcloud(ctx);
+    const planted = `steps:\n  - id: planted\n    name: node:24\n    script: ${script}\n`;
+    const { workspace } = uploaded(REPO_ROOT, (clone) =>
+      writeFileSync(join(clone, 'cloudbuild.yaml'), planted),
+    );
+    const checked = checkShape(parse(readFileSync(join(workspace, 'cloudbuild.yaml'), 'utf8')), CLOUD_BUILD);
+    if (!checked.ok) throw new Error('the planted config must be a valid build config');
+    const replay = await replayNodeSteps({ config: checked.value, workspace });
+    expect(replay.ran.map((s) => [s.id, s.ok])).toEqual([['planted', false]]);
+  });
 
   it('replays only Node steps, and says which it leaves to Cloud Build', async () => {
     const workspace = tempDir('workspace');
