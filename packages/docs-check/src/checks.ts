@@ -42,29 +42,23 @@ export function slug(heading: string): string {
     .replace(/ /g, '-');
 }
 
-/** Relative links (outside code blocks) to files and headings that do not exist. */
+/** Relative links (Markdown links, not text in code) to files and headings that do not exist. */
 export function linkProblems(doc: MarkdownDoc, root = REPO_ROOT): string[] {
   const problems: string[] = [];
-  const inFence = new Set<number>();
-  for (const f of doc.fences) for (let i = f.line - 1; i <= f.bodyEnd + 1; i++) inFence.add(i);
-  doc.lines.forEach((line, i) => {
-    if (inFence.has(i)) return;
-    for (const m of line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
-      const target = m[1] as string;
-      if (/^[a-z]+:/.test(target)) continue;
-      const [path, anchor] = target.split('#') as [string, string | undefined];
-      const file = path ? join(dirname(join(root, doc.file)), path) : join(root, doc.file);
-      if (!existsSync(file)) {
-        problems.push(`${doc.file}:${i + 1}: link to ${target}: no such file`);
-        continue;
-      }
-      if (anchor && file.endsWith('.md')) {
-        const headings = parseMarkdown(file, readFileSync(file, 'utf8')).headings.map((h) => slug(h.text));
-        if (!headings.includes(anchor))
-          problems.push(`${doc.file}:${i + 1}: link to ${target}: no such heading`);
-      }
+  for (const { url: target, line } of doc.links) {
+    if (/^[a-z]+:/.test(target)) continue;
+    const [path, anchor] = target.split('#') as [string, string | undefined];
+    const file = path ? join(dirname(join(root, doc.file)), path) : join(root, doc.file);
+    if (!existsSync(file)) {
+      problems.push(`${doc.file}:${line}: link to ${target}: no such file`);
+      continue;
     }
-  });
+    if (anchor && file.endsWith('.md')) {
+      const headings = parseMarkdown(file, readFileSync(file, 'utf8')).headings.map((h) => slug(h.text));
+      if (!headings.includes(anchor))
+        problems.push(`${doc.file}:${line}: link to ${target}: no such heading`);
+    }
+  }
   return problems;
 }
 

@@ -8,7 +8,7 @@ import { loadTopology, REPO_ROOT, TOPOLOGY_FILE } from '@meshapps/mesh-config';
 import { parse as parseYaml } from 'yaml';
 import { stepsOf } from './console-block.ts';
 import type { MarkdownDoc } from './markdown.ts';
-import { flagValue, shellWords } from './shell-words.ts';
+import { flagValue, simpleCommands } from './shell-words.ts';
 
 /**
  * The cloud half of the guide must be what the repository really runs: a command shown for
@@ -200,8 +200,7 @@ export async function commandProblems(
     if (!facts.outputs.has(m[1] as string))
       problems.push(`terraform output ${m[1]} is not defined in infra/terraform`);
   }
-  for (const part of cmd.text.split(/\s*(?:&&|\|\||;|\|)\s*/)) {
-    const words = shellWords(part.trim());
+  for (const words of simpleCommands(cmd.text)) {
     const [w0, w1, w2, w3] = words;
     if (w0 === 'gcloud' && w1 === 'beta' && w2 === 'run' && w3 === 'deploy') {
       const p = deployProblem(words);

@@ -26,7 +26,7 @@ const levels = (doc: MarkdownDoc) => doc.headings.map((h) => h.level).join(' ');
 const describe = (doc: MarkdownDoc, i: number) => {
   const f = doc.fences[i];
   return f
-    ? `${doc.file}:${f.line} (${f.kind}${f.marker ? ` ${JSON.stringify(f.marker)}` : ''})`
+    ? `${doc.file}:${f.line} (${f.kind}${f.markers.length > 0 ? ` ${JSON.stringify(f.markers)}` : ''})`
     : `${doc.file}: no block`;
 };
 
@@ -45,7 +45,7 @@ export function chapterParity(a: MarkdownDoc, b: MarkdownDoc): string[] {
       fb &&
       fa.info === fb.info &&
       fa.kind === fb.kind &&
-      JSON.stringify(fa.marker) === JSON.stringify(fb.marker) &&
+      JSON.stringify(fa.markers) === JSON.stringify(fb.markers) &&
       fa.body.join('\n') === fb.body.join('\n');
     if (!same) {
       problems.push(`block ${i + 1} differs: ${describe(a, i)} vs ${describe(b, i)}`);
