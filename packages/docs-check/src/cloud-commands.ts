@@ -233,7 +233,9 @@ export async function commandProblems(
       !w1.startsWith('-') &&
       !w1.startsWith('$')
     ) {
-      if (!existsSync(join(root, w1))) problems.push(`${w1} does not exist`);
+      // ~/cloudshell_open/<repo>/… is the clone where Cloud Shell puts this repository.
+      const inClone = w1.replace(/^~\/cloudshell_open\/[^/]+\//, '');
+      if (!existsSync(join(root, inClone))) problems.push(`${w1} does not exist`);
     }
   }
   return problems.map((p) => `${where}: ${p}`);
@@ -242,6 +244,16 @@ export async function commandProblems(
 /** `<walkthrough-enable-apis apis="…">` must list what Terraform enables, plus its bootstrap APIs. */
 export function enableApisProblems(doc: MarkdownDoc, facts: CloudFacts): string[] {
   const problems: string[] = [];
+  // The button works only when the tutorial runs inside the console: the same list as a command.
+  const wanted = [...new Set([...facts.apis, ...BOOTSTRAP_APIS])].sort().join(' ');
+  const enables = commandsOf(doc)
+    .flatMap((c) => simpleCommands(c.text).map((words) => ({ c, words })))
+    .filter(({ words }) => words[0] === 'gcloud' && words[1] === 'services' && words[2] === 'enable');
+  const hasButton = doc.lines.some((l) => l.includes('<walkthrough-enable-apis'));
+  if (hasButton && !enables.some(({ words }) => words.slice(3).sort().join(' ') === wanted))
+    problems.push(
+      `${doc.file}: beside <walkthrough-enable-apis>, a \`gcloud services enable\` of the same APIs (${wanted}) for a tutorial opened outside the console`,
+    );
   doc.lines.forEach((line, i) => {
     for (const m of line.matchAll(/<walkthrough-enable-apis apis="([^"]*)">/g)) {
       const listed = (m[1] as string).split(',').map((s) => s.trim());
