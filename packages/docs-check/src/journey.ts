@@ -52,9 +52,9 @@ export class Journey {
   private readonly setup: string;
 
   private readonly session: Session;
-  private readonly stacks: StackSource & { stop(): Promise<void> };
+  private readonly stacks: StackSource;
 
-  constructor(session: Session, stacks: StackSource & { stop(): Promise<void> }, root: string) {
+  constructor(session: Session, stacks: StackSource, root: string) {
     this.session = session;
     this.stacks = stacks;
     this.setup = setupLine(root);
@@ -74,7 +74,6 @@ export class Journey {
   async begin(): Promise<void> {
     this.session.reconnect();
     this.stackArgs = undefined;
-    await this.stacks.stop();
   }
 
   private shell(tab: number): Shell {
@@ -98,10 +97,12 @@ export class Journey {
 
   /** The block's effect on the session, and its result if it is a runnable block. */
   async run(fence: Fence): Promise<BlockResult | undefined> {
+    // A reconnect stops `pnpm start`: until the guide starts it again, blocks reach nothing.
+    // (The harness's stack keeps running meanwhile, unused; a `pnpm start` with the same options
+    // takes it up again instead of paying a restart — the same files, the same processes.)
     if (reconnectsBefore(fence)) {
       this.session.reconnect();
       this.stackArgs = undefined;
-      await this.stacks.stop();
     }
     const tab = tabOf(fence);
     if (fence.kind !== 'runnable') {
