@@ -216,7 +216,7 @@ describe('the Cloud Shell tutorials', () => {
   it('goes stale when a chapter changes', () => {
     const en = chapters('en');
     const changed = [
-      edited(en[0] as MarkdownDoc, 'Ctrl-C in the second tab stops everything', 'Ctrl-C stops it all'),
+      edited(en[0] as MarkdownDoc, 'Ctrl-C in the second tab stops everything.', 'Ctrl-C stops it all.'),
       ...en.slice(1),
     ];
     expect(renderTutorial('en', changed)).not.toBe(readFileSync(join(REPO_ROOT, tutorialFile('en')), 'utf8'));
