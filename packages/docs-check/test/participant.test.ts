@@ -112,7 +112,9 @@ describe('planted in a copy of the guide, each fails the static checks', () => {
   });
 });
 
-describe('planted in a copy of the guide, each fails when its blocks are pasted into fresh tabs', () => {
+describe('planted in a copy of the guide, each fails when its blocks are pasted into fresh tabs', {
+  timeout: 60_000,
+}, () => {
   let session: Session;
   let journey: Journey;
   /** No block below may need `pnpm start`: asking for a stack fails the test. */
