@@ -37,6 +37,8 @@ export class TokenIssuer {
   private readonly publicKey: KeyObject;
   readonly lifetimeSeconds: number;
   private readonly verified = new Map<string, Readonly<IdTokenClaims>>();
+  /** Checks under way: a burst of requests with one new token shares one RSA check. */
+  private readonly checking = new Map<string, Promise<VerifyResult>>();
 
   constructor(opts: { lifetimeSeconds?: number } = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -69,6 +71,22 @@ export class TokenIssuer {
     const known = this.verified.get(key);
     if (known && known.exp * 1000 > now) return { ok: true, claims: { ...known } };
     if (known) this.verified.delete(key);
+    let check = this.checking.get(key);
+    if (!check) {
+      check = this.check(token, audiences, now, key);
+      this.checking.set(key, check);
+      void check.finally(() => this.checking.delete(key));
+    }
+    const result = await check;
+    return result.ok ? { ok: true, claims: { ...result.claims } } : result;
+  }
+
+  private async check(
+    token: string,
+    audiences: readonly string[],
+    now: number,
+    key: string,
+  ): Promise<VerifyResult> {
     let claims: IdTokenClaims;
     try {
       const { payload } = await jwtVerify(token, this.keyFor, {
@@ -88,7 +106,7 @@ export class TokenIssuer {
       if (oldest !== undefined) this.verified.delete(oldest);
     }
     this.verified.set(key, Object.freeze({ ...claims }));
-    return { ok: true, claims: { ...claims } };
+    return { ok: true, claims };
   }
 
   /** Only this platform's key, named by its `kid`: anything else was signed by someone else. */
