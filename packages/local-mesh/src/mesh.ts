@@ -8,6 +8,7 @@ import { LiveRouter } from './live-router.ts';
 import { readConfig } from './read-config.ts';
 import { watchRoutes } from './route-watch.ts';
 import { startServiceEnvironments } from './service-environments.ts';
+import { removeStaleStateDirs, StateDir } from './state-dir.ts';
 import type { HopEvent } from './sidecar.ts';
 import { startApps } from './start-apps.ts';
 import { startCollector } from './start-collector.ts';
@@ -74,6 +75,11 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
   const stop = () => cleanup.run();
   const listeners: Listener[] = [];
   try {
+    // A mesh that was SIGKILLed could not remove its folder: the next start does, and says so.
+    for (const dir of removeStaleStateDirs())
+      progress(`removed ${dir}: left by a local mesh that did not stop (killed, or crashed)`);
+    const state = StateDir.create();
+    cleanup.push(() => state.remove());
     const issuer = new TokenIssuer(
       opts.tokenLifetimeSeconds ? { lifetimeSeconds: opts.tokenLifetimeSeconds } : {},
     );
@@ -107,6 +113,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
         topology,
         environments,
         caPem: fronts.caPem,
+        state,
         extraEnv: (service) => ({
           ...telemetryEnv,
           ...ownChoices,
