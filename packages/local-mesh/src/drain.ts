@@ -13,7 +13,9 @@ export interface DrainTiming {
   idleMs: number;
 }
 
-export const DRAIN: DrainTiming = { graceMs: 10_000, quietMs: 100, acceptMs: 2000, idleMs: 1000 };
+// quietMs: a pause a client that stops on a 503 makes at once, and longer than the stalls of a
+// busy 2-core machine's scheduler, during which a client that is still sending looks quiet.
+export const DRAIN: DrainTiming = { graceMs: 10_000, quietMs: 250, acceptMs: 2000, idleMs: 1000 };
 
 type Phase = 'starting' | 'serving' | 'draining';
 
@@ -36,7 +38,8 @@ interface Connection {
  * a connection that arrives after the stop began is answered 503 with `Connection: close`; the
  * listener closes once no connection has arrived for `quietMs` (checked after the event loop has
  * polled, so nothing the kernel holds is left behind) — or after `acceptMs` if load never
- * pauses, when only what arrives in the microseconds before close(2) can be reset.
+ * pauses. Then what is between the poll and close(2) can be reset — handshakes still in flight,
+ * more of them when the scheduler holds the mesh right there (decision 081 has the figures).
  */
 export class EntryLife {
   private phase: Phase = 'starting';
