@@ -295,7 +295,9 @@ describe('under load', () => {
     expect(perConn.reset).toBe(0);
     expect(perConn.other).toEqual({});
     expect(Object.keys(perConn.statuses).filter((s) => s !== '200' && s !== '503')).toEqual([]);
-    expect(perConn.statuses['200']).toBeGreaterThan(100);
+    // The stop landed mid-load: answers before it, and 503s or refusals after it.
+    expect(perConn.statuses['200']).toBeGreaterThan(0);
+    expect((perConn.statuses['503'] ?? 0) + perConn.refused).toBeGreaterThan(0);
     expect((perConn.statuses['200'] ?? 0) + (perConn.statuses['503'] ?? 0) + perConn.refused).toBe(
       perConn.sent,
     );
