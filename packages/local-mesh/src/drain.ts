@@ -133,16 +133,25 @@ export class EntryLife {
    * Resolves in a check phase (setImmediate), right after the event loop has polled and accepted
    * whatever the kernel held, once no connection has arrived for `quietMs` or `acceptMs` is over.
    * A timer alone would fire before the poll: after a busy stretch it would see "quiet" while the
-   * accept queue is full.
+   * accept queue is full. Quiet counts only while this process demonstrably ran: a tick that comes
+   * late (the loop was busy, or the scheduler held the process) starts the quiet over — a machine
+   * short of CPU holds the clients too, and they resume in a burst right when we would close.
    */
   private afterQuiet(started: number, t: DrainTiming): Promise<void> {
+    const tickMs = 20;
+    let lastTick = performance.now();
+    let lastStall = Number.NEGATIVE_INFINITY;
     return new Promise((resolve) => {
       const check = () => {
         const now = performance.now();
-        const quietFor = now - this.lastAccept;
-        if (quietFor >= t.quietMs || now - started >= t.acceptMs) return resolve();
-        setTimeout(() => setImmediate(check), Math.max(1, t.quietMs - quietFor));
+        if (now - lastTick > 3 * tickMs) lastStall = now;
+        lastTick = now;
+        if (now - Math.max(this.lastAccept, lastStall) >= t.quietMs || now - started >= t.acceptMs) {
+          clearInterval(ticker);
+          resolve();
+        }
       };
+      const ticker = setInterval(() => setImmediate(check), tickMs);
       setImmediate(check);
     });
   }

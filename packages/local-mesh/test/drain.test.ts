@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudRunFront } from '../src/cloud-run-front.ts';
+import { DRAIN } from '../src/drain.ts';
 import { listen } from '../src/entries.ts';
 import { spawnConnectionPerRequest } from './helpers/connection-per-request.ts';
 
@@ -41,8 +42,10 @@ describe('an entry listener stops without resetting what the kernel accepted (is
     const load = spawnConnectionPerRequest(`${url}/`, 300, 2000);
     while (served < 300) await new Promise((r) => setTimeout(r, 5));
     busy(150);
-    const cut = await life.drain();
-    const outcome = await load;
+    // Up to 10 s of accepting, not 2: this is about the queue, not about load that never pauses
+    // (which a busy machine can make of a 2 s load; decision 081 has that case's figures).
+    const cut = await life.drain({ ...DRAIN, acceptMs: 10_000 });
+    const outcome = await load.outcome;
 
     expect(outcome.sent).toBe(600);
     expect(outcome.reset).toBe(0);
@@ -51,7 +54,7 @@ describe('an entry listener stops without resetting what the kernel accepted (is
     // Served before the stop (and what was in flight at it); 503 for connections that arrived after.
     expect(Object.keys(outcome.statuses).sort()).toEqual(['200', '503']);
     expect(outcome.statuses['200']).toBeGreaterThanOrEqual(300);
-    expect(outcome.statuses['503']).toBeGreaterThan(30);
+    expect(outcome.statuses['503']).toBeGreaterThan(0); // the stop landed mid-load
     // Refused (the listener closed: never accepted) only if the load outlasted the 2 s of accepting.
     expect((outcome.statuses['200'] ?? 0) + (outcome.statuses['503'] ?? 0) + outcome.refused).toBe(600);
   }, 20_000);

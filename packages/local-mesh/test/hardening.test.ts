@@ -253,6 +253,7 @@ describe('under load', () => {
     // process of its own, for 3 s (through the chain, 300 req/s overloads a shared 2-core machine
     // into 504s, which are not what this test is about: it is about the entry's accept queue).
     const perConnection = spawnConnectionPerRequest(`${stack.lb}/`, 300, 3000);
+    await perConnection.sending;
     const loadStarted = Date.now();
     const pool = new Pool(stack.lb, { connections: 8, pipelining: 1 });
     const outcomes = { ok: 0, stopping: 0, refused: 0, failed: [] as string[] };
@@ -286,7 +287,7 @@ describe('under load', () => {
     stack.child.kill('SIGTERM'); // to pnpm, which passes it on (its script execs node)
     await Promise.all(workers);
     await pool.close();
-    const perConn = await perConnection;
+    const perConn = await perConnection.outcome;
     await until(() => !isAlive(meshPid), 20_000);
 
     expect(outcomes.failed).toEqual([]);

@@ -1,5 +1,5 @@
 // Load as the clients of issue 22 (item 8) sent it: a new TCP connection for every request, at a
-// fixed rate (open loop), on loopback only, for a bounded time. Run as its own process (see
+// fixed rate (not waiting for answers), on loopback only, for a bounded number of requests. Run as its own process (see
 // `spawnConnectionPerRequest`) so a busy event loop under test cannot slow the load down.
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
@@ -25,11 +25,14 @@ export async function connectionPerRequest(
   if (!/^127\.\d+\.\d+\.\d+$/.test(target.hostname)) throw new Error(`loopback only, not ${target.hostname}`);
   const out: PerConnectionOutcome = { sent: 0, statuses: {}, refused: 0, reset: 0, other: {} };
   const total = Math.round((rps * durationMs) / 1000);
-  const started = performance.now();
   const pending: Promise<void>[] = [];
+  // Each request a fixed interval after the one before, never in a burst to catch up: a process
+  // held by a busy machine's scheduler sends late, not all at once (the run lasts longer instead).
+  let due = performance.now();
   for (let i = 0; i < total; i++) {
-    const wait = started + (i * 1000) / rps - performance.now();
+    const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    due = Math.max(due, performance.now() - 1000 / rps) + 1000 / rps;
     out.sent++;
     pending.push(
       new Promise<void>((resolve) => {
@@ -60,28 +63,40 @@ export async function connectionPerRequest(
   return out;
 }
 
-/** The same, in a process of its own; resolves with its outcome. */
+/**
+ * The same, in a process of its own: `sending` settles when its first request goes out (a
+ * process starts slowly on a busy machine), `outcome` when the last one is answered.
+ */
 export function spawnConnectionPerRequest(
   url: string,
   rps: number,
   durationMs: number,
-): Promise<PerConnectionOutcome> {
+): { sending: Promise<void>; outcome: Promise<PerConnectionOutcome> } {
   const child = spawn(process.execPath, [import.meta.filename, url, String(rps), String(durationMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   child.stdout.on('data', (c) => {
     out += c;
   });
-  return new Promise((resolve, reject) =>
+  const sending = new Promise<void>((resolve) => {
+    child.stderr.on('data', (c) => {
+      err += c;
+      if (err.includes('sending\n')) resolve();
+    });
+  });
+  const outcome = new Promise<PerConnectionOutcome>((resolve, reject) =>
     child.once('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}: ${out}`)),
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}: ${err}`)),
     ),
   );
+  return { sending, outcome };
 }
 
 if (process.argv[1] === import.meta.filename) {
   const [url, rps, ms] = process.argv.slice(2);
+  process.stderr.write('sending\n');
   const outcome = await connectionPerRequest(url as string, Number(rps), Number(ms));
   process.stdout.write(JSON.stringify(outcome));
 }
