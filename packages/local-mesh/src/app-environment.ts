@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, type ServiceSpec } from '@meshapps/mesh-config';
 import type { ServiceEnvironment } from './service-environments.ts';
@@ -39,12 +39,12 @@ export function appEnvironment(
   at: ServiceEnvironment & {
     port: number;
     caFile: string;
-    state: string;
+    /** The service's own HOME, made by the caller (under the mesh's state folder). */
+    home: string;
     extra?: Record<string, string> | undefined;
   },
 ): Record<string, string> {
-  const home = join(at.state, 'home', spec.name);
-  mkdirSync(home, { recursive: true });
+  const home = at.home;
   const proxy = `http://127.0.0.1:${at.proxyPort}`;
   const noProxy = '127.0.0.1,localhost,metadata.google.internal,169.254.169.254';
   return {

@@ -1,12 +1,14 @@
 // pnpm start — the whole demo on this machine, no Docker, no cloud account.
-import { renameSync, writeFileSync } from 'node:fs';
 import { ConfigInvalidError, formatErrors } from '@meshapps/mesh-config';
 import { commandLine } from './cli-args.ts';
 import { compileCacheEnv } from './compile-cache.ts';
 import { demoBanner } from './demo-banner.ts';
 import { evenSplits } from './even-splits.ts';
 import { formatAppLine, formatHop, formatIdentity, prefix } from './log-format.ts';
-import { startLocalMesh } from './mesh.ts';
+import { type LocalMesh, startLocalMesh } from './mesh.ts';
+import type { ReadyFile } from './mesh-process.ts';
+import { ReadyFileWriter } from './ready-file.ts';
+import { terminal } from './terminal.ts';
 
 const USAGE = `usage: pnpm start [-- options]
   --port N              load balancer stand-in port (default 8080; 0 = any free port)
@@ -20,7 +22,8 @@ const USAGE = `usage: pnpm start [-- options]
   --raw-logs            show the apps' JSON log lines as they are
   --quiet               no app logs, only mesh hops
   --even-splits         weighted routes split exactly by weight in every 100 requests, not at random
-  --ready-file FILE     write the URLs as JSON once ready (for scripts and tests)`;
+  --ready-file FILE     the URLs and pids as JSON while ready (for scripts and tests;
+                        checked before anything starts, removed on stop)`;
 
 const cli = commandLine('pnpm start', USAGE, {
   port: { type: 'string', default: '8080' },
@@ -73,10 +76,21 @@ function envArgs(raw: readonly string[]): Record<string, Record<string, string>>
 }
 const envOverrides = envArgs(values.env);
 
-const say = (line: string) => console.log(`${prefix('local-mesh')} ${line}`);
+// Every line goes through here: a closed pipe or a full disk on stdout never ends the mesh.
+const term = terminal();
+const say = (line: string) => term.line(`${prefix('local-mesh')} ${line}`);
 
+// Claimed before anything starts: a path that cannot be written is refused now, not after "ready".
+let readyFile: ReadyFileWriter | undefined;
 try {
-  const mesh = await startLocalMesh({
+  readyFile = values['ready-file'] ? ReadyFileWriter.claim(values['ready-file']) : undefined;
+} catch (err) {
+  usageError((err as Error).message);
+}
+
+let mesh: LocalMesh | undefined;
+try {
+  mesh = await startLocalMesh({
     ...ports,
     host: values.host,
     envOverrides,
@@ -86,21 +100,23 @@ try {
     ...(values['even-splits'] ? { random: evenSplits() } : {}),
     onProgress: say,
     onAppLog: (line) => {
-      if (!values.quiet) console.log(formatAppLine(line, values['raw-logs']));
+      if (!values.quiet) term.line(formatAppLine(line, values['raw-logs']));
     },
-    onHop: (hop) => console.log(formatHop(hop)),
-    onIdentity: (service, audience) => console.log(formatIdentity(service, audience)),
+    onHop: (hop) => term.line(formatHop(hop)),
+    onIdentity: (service, audience) => term.line(formatIdentity(service, audience)),
   });
+  const started = mesh;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(
-      `${signal}: draining like Cloud Run — no new connections; requests in flight finish (up to 10 s), then every service stops…`,
+      `${signal}: draining like Cloud Run — new connections are answered 503 while requests in flight finish (up to 10 s), then every service stops…`,
     );
+    readyFile?.remove();
     try {
-      await mesh.stop();
+      await started.stop();
     } catch (err) {
       say(`stopped, with errors: ${(err as Error).message}`);
       process.exit(1);
@@ -113,9 +129,9 @@ try {
   // The apps are in their own process group (supervisor.ts): a closed terminal hangs up only
   // this process, whose default on SIGHUP would skip the exit-time kill and orphan them.
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
-  // `pnpm start` does not pass SIGTERM on: pnpm exits and leaves this process behind, reparented.
-  // Under a package manager's script (npm_lifecycle_event is set), losing our parent is the same
-  // request to stop, and gets the same drain. Run directly (`node cli.ts &`), we stay up.
+  // `pnpm start` passes SIGINT and SIGTERM on (its script `exec`s node, so no shell stands between:
+  // decision 084). A parent that vanishes without a word (pnpm SIGKILLed) is the same request to
+  // stop, and gets the same drain. Run directly (`node cli.ts &`), we stay up.
   if (process.env.npm_lifecycle_event) {
     const parent = process.ppid;
     setInterval(() => {
@@ -123,9 +139,26 @@ try {
     }, 250).unref();
   }
 
+  if (readyFile) {
+    const file = readyFile;
+    const content = (): ReadyFile => ({
+      loadBalancerUrl: started.loadBalancerUrl,
+      participantUrl: started.participantUrl ?? '',
+      traceViewerUrl: started.traceViewerUrl,
+      runAppHosts: started.runAppHosts,
+      pid: process.pid,
+      traceCollectorPid: started.traceCollectorPid,
+      listeners: started.listeners,
+    });
+    file.write(content());
+    // The collector is started again if it dies, under a new pid: the file follows.
+    setInterval(() => {
+      if (!stopping) file.write(content());
+    }, 250).unref();
+  }
   const lb = mesh.loadBalancerUrl;
   say(`ready. The load balancer stand-in is ${lb}`);
-  console.log(
+  term.line(
     demoBanner({
       loadBalancerUrl: lb,
       participantUrl: mesh.participantUrl,
@@ -135,28 +168,13 @@ try {
       routesFlag: values.routes,
     }),
   );
-  if (values['ready-file']) {
-    // Written aside, then renamed: whoever waits for the file never reads it half-written.
-    const partial = `${values['ready-file']}.partial`;
-    writeFileSync(
-      partial,
-      JSON.stringify({
-        loadBalancerUrl: lb,
-        participantUrl: mesh.participantUrl,
-        traceViewerUrl: mesh.traceViewerUrl,
-        runAppHosts: mesh.runAppHosts,
-        pid: process.pid,
-        traceCollectorPid: mesh.traceCollectorPid,
-        listeners: mesh.listeners,
-      }),
-    );
-    renameSync(partial, values['ready-file']);
-  }
 } catch (err) {
+  readyFile?.remove();
+  await mesh?.stop().catch(() => {});
   if (err instanceof ConfigInvalidError) {
-    console.error(`local mesh not started — fix these first:\n${formatErrors(err.errors)}`);
+    term.error(`local mesh not started — fix these first:\n${formatErrors(err.errors)}`);
     process.exit(1);
   }
-  console.error(`local mesh not started: ${err instanceof Error ? err.message : String(err)}`);
+  term.error(`local mesh not started: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }

@@ -7,7 +7,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Cleanup } from './cleanup.ts';
 import type { CloudRunFront, Source } from './cloud-run-front.ts';
-import { closeWhenDraining, drainServer } from './drain.ts';
+import { EntryLife } from './drain.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import { type Listener, listenerOf } from './listener.ts';
 import { serverOptions } from './timeouts.ts';
@@ -25,25 +25,31 @@ export interface EntriesOptions {
   progress: (line: string) => void;
 }
 
+/** The entries, bound; `serve()` once the mesh is ready. */
+export interface Entries {
+  loadBalancerUrl: string;
+  participantUrl: string | undefined;
+  /** Requests go to the fronts from now on; stopping drains the entries first. */
+  serve: () => void;
+}
+
 /**
  * The ways in: the load balancer stand-in and, if the topology has one, the participant's port.
- * Stopping drains like Cloud Run: the entries stop accepting and finish what is in flight
- * (bounded) before the apps get SIGTERM — this undo is pushed after the apps', so it runs first.
+ * Bound before the apps start — a taken port is said at once, not after nine process start-ups —
+ * they answer 503 until `serve()`. Stopping drains like Cloud Run (drain.ts): `serve()` pushes
+ * that undo after the apps', so it runs before the apps get SIGTERM.
  */
-export async function openEntries(
+export async function bindEntries(
   opts: EntriesOptions,
   listeners: Listener[],
   cleanup: Cleanup,
-): Promise<{ loadBalancerUrl: string; participantUrl: string | undefined }> {
-  const servers: Server[] = [];
-  cleanup.push(async () => {
-    const cut = await Promise.all(servers.map((s) => drainServer(s)));
-    const total = cut.reduce((a, b) => a + b, 0);
-    if (total > 0) opts.progress(`cut ${total} connections still open after the 10 s drain`);
-  });
+): Promise<Entries> {
+  const lives: EntryLife[] = [];
+  // A start that fails later closes them at once; after a stop's drain this finds nothing to do.
+  cleanup.push(() => Promise.all(lives.map((l) => l.close())).then(() => {}));
   const open = async (name: string, port: number, flag: PortFlag, service: string, source: Source) => {
     const entry = await listen(opts.host, { port, flag }, opts.fronts.get(service) as CloudRunFront, source);
-    servers.push(entry.server);
+    lives.push(entry.life);
     listeners.push(listenerOf(name, entry.url));
     return entry.url;
   };
@@ -58,25 +64,35 @@ export async function openEntries(
   const participantUrl = participant
     ? await open('participant entry', opts.participantPort, '--participant-port', participant, 'participant')
     : undefined;
-  return { loadBalancerUrl, participantUrl };
+  const serve = () => {
+    for (const life of lives) life.serve();
+    cleanup.push(async () => {
+      const cut = await Promise.all(lives.map((l) => l.drain()));
+      const total = cut.reduce((a, b) => a + b, 0);
+      if (total > 0) opts.progress(`cut ${total} connections still open after the 10 s drain`);
+    });
+  };
+  return { loadBalancerUrl, participantUrl, serve };
 }
 
-/** One public listener in front of one service's Cloud Run front. */
+/** One public listener in front of one service's Cloud Run front; it answers 503 until `life.serve()`. */
 export async function listen(
   host: string,
   at: { port: number; flag: PortFlag },
   front: CloudRunFront,
   source: Source,
-): Promise<{ server: Server; url: string }> {
+): Promise<{ server: Server; url: string; life: EntryLife }> {
+  const name = `${source} entry`;
   const server = createHttpServer(
     serverOptions(),
-    guarded(`${source} entry`, (req: IncomingMessage, res: ServerResponse) => {
-      closeWhenDraining(server, res);
+    guarded(name, (req: IncomingMessage, res: ServerResponse) => {
+      if (life.answered(req, res)) return;
       front.handle(req, res, { source });
     }),
   );
-  answerClientErrors(server, `${source} entry`);
-  refuseConnect(server, `${source} entry`);
+  const life = new EntryLife(server, name);
+  answerClientErrors(server, name);
+  refuseConnect(server, name);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(portInUse(err, at.port, at.flag, `the ${source} of ${front.service}`)),
@@ -84,7 +100,7 @@ export async function listen(
     server.listen(at.port, host, resolve);
   });
   const { port: actual } = server.address() as AddressInfo;
-  return { server, url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actual}` };
+  return { server, url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actual}`, life };
 }
 
 /** A taken port, said with the flag that moves that very port; any other error as it is. */

@@ -33,6 +33,8 @@ export interface SpawnMeshOptions {
   viaPnpm?: boolean;
   /** `inherit-stderr`: stdout dropped, stderr shown as is (a script's own output); default collected. */
   output?: 'collect' | 'inherit-stderr';
+  /** Added to (or overriding) the environment, e.g. a TMPDIR of the caller's own. */
+  env?: Record<string, string>;
 }
 
 /** The local mesh as a process, as `pnpm start -- ARGS` runs it. Collected output is NO_COLOR. */
@@ -44,7 +46,7 @@ export function spawnMesh(args: string[], opts: SpawnMeshOptions = {}): MeshRun 
     : [process.execPath, ['--conditions=source', join(root, 'packages/local-mesh/src/cli.ts'), ...args]];
   const child = spawn(command, argv, {
     cwd: root,
-    ...(collect ? { env: { ...process.env, NO_COLOR: '1' } } : {}),
+    env: { ...process.env, ...(collect ? { NO_COLOR: '1' } : {}), ...opts.env },
     stdio: collect ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
   });
   const run: MeshRun = {

@@ -1,7 +1,7 @@
 import { ROUTES_DIR, TOPOLOGY_FILE, type Topology } from '@meshapps/mesh-config';
 import { tracingChoices } from './app-environment.ts';
 import { Cleanup } from './cleanup.ts';
-import { openEntries } from './entries.ts';
+import { bindEntries } from './entries.ts';
 import { TokenIssuer } from './identity.ts';
 import { type Listener, listenerOf } from './listener.ts';
 import { LiveRouter } from './live-router.ts';
@@ -12,6 +12,7 @@ import type { HopEvent } from './sidecar.ts';
 import { startApps } from './start-apps.ts';
 import { startCollector } from './start-collector.ts';
 import { startFronts } from './start-fronts.ts';
+import { removeStaleStateDirs, StateDir } from './state-dir.ts';
 import { DEFAULT_RESTARTS, type LogLine, type RestartPolicy, type ServiceProcess } from './supervisor.ts';
 
 export type { Listener } from './listener.ts';
@@ -63,6 +64,8 @@ export interface LocalMesh {
 /**
  * Starts the whole demo: every topology service as a process behind emulated Cloud Run + CSM.
  * Each stage pushes its own undo as it starts things, so a failure anywhere stops what started.
+ * What can fail for reasons of the participant's machine — the temporary folder, the three public
+ * ports — is tried first, before a single process starts.
  */
 export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<LocalMesh> {
   const progress = opts.onProgress ?? (() => {});
@@ -74,10 +77,27 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
   const stop = () => cleanup.run();
   const listeners: Listener[] = [];
   try {
+    // A mesh that was SIGKILLed could not remove its folder: the next start does, and says so.
+    for (const dir of removeStaleStateDirs())
+      progress(`removed ${dir}: left by a local mesh that did not stop (killed, or crashed)`);
+    const state = StateDir.create();
+    cleanup.push(() => state.remove());
     const issuer = new TokenIssuer(
       opts.tokenLifetimeSeconds ? { lifetimeSeconds: opts.tokenLifetimeSeconds } : {},
     );
     const fronts = await startFronts(topology, issuer, cleanup);
+    const entries = await bindEntries(
+      {
+        host: opts.host ?? '127.0.0.1',
+        lbPort: opts.lbPort ?? 8080,
+        participantPort: opts.participantPort ?? 8081,
+        entries: config.entries,
+        fronts: fronts.fronts,
+        progress,
+      },
+      listeners,
+      cleanup,
+    );
     const { viewer, telemetryEnv } = await startCollector(opts.tracePort ?? 16686, progress, cleanup);
     listeners.push(listenerOf('trace collector', viewer.url));
     const ownChoices = tracingChoices();
@@ -107,6 +127,7 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
         topology,
         environments,
         caPem: fronts.caPem,
+        state,
         extraEnv: (service) => ({
           ...telemetryEnv,
           ...ownChoices,
@@ -121,22 +142,11 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
       listeners,
       cleanup,
     );
-    const { loadBalancerUrl, participantUrl } = await openEntries(
-      {
-        host: opts.host ?? '127.0.0.1',
-        lbPort: opts.lbPort ?? 8080,
-        participantPort: opts.participantPort ?? 8081,
-        entries: config.entries,
-        fronts: fronts.fronts,
-        progress,
-      },
-      listeners,
-      cleanup,
-    );
+    entries.serve();
     return {
       topology,
-      loadBalancerUrl,
-      participantUrl,
+      loadBalancerUrl: entries.loadBalancerUrl,
+      participantUrl: entries.participantUrl,
       traceViewerUrl: viewer.url,
       hostnames: config.routes.flatMap((r) => r.route.hostnames),
       runAppHosts: fronts.runAppHosts,

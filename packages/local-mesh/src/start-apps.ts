@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Topology } from '@meshapps/mesh-config';
 import { appDir, appEnvironment, LOCAL_LISTEN_ADDRESS } from './app-environment.ts';
@@ -7,6 +5,7 @@ import type { Cleanup } from './cleanup.ts';
 import type { Listener } from './listener.ts';
 import { freePort } from './ports.ts';
 import type { ServiceEnvironment } from './service-environments.ts';
+import type { StateDir } from './state-dir.ts';
 import { type LogLine, type RestartPolicy, ServiceProcess } from './supervisor.ts';
 
 export interface AppsOptions {
@@ -14,6 +13,8 @@ export interface AppsOptions {
   environments: ReadonlyMap<string, ServiceEnvironment>;
   /** The run.app CA the apps trust. */
   caPem: string;
+  /** The mesh's temporary folder: the CA file and each service's HOME go there. */
+  state: StateDir;
   /** Each service's extra environment: telemetry, the developer's OTEL_* choices, app settings. */
   extraEnv: (service: string) => Record<string, string>;
   /** Kept current as instances come and go: the fronts read it per request. */
@@ -55,10 +56,8 @@ export async function startApps(
 
 /** One process per service, not yet started, each with its own HOME under a state directory. */
 async function createProcesses(opts: AppsOptions, cleanup: Cleanup): Promise<ServiceProcess[]> {
-  const state = mkdtempSync(join(tmpdir(), 'meshapps-'));
-  cleanup.push(() => rmSync(state, { recursive: true, force: true }));
-  const caFile = join(state, 'run-app-ca.pem');
-  writeFileSync(caFile, opts.caPem);
+  const { state } = opts;
+  const caFile = state.write('run-app-ca.pem', opts.caPem);
   const processes: ServiceProcess[] = [];
   for (const spec of opts.topology.services) {
     const port = await freePort();
@@ -74,7 +73,7 @@ async function createProcesses(opts: AppsOptions, cleanup: Cleanup): Promise<Ser
           ...(opts.environments.get(spec.name) as ServiceEnvironment),
           port,
           caFile,
-          state,
+          home: state.mkdir(join('home', spec.name)),
           extra: opts.extraEnv(spec.name),
         }),
       }),
@@ -83,7 +82,7 @@ async function createProcesses(opts: AppsOptions, cleanup: Cleanup): Promise<Ser
   // If the mesh process dies without stop() (a crash, process.exit), take the apps with it.
   const killAll = () => {
     for (const p of processes) p.killNow();
-    rmSync(state, { recursive: true, force: true });
+    state.remove();
   };
   process.on('exit', killAll);
   cleanup.push(async () => {

@@ -2,6 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { saysListeningOn } from './ports.ts';
 
+// Preloaded into every instance: it ends the instance when this process is gone (see the file).
+// src/ runs as TypeScript (Node strips the types), dist/ as JavaScript.
+const LIFELINE = new URL(
+  import.meta.url.endsWith('.ts') ? './app-lifeline.ts' : './app-lifeline.js',
+  import.meta.url,
+).href;
+
 export interface ProcessSpec {
   name: string;
   /** Node arguments: flags, then the entry file. */
@@ -70,10 +77,12 @@ export class ServiceProcess {
   }
 
   start(onLog: (line: LogLine) => void): void {
-    const child = spawn(process.execPath, this.spec.args, {
+    const child = spawn(process.execPath, ['--import', LIFELINE, ...this.spec.args], {
       cwd: this.spec.cwd,
       env: this.spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // Descriptor 3 is the lifeline: we hold its other end and never write; the preload ends
+      // the instance when it reads end-of-file (this process gone, however it went).
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       // Its own process group (as a container is its own world): a Ctrl-C in the terminal goes to
       // `pnpm start`'s group only, which then drains and stops the apps in order. The mesh
       // signals the group, so whatever an app started goes with it.
@@ -256,6 +265,7 @@ export class ServiceProcess {
   /**
    * Last resort when the mesh itself is going away without a stop(): never leave orphans. The
    * apps are in their own group, so nothing else would end them (synchronous: runs at 'exit').
+   * When not even 'exit' runs (SIGKILL, a V8 abort), the lifeline does the same from the app's side.
    */
   killNow(): void {
     this.stopping = true;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup } from '../src/cleanup.ts';
 import type { CloudRunFront } from '../src/cloud-run-front.ts';
-import { openEntries, portInUse } from '../src/entries.ts';
+import { bindEntries, portInUse } from '../src/entries.ts';
 import type { Listener } from '../src/listener.ts';
 
 // Only the service name is read while listening; no request reaches these fronts.
@@ -23,12 +23,12 @@ async function takenPort(): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-describe('openEntries: a taken port names the flag that moves it', () => {
+describe('bindEntries: a taken port names the flag that moves it', () => {
   it('the participant port taken → --participant-port, and the load balancer already open is closed', async () => {
     const taken = await takenPort();
     const cleanup = new Cleanup();
     const listeners: Listener[] = [];
-    const opening = openEntries(
+    const opening = bindEntries(
       { host: '127.0.0.1', lbPort: 0, participantPort: taken, entries, fronts, progress: () => {} },
       listeners,
       cleanup,
@@ -47,7 +47,7 @@ describe('openEntries: a taken port names the flag that moves it', () => {
     const taken = await takenPort();
     const cleanup = new Cleanup();
     await expect(
-      openEntries(
+      bindEntries(
         { host: '127.0.0.1', lbPort: taken, participantPort: 0, entries, fronts, progress: () => {} },
         [],
         cleanup,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOutcome, listeningAddresses, nonLoopbackAddresses } from '../../call/test/helpers/index.ts';
 import { runLoad } from '../src/load.ts';
 import { rssMiB } from '../src/process-rss.ts';
+import { spawnConnectionPerRequest } from './helpers/connection-per-request.ts';
 import { callPaths, FUZZ, loopbackSpellings, type RawRequest, rawRequests, wire } from './helpers/fuzz.ts';
 import { exchange, openTunnel, rawSocket, statusOf, tlsOver } from './helpers/raw.ts';
 import { type Stack, startStack } from './helpers/stack.ts';
@@ -246,9 +247,16 @@ describe('under load', () => {
     expect(rssMiB(stack.traceCollectorPid)).toBeLessThan(400);
   });
 
-  it('SIGTERM to `pnpm start` under load: it drains — zero accepted requests fail — then stops', async () => {
+  it('SIGTERM to `pnpm start` under load: it drains — no accepted connection is reset — then stops', async () => {
+    // Two kinds of client at once: 8 keep-alive connections through the chain, and (issue 22,
+    // item 8) one new connection per request at 300 req/s to the client service itself, in a
+    // process of its own, for 3 s (through the chain, 300 req/s overloads a shared 2-core machine
+    // into 504s, which are not what this test is about: it is about the entry's accept queue).
+    const perConnection = spawnConnectionPerRequest(`${stack.lb}/`, 300, 3000);
+    await perConnection.sending;
+    const loadStarted = Date.now();
     const pool = new Pool(stack.lb, { connections: 8, pipelining: 1 });
-    const outcomes = { ok: 0, refused: 0, failed: [] as string[] };
+    const outcomes = { ok: 0, stopping: 0, refused: 0, failed: [] as string[] };
     let signalled = false;
     const worker = async () => {
       for (;;) {
@@ -256,10 +264,13 @@ describe('under load', () => {
           const res = await pool.request({ path: CHAIN, method: 'GET' });
           const text = await res.body.text();
           if (res.statusCode === 200) outcomes.ok++;
-          else outcomes.failed.push(`${res.statusCode} ${text.slice(0, 200)}`);
+          else if (signalled && res.statusCode === 503 && text.includes('the local mesh is stopping')) {
+            outcomes.stopping++; // a new connection after the stop began: answered, not reset
+            return;
+          } else outcomes.failed.push(`${res.statusCode} ${text.slice(0, 200)}`);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          // Refused at connect: the listener had stopped accepting. Never sent, so never accepted.
+          // Refused at connect: the listener had closed. Never sent, so never accepted.
           if (signalled && code === 'ECONNREFUSED') {
             outcomes.refused++;
             return;
@@ -270,17 +281,27 @@ describe('under load', () => {
       }
     };
     const workers = Array.from({ length: 8 }, worker);
-    await until(() => outcomes.ok >= 40, 20_000);
+    await until(() => outcomes.ok >= 40 && Date.now() - loadStarted >= 1500, 20_000);
     const meshPid = stack.pid;
     signalled = true;
-    stack.child.kill('SIGTERM'); // pnpm: it exits without passing the signal on
+    stack.child.kill('SIGTERM'); // to pnpm, which passes it on (its script execs node)
     await Promise.all(workers);
     await pool.close();
+    const perConn = await perConnection.outcome;
     await until(() => !isAlive(meshPid), 20_000);
 
     expect(outcomes.failed).toEqual([]);
     expect(outcomes.ok).toBeGreaterThan(40);
-    expect(outcomes.refused).toBe(8);
+    expect(outcomes.stopping + outcomes.refused).toBe(8);
+    expect(perConn.reset).toBe(0);
+    expect(perConn.other).toEqual({});
+    expect(Object.keys(perConn.statuses).filter((s) => s !== '200' && s !== '503')).toEqual([]);
+    // The stop landed mid-load: answers before it, and 503s or refusals after it.
+    expect(perConn.statuses['200']).toBeGreaterThan(0);
+    expect((perConn.statuses['503'] ?? 0) + perConn.refused).toBeGreaterThan(0);
+    expect((perConn.statuses['200'] ?? 0) + (perConn.statuses['503'] ?? 0) + perConn.refused).toBe(
+      perConn.sent,
+    );
     expect(isAlive(meshPid)).toBe(false);
     expect(stack.lines).toEqual(
       expect.arrayContaining([

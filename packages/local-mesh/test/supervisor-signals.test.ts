@@ -117,4 +117,13 @@ describe('the apps run in their own process group', () => {
     await until('app and its child gone', () => !alive(app as number) && !alive(grandchild as number));
     expect(events()).not.toContain('app got SIGTERM');
   });
+
+  it('a mesh SIGKILLed (no code of its own runs) still takes the app and its child: the lifeline reads end-of-file', async () => {
+    const { mesh, events } = await startMesh();
+    const [, app, , grandchild] = (events()[0] as string).split(' ').map(Number);
+    expect(alive(app as number) && alive(grandchild as number)).toBe(true);
+    mesh.kill('SIGKILL');
+    await until('app and its child gone', () => !alive(app as number) && !alive(grandchild as number));
+    expect(events()).not.toContain('app got SIGTERM');
+  });
 });
