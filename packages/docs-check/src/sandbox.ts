@@ -60,7 +60,9 @@ export function makeSandbox(from = REPO_ROOT, at?: string): Sandbox {
     }
     symlinkSync(join(from, 'node_modules'), join(root, 'node_modules'));
     // What the setup line's .ci/toolchain.sh installs (Node 24, pnpm): installed once, not per test.
-    if (!existsSync(join(root, '.tools'))) symlinkSync(toolchainDir(from), join(root, '.tools'));
+    // A tree that pins no toolchain of its own (a test's small tree) gets this checkout's.
+    const pins = existsSync(join(from, '.node-version')) ? from : REPO_ROOT;
+    if (!existsSync(join(root, '.tools'))) symlinkSync(toolchainDir(pins), join(root, '.tools'));
     for (const top of ['apps', 'packages']) {
       if (!existsSync(join(from, top))) continue;
       for (const name of readdirSync(join(from, top))) {
