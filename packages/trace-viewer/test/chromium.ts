@@ -2,7 +2,7 @@
 // Debian's /usr/bin/chromium only, driven by playwright-core; no test tool ever downloads a browser
 // (.ci/run installs the package).
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -22,4 +22,25 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Records the page's long main-thread tasks (Chromium's Long Tasks API: every task of 50 ms or
+ * more, from the first document on). Call before `goto`; `longestTask` reads the longest so far.
+ */
+export async function recordLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const seen: number[] = [];
+    (globalThis as unknown as { __longTasks: number[] }).__longTasks = seen;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) seen.push(entry.duration);
+      // 'longtask' is Chromium's entry type, not in Node's list of them.
+    }).observe({ type: 'longtask' as 'mark', buffered: true });
+  });
+}
+
+export function longestTask(page: Page): Promise<number> {
+  return page.evaluate(() =>
+    Math.max(0, ...(globalThis as unknown as { __longTasks: number[] }).__longTasks),
+  );
 }
