@@ -6,6 +6,7 @@ import { BlockSyntaxError, stepsOf } from './console-block.ts';
 import { chapterFiles, docFiles, LANGUAGES, loadDoc, tutorialFile } from './docs.ts';
 import { type MarkdownDoc, parseMarkdown } from './markdown.ts';
 import { parityProblems } from './parity.ts';
+import { pictureProblems } from './pictures.ts';
 import { staleQuotes } from './quotes.ts';
 import { expectedTutorial } from './tutorial.ts';
 
@@ -113,6 +114,7 @@ export async function offlineChecks(root = REPO_ROOT): Promise<Section[]> {
     { name: 'code quotes', problems: docs.flatMap((d) => staleQuotes(d, root)) },
     { name: 'relative links', problems: docs.flatMap((d) => linkProblems(d, root)) },
     { name: 'English and Japanese in step', problems: parityProblems(en, ja) },
+    { name: 'guide pictures, in both languages', problems: pictureProblems(root) },
     { name: 'Cloud Shell tutorials', problems: tutorialProblems(root) },
     { name: 'Open in Cloud Shell buttons', problems: buttonProblems(root) },
     { name: 'cloud commands', problems: await cloudCommandProblems(docs, root) },

@@ -30,6 +30,14 @@ export {
 export { linePattern, type Match, matchOutput, PLACEHOLDERS } from './expect.ts';
 export { type BlockKind, type Fence, type MarkdownDoc, type Marker, parseMarkdown } from './markdown.ts';
 export { chapterParity, parityProblems } from './parity.ts';
+export {
+  PICTURES_DIR,
+  type PictureUse,
+  pictureBaseUrl,
+  pictureProblems,
+  pictureUses,
+  withPictureBase,
+} from './pictures.ts';
 export { quoted, staleQuotes, withFreshQuotes } from './quotes.ts';
 export { type BlockResult, runBlock, runBlocks, type StepResult, startArgs } from './run-blocks.ts';
 export { changedFiles, makeSandbox, type Sandbox } from './sandbox.ts';

@@ -1,13 +1,15 @@
 import { stepsOf } from './console-block.ts';
 import { chapterFiles, type Language, loadDoc, tutorialFile } from './docs.ts';
 import { type Fence, type MarkdownDoc, parseMarker } from './markdown.ts';
+import { pictureBaseUrl, withPictureBase } from './pictures.ts';
 
 /**
  * The Cloud Shell tutorial of a language (`cloudshell_tutorial=…`, `teachme …`), generated from
  * its chapters — one source. Cloud Shell shows one `##` section per page, so each chapter title
  * and each of its sections becomes a step. The chapters already carry the walkthrough tags
  * (GitHub hides them); here console blocks become a copyable `bash` block per command with its
- * output below, pending blocks are shown but not copyable, and marker comments go.
+ * output below, pending blocks are shown but not copyable, marker comments go, and pictures are
+ * read from the published repository (a tutorial panel shows no repository-relative image).
  */
 
 interface Texts {
@@ -81,7 +83,7 @@ function fenceLines(fence: Fence, lang: Language): string[] {
   return block(fence.info === 'sh' || fence.info === 'shell' ? 'bash' : fence.info, fence.body);
 }
 
-function chapterLines(doc: MarkdownDoc, lang: Language): string[] {
+function chapterLines(doc: MarkdownDoc, lang: Language, pictureBase: string | undefined): string[] {
   const out: string[] = [];
   const fenceAt = new Map(doc.fences.map((f) => [f.line - 1, f]));
   for (let i = 0; i < doc.lines.length; i++) {
@@ -102,16 +104,17 @@ function chapterLines(doc: MarkdownDoc, lang: Language): string[] {
       continue; // markers and notes to authors
     }
     const heading = /^(#{1,2})\s+(.*)$/.exec(line);
-    out.push(heading ? `## ${heading[2]}` : line);
+    out.push(heading ? `## ${heading[2]}` : withPictureBase(line, pictureBase));
   }
   while (out.length > 0 && (out.at(-1) as string).trim() === '') out.pop();
   return out;
 }
 
-export function renderTutorial(lang: Language, chapters: MarkdownDoc[]): string {
+/** `pictureBase`: where the tutorial reads the chapters' pictures from (pictures.ts). */
+export function renderTutorial(lang: Language, chapters: MarkdownDoc[], pictureBase?: string): string {
   const text = TEXT[lang];
   const lines = [`<!-- ${text.header} -->`, '', `# ${text.title}`, ''];
-  for (const doc of chapters) lines.push(...chapterLines(doc, lang), '');
+  for (const doc of chapters) lines.push(...chapterLines(doc, lang, pictureBase), '');
   lines.push(...text.end, '');
   return lines.join('\n').replaceAll(PROJECT_PLACEHOLDER, '{{project-id}}');
 }
@@ -123,6 +126,7 @@ export function expectedTutorial(lang: Language): { file: string; text: string }
     text: renderTutorial(
       lang,
       chapterFiles(lang).map((f) => loadDoc(f)),
+      pictureBaseUrl(),
     ),
   };
 }

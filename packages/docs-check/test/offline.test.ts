@@ -13,6 +13,7 @@ import {
 import { chapterFiles, LANGUAGES, loadDoc, tutorialFile } from '../src/docs.ts';
 import { type MarkdownDoc, parseMarkdown } from '../src/markdown.ts';
 import { chapterParity, parityProblems } from '../src/parity.ts';
+import { pictureBaseUrl } from '../src/pictures.ts';
 import { staleQuotes, withFreshQuotes } from '../src/quotes.ts';
 import { renderTutorial } from '../src/tutorial.ts';
 
@@ -102,7 +103,7 @@ describe('the Cloud Shell tutorials', () => {
   for (const lang of LANGUAGES) {
     it(`${lang}: is generated from the chapters, with Cloud Shell's walkthrough tags`, () => {
       const text = readFileSync(join(REPO_ROOT, tutorialFile(lang)), 'utf8');
-      expect(text).toBe(renderTutorial(lang, chapters(lang)));
+      expect(text).toBe(renderTutorial(lang, chapters(lang), pictureBaseUrl()));
       for (const tag of [
         '<walkthrough-tutorial-duration duration=',
         '<walkthrough-project-setup billing="true"></walkthrough-project-setup>',

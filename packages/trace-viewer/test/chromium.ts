@@ -4,6 +4,9 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
+// For the page tests of packages that do not depend on playwright-core themselves (docs-check).
+export type { Browser, Page };
+
 const CHROMIUM = '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {

@@ -11,7 +11,7 @@ export interface Box {
 
 export interface DrawnGraph {
   svg: Box;
-  nodes: { id: string; kind: string; box: Box; name: { text: string; box: Box } }[];
+  nodes: { id: string; kind: string; box: Box; name: { text: string; box: Box }; counts: string }[];
   labels: { source: string; target: string; route: string; kind: string; box: Box; lines: string[] }[];
   edges: { source: string; target: string; route: string; kind: string }[];
 }
@@ -44,6 +44,7 @@ export function drawnGraph(page: Page): Promise<DrawnGraph> {
           kind: kind(g),
           box: box(g.querySelector('rect')),
           name: { text: name.textContent ?? '', box: box(name) },
+          counts: g.querySelector('.node-counts')?.textContent ?? '',
         };
       }),
       labels: all(svg, '.edge-labels').map((g) => ({
