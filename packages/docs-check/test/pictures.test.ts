@@ -112,9 +112,11 @@ async function waterfall(page: Page) {
       rows: [...doc.querySelectorAll('.waterfall .row')].map((r: any) => ({
         indent: r.querySelector('.label-cell').style.paddingLeft,
         service: r.querySelector('.service').textContent,
+        chip: (globalThis as any).getComputedStyle(r.querySelector('.service')).backgroundColor,
         name: r.querySelector('.name').textContent,
         kind: r.querySelector('.kind').textContent,
         error: r.classList.contains('error'),
+        bar: (globalThis as any).getComputedStyle(r.querySelector('.bar')).backgroundColor,
       })),
       details: [...doc.querySelectorAll('.waterfall .details tr')]
         .map((tr: any) => [tr.querySelector('th')?.textContent, tr.querySelector('td')?.textContent])
@@ -128,11 +130,20 @@ async function graph(page: Page) {
   const g = await drawnGraph(page);
   expect(readabilityProblems(g)).toEqual([]);
   return {
-    nodes: g.nodes.map((n) => ({ id: n.id, kind: n.kind, counts: n.counts, box: round(n.box) })),
-    edges: g.edges.map((e) => `${e.source} → ${e.target} (${e.route}): ${e.kind}`),
+    nodes: g.nodes.map((n) => ({
+      id: n.id,
+      kind: n.kind,
+      counts: n.counts,
+      colour: n.colour,
+      box: round(n.box),
+    })),
+    edges: g.edges.map(
+      (e) => `${e.source} → ${e.target} (${e.route}): ${e.kind}, ${e.colour}${e.dashed ? ', dashed' : ''}`,
+    ),
     labels: g.labels.map((l) => ({
       edge: `${l.source} → ${l.target} (${l.route})`,
       lines: l.lines.map(masked),
+      colour: l.colour,
       box: round(l.box),
     })),
     selected: await page

@@ -11,9 +11,25 @@ export interface Box {
 
 export interface DrawnGraph {
   svg: Box;
-  nodes: { id: string; kind: string; box: Box; name: { text: string; box: Box }; counts: string }[];
-  labels: { source: string; target: string; route: string; kind: string; box: Box; lines: string[] }[];
-  edges: { source: string; target: string; route: string; kind: string }[];
+  /** `colour`: as Chromium computed it (the stylesheet's and the script's colours both count). */
+  nodes: {
+    id: string;
+    kind: string;
+    box: Box;
+    name: { text: string; box: Box };
+    counts: string;
+    colour: string;
+  }[];
+  labels: {
+    source: string;
+    target: string;
+    route: string;
+    kind: string;
+    box: Box;
+    lines: string[];
+    colour: string;
+  }[];
+  edges: { source: string; target: string; route: string; kind: string; colour: string; dashed: boolean }[];
 }
 
 /** Reads the drawn graph (`#graph-svg`) from the page. */
@@ -26,6 +42,7 @@ export function drawnGraph(page: Page): Promise<DrawnGraph> {
       return { x: r.x, y: r.y, width: r.width, height: r.height };
     };
     const all = (root: any, selector: string): any[] => [...root.querySelectorAll(selector)];
+    const style = (el: any) => (globalThis as any).getComputedStyle(el);
     const svg = doc.getElementById('graph-svg');
     const kind = (g: any): string =>
       [...g.classList].find((c) => !['edge', 'edge-labels', 'node', 'selected'].includes(c as string)) ?? '';
@@ -45,14 +62,19 @@ export function drawnGraph(page: Page): Promise<DrawnGraph> {
           box: box(g.querySelector('rect')),
           name: { text: name.textContent ?? '', box: box(name) },
           counts: g.querySelector('.node-counts')?.textContent ?? '',
+          colour: style(g.querySelector('rect')).stroke,
         };
       }),
       labels: all(svg, '.edge-labels').map((g) => ({
         ...names(g),
         box: box(g.querySelector('.label-card')),
         lines: all(g, 'text').map((t) => t.textContent ?? ''),
+        colour: style(g.querySelector('.counts')).fill,
       })),
-      edges: all(svg, '.edge').map(names),
+      edges: all(svg, '.edge').map((g) => {
+        const line = style(g.querySelector('.line'));
+        return { ...names(g), colour: line.stroke, dashed: line.strokeDasharray !== 'none' };
+      }),
     };
   });
 }
