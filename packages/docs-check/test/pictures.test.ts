@@ -138,7 +138,8 @@ async function graph(page: Page) {
       box: round(n.box),
     })),
     edges: g.edges.map(
-      (e) => `${e.source} → ${e.target} (${e.route}): ${e.kind}, ${e.colour}${e.dashed ? ', dashed' : ''}`,
+      (e) =>
+        `${e.source} → ${e.target} (${e.route}): ${e.kind}, ${e.colour}${e.dashed ? ', dashed' : ''}, arrow ${e.arrow}`,
     ),
     labels: g.labels.map((l) => ({
       edge: `${l.source} → ${l.target} (${l.route})`,

@@ -1,10 +1,6 @@
-// Where the service graph's boxes, edges and labels go. dagre (a layered "Sugiyama" layout, served
-// by the viewer from its own dependencies) ranks services left to right by call depth, routes long
-// edges through gaps between boxes, and places each edge's label as a box of its own in the layout,
-// so labels keep off services and off each other. Sizes only grow and step by SIZE_STEP, and an
-// unchanged graph keeps its layout, so positions hold still while counts tick.
-
-import { graphlib, layout } from '/vendor/dagre.js';
+// Where the service graph's boxes, edges and labels go. Sizes are measured here (the page's font);
+// graph-worker.js places them with dagre, off the page's main thread. Sizes only grow and step by
+// SIZE_STEP, and an unchanged graph keeps its layout, so positions hold still while counts tick.
 
 export const NODE_H = 46;
 export const LABEL_H = 62;
@@ -13,12 +9,30 @@ const SIZE_STEP = 16;
 const NODE_MIN_W = 140;
 
 const canvas = document.createElement('canvas').getContext('2d');
-const family = () => getComputedStyle(document.documentElement).fontFamily || 'sans-serif';
+// The page's font, read once: asking for a computed style per measured text costs a style pass each.
+let fontFamily;
+const family = () => {
+  fontFamily ??= getComputedStyle(document.documentElement).fontFamily || 'sans-serif';
+  return fontFamily;
+};
 
-/** Width of `text` in the given CSS font (weight, px), as the SVG will draw it. */
+const measured = new Map();
+
+/**
+ * Width of `text` in the given CSS font (weight, px), as the SVG will draw it. Remembered: the
+ * same names and templates are measured on every redraw (and setting a canvas font costs a parse).
+ */
 export function textWidth(text, px, weight = 400) {
-  canvas.font = `${weight} ${px}px ${family()}`;
-  return canvas.measureText(text).width;
+  const font = `${weight} ${px}px ${family()}`;
+  const key = `${font}\n${text}`;
+  let width = measured.get(key);
+  if (width === undefined) {
+    if (canvas.font !== font) canvas.font = font;
+    width = canvas.measureText(text).width;
+    if (measured.size > 5000) measured.clear();
+    measured.set(key, width);
+  }
+  return width;
 }
 
 /** Milliseconds in at most four characters, so a label's width does not follow its latency. */
@@ -57,24 +71,34 @@ export function nodeCounts(n) {
 const step = (w) => Math.ceil(w / SIZE_STEP) * SIZE_STEP;
 // The widest latency line formatMs can write: reserved, so latencies never move a label.
 const LATENCY_W = () => textWidth('p50 00.0 ms · p90 00.0 ms', 12);
+// Counts are measured as if each had six digits (a 5-minute window at 1000 requests a second):
+// a count that grows moves nothing; only a status class that appears can widen a box.
+const SIX = 999999;
+const wideStatus = (status) =>
+  Object.fromEntries(Object.entries(status).map(([c, n]) => [c, n > 0 ? SIX : 0]));
+const wideCounts = (e) => `${SIX} req · ${counts(wideStatus(e.status))}`;
 
-/** Sizes seen so far, by node id and edge key: they only grow, so redraws do not shuffle. */
+/**
+ * Sizes by node id and edge key, from names and from which status classes occur (not from how
+ * many): they only grow, so redraws do not shuffle.
+ */
 export class GraphLayout {
   nodeW = new Map();
   labelW = new Map();
   last = { signature: '', placed: undefined };
 
   nodeWidth(n) {
-    const w = Math.max(NODE_MIN_W, textWidth(n.id, 14, 600) + 24, textWidth(nodeCounts(n), 11) + 20);
+    const inbound = nodeCounts({ inbound: wideStatus(n.inbound) });
+    const w = Math.max(NODE_MIN_W, textWidth(n.id, 14, 600) + 24, textWidth(inbound, 11) + 20);
     const grown = Math.max(this.nodeW.get(n.id) ?? 0, step(w));
     this.nodeW.set(n.id, grown);
     return grown;
   }
 
   labelWidth(e) {
-    const lines = labelLines(e);
     const w =
-      Math.max(textWidth(lines.route, 12, 600), textWidth(lines.counts, 12), LATENCY_W()) + 2 * LABEL_PAD;
+      Math.max(textWidth(labelLines(e).route, 12, 600), textWidth(wideCounts(e), 12), LATENCY_W()) +
+      2 * LABEL_PAD;
     const key = edgeKey(e);
     const grown = Math.max(this.labelW.get(key) ?? 0, step(w));
     this.labelW.set(key, grown);
@@ -82,38 +106,37 @@ export class GraphLayout {
   }
 
   /** Boxes and paths for these nodes and edges; the previous ones when nothing that places them changed. */
-  place(nodes, edges) {
+  async place(nodes, edges) {
     const sized = {
       nodes: nodes.map((n) => [n.id, this.nodeWidth(n)]),
       edges: edges.map((e) => [e.source, e.target, e.route, this.labelWidth(e)]),
+      nodeHeight: NODE_H,
+      labelHeight: LABEL_H,
     };
     const signature = JSON.stringify(sized);
-    if (signature !== this.last.signature) this.last = { signature, placed: dagreLayout(sized) };
+    if (signature !== this.last.signature) this.last = { signature, placed: await placeInWorker(sized) };
     return this.last.placed;
   }
 }
 
-function dagreLayout({ nodes, edges }) {
-  const g = new graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', ranksep: 36, nodesep: 22, edgesep: 14, marginx: 14, marginy: 14 });
-  for (const [id, width] of nodes) g.setNode(id, { width, height: NODE_H });
-  for (const [source, target, route, width] of edges)
-    g.setEdge(source, target, { width, height: LABEL_H, labelpos: 'c' }, route);
-  layout(g);
-  const placed = { nodes: new Map(), edges: new Map(), width: 0, height: 0 };
-  for (const id of g.nodes()) {
-    const { x, y, width, height } = g.node(id);
-    placed.nodes.set(id, { x: x - width / 2, y: y - height / 2, width, height });
+// A layout of 40 services takes dagre tens of milliseconds, more on a busy machine: a worker does it.
+let worker;
+let asked = 0;
+const waiting = new Map();
+
+function placeInWorker(sized) {
+  if (!worker) {
+    worker = new Worker('/graph-worker.js', { type: 'module' });
+    worker.onmessage = ({ data }) => {
+      waiting.get(data.id)?.(data.placed);
+      waiting.delete(data.id);
+    };
   }
-  for (const ref of g.edges()) {
-    const e = g.edge(ref);
-    const label = { x: e.x - e.width / 2, y: e.y - e.height / 2, width: e.width, height: e.height };
-    placed.edges.set(JSON.stringify([ref.v, ref.w, ref.name]), { points: e.points, label });
-  }
-  const { width, height } = g.graph();
-  placed.width = Math.ceil(width);
-  placed.height = Math.ceil(height);
-  return placed;
+  const id = ++asked;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    worker.postMessage({ id, sized });
+  });
 }
 
 /** A smooth path through dagre's points (the B-spline dagre's own renderers draw). */

@@ -72,6 +72,8 @@ async function getJson(url) {
 }
 
 async function refreshList() {
+  // The list is not shown with the graph: no need to fetch and draw it then.
+  if (main.hidden) return;
   try {
     const { traces } = await getJson('/api/traces?limit=100');
     status.textContent = `${traces.length} recent trace${traces.length === 1 ? '' : 's'}`;
@@ -275,7 +277,10 @@ function showView() {
     graphTimer = setInterval(draw, 1000);
   }
 }
-window.addEventListener('hashchange', showView);
+window.addEventListener('hashchange', () => {
+  showView();
+  if (!main.hidden) refreshList();
+});
 showView();
 
 if (current) await showTrace(current);

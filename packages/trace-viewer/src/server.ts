@@ -57,7 +57,7 @@ const STATIC: Record<string, { file: URL; type: string }> = {
   '/index.html': { file: new URL('index.html', PUBLIC_DIR), type: 'text/html; charset=utf-8' },
   '/viewer.css': { file: new URL('viewer.css', PUBLIC_DIR), type: 'text/css; charset=utf-8' },
   ...Object.fromEntries(
-    ['viewer.js', 'graph.js', 'graph-layout.js', 'graph-traces.js'].map((f) => [
+    ['viewer.js', 'graph.js', 'graph-layout.js', 'graph-traces.js', 'graph-worker.js'].map((f) => [
       `/${f}`,
       { file: new URL(f, PUBLIC_DIR), type: JS },
     ]),

@@ -29,7 +29,16 @@ export interface DrawnGraph {
     lines: string[];
     colour: string;
   }[];
-  edges: { source: string; target: string; route: string; kind: string; colour: string; dashed: boolean }[];
+  edges: {
+    source: string;
+    target: string;
+    route: string;
+    kind: string;
+    colour: string;
+    dashed: boolean;
+    /** The arrowhead's fill ('none' when it is not drawn). */
+    arrow: string;
+  }[];
 }
 
 /** Reads the drawn graph (`#graph-svg`) from the page. */
@@ -73,7 +82,13 @@ export function drawnGraph(page: Page): Promise<DrawnGraph> {
       })),
       edges: all(svg, '.edge').map((g) => {
         const line = style(g.querySelector('.line'));
-        return { ...names(g), colour: line.stroke, dashed: line.strokeDasharray !== 'none' };
+        const arrow = g.querySelector('.arrow');
+        return {
+          ...names(g),
+          colour: line.stroke,
+          dashed: line.strokeDasharray !== 'none',
+          arrow: arrow ? style(arrow).fill : 'none',
+        };
       }),
     };
   });

@@ -143,6 +143,7 @@ describe('the collector and API', () => {
       '/graph.js',
       '/graph-layout.js',
       '/graph-traces.js',
+      '/graph-worker.js',
       '/vendor/dagre.js',
     ]) {
       const res = await fetch(`${viewer.url}${script}`);
