@@ -156,13 +156,13 @@ async function graph(page: Page) {
 
 async function open(path: string, viewport: { width: number; height: number }): Promise<Page> {
   const page = await browser.newPage({ viewport });
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000);
   await page.goto(`${viewer}${path}`);
   return page;
 }
 
 // In the guide's order, on one stack: each picture shows the traffic of the steps before it.
-describe('the guide’s pictures, from the real stack', () => {
+describe('the guide’s pictures, from the real stack', { timeout: 60_000 }, () => {
   it('waterfall-chain: chapter 5’s chain, nine spans across three services and their sidecars', async () => {
     const page = await open(`/?trace=${traces.chain}`, { width: 1440, height: 420 });
     await page.locator('.waterfall .row').nth(8).waitFor();

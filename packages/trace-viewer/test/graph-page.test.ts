@@ -29,7 +29,7 @@ async function viewer(): Promise<TraceViewer> {
 async function open(v: TraceViewer, path: string, size = { width: 1400, height: 900 }) {
   const page = await browser.newPage({ viewport: size });
   // Within the test's own time, so a wait that fails names what it waited for.
-  page.setDefaultTimeout(8000);
+  page.setDefaultTimeout(15_000);
   const offOrigin: string[] = [];
   page.on('request', (req) => {
     if (!req.url().startsWith(`${v.url}/`) && !req.url().startsWith('data:')) offOrigin.push(req.url());
@@ -215,7 +215,7 @@ describe('from the graph to the traces and back', () => {
     await page.locator('#graph-traces h2', { hasText: 'through proxy' }).waitFor();
     expect(offOrigin).toEqual([]);
     await page.close();
-  });
+  }, 60_000);
 });
 
 /** One OTLP/JSON export of 10,000 spans, each from a service of its own, each a hop to another. */
@@ -326,7 +326,7 @@ describe('bounded against one hostile export', () => {
     expect(planted.longestMs).toBeGreaterThanOrEqual(300);
     expect(planted.longestCpuMs).toBeGreaterThan(0);
     await page.close();
-  });
+  }, 60_000);
 });
 
 describe('offline', () => {
