@@ -42,7 +42,8 @@ resource "google_cloud_run_v2_service" "service" {
         }
         # false = CPU stays allocated after the response (instance-based billing): the telemetry
         # preload exports spans in batches a few seconds later, which request-based billing
-        # throttles (demo 5 loses spans). Min instances stay 0, so idle services still scale in.
+        # throttles (demo 5 loses spans). With min instances 1 (the workshop default) that warm
+        # instance is billed all the time it is up (docs/deploy.md's cost table).
         cpu_idle = !var.cpu_always_allocated
       }
 

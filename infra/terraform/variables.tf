@@ -73,9 +73,9 @@ variable "participants" {
 }
 
 variable "min_instances" {
-  description = "Minimum instances per service. 0 keeps an idle workshop project close to free (at the price of cold starts)."
+  description = "Minimum instances per service. 1 (default) keeps every service warm for the workshop, as the talk deployed (--min-instances 1): the first request after an idle hour meets no cold start anywhere in the chain (cost: docs/deploy.md, decision 063). After the workshop, scale back to zero: terraform -chdir=infra/terraform apply -var=min_instances=0."
   type        = number
-  default     = 0
+  default     = 1
 }
 
 variable "max_instances" {

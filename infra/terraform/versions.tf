@@ -5,8 +5,11 @@
 # There is no .terraform.lock.hcl yet (providers cannot be downloaded where this was written): the
 # first `terraform init` creates it, and the workshop owner commits it so everyone gets the same
 # provider builds (checksums).
+# Terraform: 1.5.7 is what Cloud Shell ships (the last MPL release); the configuration keeps to its
+# language, and Cloud Build validates with hashicorp/terraform:1.5.7 (decision 062). pnpm
+# infra:check refuses a higher floor and any later language feature (a table by version).
 terraform {
-  required_version = ">= 1.9.0"
+  required_version = ">= 1.5.7"
 
   required_providers {
     google = {

@@ -3,12 +3,13 @@ import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { cloudCommandProblems } from './cloud-commands.ts';
 import { BlockSyntaxError, stepsOf } from './console-block.ts';
-import { chapterFiles, docFiles, LANGUAGES, loadDoc, tutorialFile } from './docs.ts';
+import { chapterFiles, docFiles, LANGUAGES, type Language, loadDoc, tutorialFile } from './docs.ts';
 import { type MarkdownDoc, parseMarkdown } from './markdown.ts';
 import { parityProblems } from './parity.ts';
+import { participantProblems, repoName } from './participant.ts';
 import { pictureProblems } from './pictures.ts';
 import { staleQuotes } from './quotes.ts';
-import { expectedTutorial } from './tutorial.ts';
+import { coreMinutes, expectedTutorial, stepTimes, TEXT, tutorialSteps } from './tutorial.ts';
 
 export interface Section {
   name: string;
@@ -43,29 +44,23 @@ export function slug(heading: string): string {
     .replace(/ /g, '-');
 }
 
-/** Relative links (outside code blocks) to files and headings that do not exist. */
+/** Relative links (Markdown links, not text in code) to files and headings that do not exist. */
 export function linkProblems(doc: MarkdownDoc, root = REPO_ROOT): string[] {
   const problems: string[] = [];
-  const inFence = new Set<number>();
-  for (const f of doc.fences) for (let i = f.line - 1; i <= f.bodyEnd + 1; i++) inFence.add(i);
-  doc.lines.forEach((line, i) => {
-    if (inFence.has(i)) return;
-    for (const m of line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
-      const target = m[1] as string;
-      if (/^[a-z]+:/.test(target)) continue;
-      const [path, anchor] = target.split('#') as [string, string | undefined];
-      const file = path ? join(dirname(join(root, doc.file)), path) : join(root, doc.file);
-      if (!existsSync(file)) {
-        problems.push(`${doc.file}:${i + 1}: link to ${target}: no such file`);
-        continue;
-      }
-      if (anchor && file.endsWith('.md')) {
-        const headings = parseMarkdown(file, readFileSync(file, 'utf8')).headings.map((h) => slug(h.text));
-        if (!headings.includes(anchor))
-          problems.push(`${doc.file}:${i + 1}: link to ${target}: no such heading`);
-      }
+  for (const { url: target, line } of doc.links) {
+    if (/^[a-z]+:/.test(target)) continue;
+    const [path, anchor] = target.split('#') as [string, string | undefined];
+    const file = path ? join(dirname(join(root, doc.file)), path) : join(root, doc.file);
+    if (!existsSync(file)) {
+      problems.push(`${doc.file}:${line}: link to ${target}: no such file`);
+      continue;
     }
-  });
+    if (anchor && file.endsWith('.md')) {
+      const headings = parseMarkdown(file, readFileSync(file, 'utf8')).headings.map((h) => slug(h.text));
+      if (!headings.includes(anchor))
+        problems.push(`${doc.file}:${line}: link to ${target}: no such heading`);
+    }
+  }
   return problems;
 }
 
@@ -95,11 +90,111 @@ export function buttonProblems(root = REPO_ROOT): string[] {
 
 export function tutorialProblems(root = REPO_ROOT): string[] {
   return LANGUAGES.flatMap((lang) => {
-    const { file, text } = expectedTutorial(lang);
+    const { file, text } = expectedTutorial(lang, root);
     const path = join(root, file);
     const onDisk = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    return onDisk === text ? [] : [`${file} is not what the chapters generate (pnpm docs:build)`];
+    const chapters = chapterFiles(lang, root).map((f) => loadDoc(f, root));
+    return [
+      ...(onDisk === text ? [] : [`${file} is not what the chapters generate (pnpm docs:build)`]),
+      ...tutorialShapeProblems(lang, file, text, chapters),
+    ];
   });
+}
+
+/** A step of Google's hands-ons fits a screen: at most this many lines. */
+export const LONGEST_STEP = 40;
+/** The core path — the five demos, locally and on Google Cloud — fits the hour. */
+export const CORE_MINUTES = 60;
+
+/**
+ * The tutorial in the form of Google's Japanese hands-ons: short steps with distinct titles, the
+ * core path within the hour with every optional step's time said, the clean-up last (after the
+ * congratulation), Google's Japanese documentation linked in Japanese.
+ */
+export function tutorialShapeProblems(
+  lang: Language,
+  file: string,
+  text: string,
+  chapters: MarkdownDoc[],
+): string[] {
+  const problems: string[] = [];
+  const steps = tutorialSteps(text);
+  for (const step of steps)
+    if (step.lines > LONGEST_STEP)
+      problems.push(
+        `${file}:${step.start}: step "${step.title}" is ${step.lines} lines; at most ${LONGEST_STEP} (split it)`,
+      );
+  const seen = new Map<string, number>();
+  for (const step of steps) {
+    const before = seen.get(step.title);
+    if (before)
+      problems.push(
+        `${file}:${step.start}: step "${step.title}" has the title of the step at line ${before}`,
+      );
+    seen.set(step.title, step.start);
+  }
+  const times = stepTimes(lang, chapters);
+  const core = coreMinutes(times);
+  if (core > CORE_MINUTES)
+    problems.push(
+      `${file}: the core path takes ${core} minutes (the chapters' durations); at most ${CORE_MINUTES}`,
+    );
+  for (const doc of chapters) {
+    const title = times.find((t) => t.file === doc.file);
+    if (title && title.minutes === undefined)
+      problems.push(
+        `${doc.file}: the chapter title has no <walkthrough-tutorial-duration> (its core minutes)`,
+      );
+  }
+  for (const t of times.filter((x) => x.optional && x.minutes === undefined))
+    problems.push(`${t.file}: optional step "${t.title}" says no time (<walkthrough-tutorial-duration>)`);
+  const lastChapter = chapters.at(-1);
+  const lastSection = lastChapter?.headings.filter((h) => h.level === 2).at(-1)?.text;
+  const end = TEXT[lang].end[0]?.slice(3);
+  if (steps.at(-1)?.title !== lastSection || steps.at(-2)?.title !== end)
+    problems.push(`${file}: the last two steps must be "${end}" and the clean-up ("${lastSection}")`);
+  if (lang === 'ja')
+    text.split('\n').forEach((line, i) => {
+      for (const m of line.matchAll(/https:\/\/cloud\.google\.com\/[^)\s>"]*/g))
+        if (!/[?&]hl=ja\b/.test(m[0]))
+          problems.push(`${file}:${i + 1}: ${m[0]}: link Google's documentation in Japanese (?hl=ja)`);
+    });
+  return problems;
+}
+
+/** Optional steps are the same steps in both languages. */
+export function optionalParityProblems(en: MarkdownDoc[], ja: MarkdownDoc[]): string[] {
+  const [a, b] = [stepTimes('en', en), stepTimes('ja', ja)];
+  const problems: string[] = [];
+  a.forEach((s, i) => {
+    const t = b[i];
+    if (t && (s.optional !== t.optional || s.minutes !== t.minutes))
+      problems.push(`${s.file} "${s.title}" and ${t.file} "${t.title}": optional and minutes must agree`);
+  });
+  return problems;
+}
+
+/** Cloud Shell editor tags name files of the clone that exist, and lines they have. */
+export function editorTagProblems(doc: MarkdownDoc, root = REPO_ROOT): string[] {
+  const problems: string[] = [];
+  const prefix = `cloudshell_open/${repoName(root)}/`;
+  doc.lines.forEach((line, i) => {
+    for (const m of line.matchAll(
+      /<walkthrough-editor-(?:open-file|select-line)\s+filePath="([^"]+)"(?:[^>]*startLine="(\d+)")?/g,
+    )) {
+      const path = m[1] as string;
+      const where = `${doc.file}:${i + 1}`;
+      if (!path.startsWith(prefix)) {
+        problems.push(`${where}: filePath ${path} is not in the clone (${prefix}…)`);
+        continue;
+      }
+      const file = join(root, path.slice(prefix.length));
+      if (!existsSync(file)) problems.push(`${where}: filePath ${path}: no such file`);
+      else if (m[2] && Number(m[2]) >= readFileSync(file, 'utf8').split('\n').length)
+        problems.push(`${where}: startLine ${m[2]} is past the end of ${path}`);
+    }
+  });
+  return problems;
 }
 
 /** Everything checked without a running stack. */
@@ -114,8 +209,16 @@ export async function offlineChecks(root = REPO_ROOT): Promise<Section[]> {
     { name: 'code quotes', problems: docs.flatMap((d) => staleQuotes(d, root)) },
     { name: 'relative links', problems: docs.flatMap((d) => linkProblems(d, root)) },
     { name: 'English and Japanese in step', problems: parityProblems(en, ja) },
+    {
+      name: 'as a participant pastes it in Cloud Shell (tabs, reconnect, placeholders, prompts)',
+      problems: [...participantProblems(en, root), ...participantProblems(ja, root)],
+    },
+    {
+      name: 'Cloud Shell tutorials (generated, steps, time, clean-up last)',
+      problems: [...tutorialProblems(root), ...optionalParityProblems(en, ja)],
+    },
     { name: 'guide pictures, in both languages', problems: pictureProblems(root) },
-    { name: 'Cloud Shell tutorials', problems: tutorialProblems(root) },
+    { name: 'Cloud Shell editor tags', problems: docs.flatMap((d) => editorTagProblems(d, root)) },
     { name: 'Open in Cloud Shell buttons', problems: buttonProblems(root) },
     { name: 'cloud commands', problems: await cloudCommandProblems(docs, root) },
   ];

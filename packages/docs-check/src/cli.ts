@@ -6,9 +6,7 @@ import { REPO_ROOT } from '@meshapps/mesh-config';
 import { offlineChecks } from './checks.ts';
 import { docFiles, LANGUAGES, loadDoc } from './docs.ts';
 import { withFreshQuotes } from './quotes.ts';
-import { runBlocks } from './run-blocks.ts';
-import { makeSandbox } from './sandbox.ts';
-import { Stacks } from './stack.ts';
+import { runAllBlocks } from './run-all.ts';
 import { expectedTutorial } from './tutorial.ts';
 
 function build(): void {
@@ -35,23 +33,20 @@ async function check(): Promise<boolean> {
     console.log(section.problems.length === 0 ? `ok    ${section.name}` : `FAIL  ${section.name}`);
     for (const p of section.problems) console.log(`  ${p}`);
   }
-  const fences = docFiles()
-    .map((f) => loadDoc(f))
-    .flatMap((d) => d.fences.filter((f) => f.kind === 'runnable'));
-  console.log(`running ${fences.length} blocks against pnpm start, in a copy of the repository…`);
-  const sandbox = makeSandbox();
-  const stacks = new Stacks(sandbox.root);
+  console.log("running every runnable block: the README and reference pages in a developer's terminal,");
+  console.log(
+    'the chapters as a participant in Cloud Shell (tabs, a reconnect), in a copy of the repository…',
+  );
+  const run = await runAllBlocks((r, reused) => {
+    console.log(
+      `${r.ok ? 'ok  ' : 'FAIL'}  ${r.fence.file}:${r.fence.line}${reused ? '  (same block ran above)' : ''}`,
+    );
+    for (const p of r.problems) console.log(`  ${p}`);
+  });
   try {
-    const results = await runBlocks(fences, stacks, (r, reused) => {
-      console.log(
-        `${r.ok ? 'ok  ' : 'FAIL'}  ${r.fence.file}:${r.fence.line}${reused ? '  (same block ran above)' : ''}`,
-      );
-      for (const p of r.problems) console.log(`  ${p}`);
-    });
-    ok &&= results.every((r) => r.ok);
+    ok &&= run.results.every((r) => r.ok);
   } finally {
-    await stacks.stop();
-    sandbox.remove();
+    await run.remove();
   }
   return ok;
 }

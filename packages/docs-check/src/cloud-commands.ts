@@ -8,7 +8,7 @@ import { loadTopology, REPO_ROOT, TOPOLOGY_FILE } from '@meshapps/mesh-config';
 import { parse as parseYaml } from 'yaml';
 import { stepsOf } from './console-block.ts';
 import type { MarkdownDoc } from './markdown.ts';
-import { flagValue, shellWords } from './shell-words.ts';
+import { flagValue, simpleCommands } from './shell-words.ts';
 
 /**
  * The cloud half of the guide must be what the repository really runs: a command shown for
@@ -200,8 +200,7 @@ export async function commandProblems(
     if (!facts.outputs.has(m[1] as string))
       problems.push(`terraform output ${m[1]} is not defined in infra/terraform`);
   }
-  for (const part of cmd.text.split(/\s*(?:&&|\|\||;|\|)\s*/)) {
-    const words = shellWords(part.trim());
+  for (const words of simpleCommands(cmd.text)) {
     const [w0, w1, w2, w3] = words;
     if (w0 === 'gcloud' && w1 === 'beta' && w2 === 'run' && w3 === 'deploy') {
       const p = deployProblem(words);
@@ -234,7 +233,9 @@ export async function commandProblems(
       !w1.startsWith('-') &&
       !w1.startsWith('$')
     ) {
-      if (!existsSync(join(root, w1))) problems.push(`${w1} does not exist`);
+      // ~/cloudshell_open/<repo>/… is the clone where Cloud Shell puts this repository.
+      const inClone = w1.replace(/^~\/cloudshell_open\/[^/]+\//, '');
+      if (!existsSync(join(root, inClone))) problems.push(`${w1} does not exist`);
     }
   }
   return problems.map((p) => `${where}: ${p}`);
@@ -243,6 +244,16 @@ export async function commandProblems(
 /** `<walkthrough-enable-apis apis="…">` must list what Terraform enables, plus its bootstrap APIs. */
 export function enableApisProblems(doc: MarkdownDoc, facts: CloudFacts): string[] {
   const problems: string[] = [];
+  // The button works only when the tutorial runs inside the console: the same list as a command.
+  const wanted = [...new Set([...facts.apis, ...BOOTSTRAP_APIS])].sort().join(' ');
+  const enables = commandsOf(doc)
+    .flatMap((c) => simpleCommands(c.text).map((words) => ({ c, words })))
+    .filter(({ words }) => words[0] === 'gcloud' && words[1] === 'services' && words[2] === 'enable');
+  const hasButton = doc.lines.some((l) => l.includes('<walkthrough-enable-apis'));
+  if (hasButton && !enables.some(({ words }) => words.slice(3).sort().join(' ') === wanted))
+    problems.push(
+      `${doc.file}: beside <walkthrough-enable-apis>, a \`gcloud services enable\` of the same APIs (${wanted}) for a tutorial opened outside the console`,
+    );
   doc.lines.forEach((line, i) => {
     for (const m of line.matchAll(/<walkthrough-enable-apis apis="([^"]*)">/g)) {
       const listed = (m[1] as string).split(',').map((s) => s.trim());

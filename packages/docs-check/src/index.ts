@@ -28,8 +28,19 @@ export {
   tutorialFile,
 } from './docs.ts';
 export { linePattern, type Match, matchOutput, PLACEHOLDERS } from './expect.ts';
+export { Journey, type JourneySnapshot, runJourneys } from './journey.ts';
 export { type BlockKind, type Fence, type MarkdownDoc, type Marker, parseMarkdown } from './markdown.ts';
 export { chapterParity, parityProblems } from './parity.ts';
+export {
+  copyableGroups,
+  interactiveReason,
+  participantProblems,
+  placeholderIn,
+  repoName,
+  SETUP_SCRIPT,
+  setupLine,
+  setupVariables,
+} from './participant.ts';
 export {
   PICTURES_DIR,
   type PictureUse,
@@ -39,7 +50,17 @@ export {
   withPictureBase,
 } from './pictures.ts';
 export { quoted, staleQuotes, withFreshQuotes } from './quotes.ts';
-export { type BlockResult, runBlock, runBlocks, type StepResult, startArgs } from './run-blocks.ts';
-export { changedFiles, makeSandbox, type Sandbox } from './sandbox.ts';
+export { type DocsRun, runAllBlocks } from './run-all.ts';
+export {
+  type BlockResult,
+  developerShell,
+  runBlock,
+  runBlocks,
+  type Shell,
+  type StepResult,
+  startArgs,
+} from './run-blocks.ts';
+export { changedFiles, makeSandbox, type Sandbox, toolchainDir } from './sandbox.ts';
+export { CLOUD_SHELL_VARIABLES, type PasteResult, pasteInto, Session, type TabStates } from './session.ts';
 export { type RunningStack, type StackOptions, Stacks, startStack } from './stack.ts';
 export { expectedTutorial, renderTutorial } from './tutorial.ts';

@@ -1,6 +1,12 @@
+import type { Code, Html, Heading as MdHeading, Nodes, Parents, Root } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { toString as textOf } from 'mdast-util-to-string';
+
 /**
- * The little of Markdown the docs checks need: headings and fenced code blocks, each block with
- * the marker comment written right above it (docs-check/README.md lists the markers).
+ * The Markdown the docs checks read — headings, fenced code blocks with the marker comment written
+ * right above each (docs-check/README.md lists the markers), and links — as a CommonMark parser
+ * (mdast-util-from-markdown) sees it: a fence inside a list item, a setext heading or a `#`
+ * inside a code block mean what GitHub and Cloud Shell make of them.
  */
 
 export interface Heading {
@@ -14,6 +20,10 @@ export type Marker =
   | { kind: 'cloud' }
   | { kind: 'pending'; issue: string }
   | { kind: 'quote'; source: string }
+  /** The block runs in terminal tab N of Cloud Shell (1 when not said); opened anew if it is not open. */
+  | { kind: 'tab'; tab: number }
+  /** The Cloud Shell session was lost before this block: every tab and `pnpm start` are gone. */
+  | { kind: 'reconnect' }
   /** An HTML comment above a fence that is none of the above: a typo, reported. */
   | { kind: 'unknown'; text: string };
 
@@ -23,7 +33,7 @@ export type Marker =
  * - cloud: commands for Google Cloud, not executed here, compared with what the repo generates;
  * - pending: shows a feature that is not merged yet; neither executed nor compared;
  * - quote: generated from a source file by `pnpm docs:build`;
- * - other: any other fence (YAML, text, setup commands in `sh`), left alone.
+ * - other: any other fence (YAML, text, Cloud Shell commands in `sh`), left alone.
  */
 export type BlockKind = 'runnable' | 'cloud' | 'pending' | 'quote' | 'other';
 
@@ -32,10 +42,13 @@ export interface Fence {
   file: string;
   /** 1-based line of the opening fence. */
   line: number;
-  /** The info string: `console`, `yaml`, … */
+  /** The info string's first word: `console`, `yaml`, … */
   info: string;
   /** Lines between the fences, the fence's indentation removed. */
   body: string[];
+  /** The markers in the comments right above the block (`<!-- cloud; tab: 2 -->` holds two). */
+  markers: Marker[];
+  /** The marker that decides the kind (cloud, pending, quote), or an unknown one. */
   marker: Marker | undefined;
   kind: BlockKind;
   /** The nearest heading above the block. */
@@ -46,25 +59,56 @@ export interface Fence {
   indent: string;
 }
 
+export interface Link {
+  url: string;
+  /** 1-based line. */
+  line: number;
+}
+
+/** A picture, `![alt](url)`; its `url` is among the links too. */
+export interface Image extends Link {
+  alt: string;
+}
+
 export interface MarkdownDoc {
   file: string;
   text: string;
   lines: string[];
   headings: Heading[];
   fences: Fence[];
+  /** Links and pictures: a missing file is a broken link either way. */
+  links: Link[];
+  images: Image[];
 }
 
-const FENCE = /^(\s*)(`{3,}|~{3,})\s*([^`\s]*)?.*$/;
-const MARKER = /^<!--\s*(.*?)\s*-->$/;
+/** One marker comment's text (without `<!--`/`-->`); `;` separates several markers in one comment. */
+export function parseMarkers(comment: string): Marker[] {
+  return comment
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parseMarker);
+}
 
 export function parseMarker(comment: string): Marker {
   if (comment === 'cloud') return { kind: 'cloud' };
+  if (comment === 'reconnect') return { kind: 'reconnect' };
+  const tab = /^tab:\s*([1-9])$/.exec(comment);
+  if (tab?.[1]) return { kind: 'tab', tab: Number(tab[1]) };
   const pending = /^pending:\s*(issue\s+\d+)$/.exec(comment);
   if (pending?.[1]) return { kind: 'pending', issue: pending[1] };
   const quote = /^quote:\s*(\S+)$/.exec(comment);
   if (quote?.[1]) return { kind: 'quote', source: quote[1] };
   return { kind: 'unknown', text: comment };
 }
+
+/** The markers of an HTML node that is exactly one comment, else undefined. */
+export function commentMarkers(html: string): Marker[] | undefined {
+  const m = /^<!--\s*([\s\S]*?)\s*-->$/.exec(html.trim());
+  return m ? parseMarkers(m[1] as string) : undefined;
+}
+
+const KIND_MARKERS = new Set(['cloud', 'pending', 'quote', 'unknown']);
 
 function kindOf(info: string, body: string[], marker: Marker | undefined): BlockKind {
   if (marker?.kind === 'quote') return 'quote';
@@ -74,59 +118,82 @@ function kindOf(info: string, body: string[], marker: Marker | undefined): Block
   return 'other';
 }
 
-/** The HTML comment on the last non-blank line above `index`, if there is one. */
-function markerAbove(lines: string[], index: number): Marker | undefined {
-  for (let i = index - 1; i >= 0; i--) {
-    const line = (lines[i] as string).trim();
-    if (line === '') continue;
-    const m = MARKER.exec(line);
-    return m ? parseMarker(m[1] as string) : undefined;
-  }
-  return undefined;
+function walk(node: Nodes, visit: (node: Nodes, parent: Parents | undefined, index: number) => void) {
+  const go = (n: Nodes, parent: Parents | undefined, index: number) => {
+    visit(n, parent, index);
+    if ('children' in n)
+      n.children.forEach((c, i) => {
+        go(c as Nodes, n as Parents, i);
+      });
+  };
+  go(node, undefined, 0);
+}
+
+/** The comment right above a block: its previous sibling, if that is an HTML comment. */
+function markersAbove(parent: Parents | undefined, index: number): Marker[] {
+  const before = parent?.children[index - 1];
+  if (before?.type !== 'html') return [];
+  return commentMarkers((before as Html).value) ?? [];
+}
+
+function fenceOf(file: string, lines: string[], code: Code, markers: Marker[], section: string): Fence {
+  const start = code.position?.start;
+  const end = code.position?.end;
+  if (!start || !end) throw new Error(`${file}: a code block without a position`);
+  const opening = lines[start.line - 1] as string;
+  const indent = opening.slice(0, opening.length - opening.trimStart().length);
+  const closed = /^\s*(`{3,}|~{3,})\s*$/.test(lines[end.line - 1] ?? '') && end.line > start.line;
+  const bodyEnd = closed ? end.line - 2 : end.line - 1;
+  const body = bodyEnd < start.line ? [] : code.value.split('\n');
+  const info = code.lang ?? '';
+  const marker = markers.find((m) => KIND_MARKERS.has(m.kind));
+  return {
+    file,
+    line: start.line,
+    info,
+    body,
+    markers,
+    marker,
+    kind: kindOf(info, body, marker),
+    section,
+    bodyStart: start.line,
+    bodyEnd,
+    indent,
+  };
 }
 
 export function parseMarkdown(file: string, text: string): MarkdownDoc {
   const lines = text.split('\n');
+  const tree: Root = fromMarkdown(text);
   const headings: Heading[] = [];
   const fences: Fence[] = [];
+  const links: Link[] = [];
+  const images: Image[] = [];
   let section = '';
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const open = FENCE.exec(line);
-    if (open) {
-      const indent = open[1] as string;
-      const fence = open[2] as string;
-      const info = open[3] ?? '';
-      const body: string[] = [];
-      let j = i + 1;
-      for (; j < lines.length; j++) {
-        const l = lines[j] as string;
-        const trimmed = l.trim();
-        if (trimmed.startsWith(fence) && /^(`+|~+)$/.test(trimmed)) break;
-        body.push(l.startsWith(indent) ? l.slice(indent.length) : l.trimStart());
-      }
-      const marker = markerAbove(lines, i);
-      fences.push({
-        file,
-        line: i + 1,
-        info,
-        body,
-        marker,
-        kind: kindOf(info, body, marker),
-        section,
-        bodyStart: i + 1,
-        bodyEnd: j - 1,
-        indent,
-      });
-      i = j;
-      continue;
-    }
-    const heading = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
-    if (heading) {
-      const h = { level: (heading[1] as string).length, text: heading[2] as string, line: i + 1 };
+  walk(tree, (node, parent, index) => {
+    const line = node.position?.start.line ?? 0;
+    if (node.type === 'heading') {
+      const h = { level: (node as MdHeading).depth, text: headingText(lines, node as MdHeading), line };
       headings.push(h);
       section = h.text;
+    } else if (node.type === 'code' && node.position) {
+      fences.push(fenceOf(file, lines, node, markersAbove(parent, index), section));
+    } else if (node.type === 'link' || node.type === 'definition') {
+      links.push({ url: node.url, line });
+    } else if (node.type === 'image') {
+      links.push({ url: node.url, line });
+      images.push({ url: node.url, line, alt: node.alt ?? '' });
     }
-  }
-  return { file, text, lines, headings, fences };
+  });
+  return { file, text, lines, headings, fences, links, images };
+}
+
+/**
+ * A heading as written (inline code keeps its backticks, as GitHub's anchors and the tutorial's
+ * step titles need); a setext heading's text is its first line.
+ */
+function headingText(lines: string[], heading: MdHeading): string {
+  const first = lines[(heading.position?.start.line ?? 1) - 1] ?? '';
+  const atx = /^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$/.exec(first);
+  return atx ? (atx[1] as string) : textOf(heading).trim();
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
-import { chapterFiles, LANGUAGES, type Language, WORKSHOP_DIR } from './docs.ts';
+import { chapterFiles, LANGUAGES, type Language, loadDoc, WORKSHOP_DIR } from './docs.ts';
 
 /**
  * The guide's pictures: screenshots of the trace viewer taken from the real stack by
@@ -11,7 +11,7 @@ import { chapterFiles, LANGUAGES, type Language, WORKSHOP_DIR } from './docs.ts'
  */
 export const PICTURES_DIR = `${WORKSHOP_DIR}/images`;
 
-/** `![alt](../images/name.png)`: a chapter's picture, with its alt text. */
+/** `![alt](../images/name.png)` in a line of a chapter: a picture, as the tutorial rewrites it. */
 const PICTURE = /!\[([^\]]*)\]\(\.\.\/images\/([^)\s]+)\)/g;
 
 export interface PictureUse {
@@ -23,16 +23,10 @@ export interface PictureUse {
 
 export function pictureUses(lang: Language, root = REPO_ROOT): PictureUse[] {
   return chapterFiles(lang, root).flatMap((file) =>
-    readFileSync(join(root, file), 'utf8')
-      .split('\n')
-      .flatMap((text, i) =>
-        [...text.matchAll(PICTURE)].map((m) => ({
-          file,
-          line: i + 1,
-          alt: (m[1] as string).trim(),
-          picture: m[2] as string,
-        })),
-      ),
+    loadDoc(file, root).images.flatMap(({ url, line, alt }) => {
+      const picture = /^\.\.\/images\/([^/]+)$/.exec(url)?.[1];
+      return picture ? [{ file, line, alt: alt.trim(), picture }] : [];
+    }),
   );
 }
 

@@ -15,7 +15,8 @@ const DECLARATION = (name: string) =>
     `^(export\\s+)?(default\\s+)?(async\\s+)?(function\\*?|const|let|class|interface|type|enum)\\s+${name}\\b`,
   );
 
-function declaration(lines: string[], name: string, where: string): string[] {
+/** The 0-based first and last line of the top-level declaration `name` (with its comment). */
+function declarationRange(lines: string[], name: string, where: string): [number, number] {
   const start = lines.findIndex((l) => DECLARATION(name).test(l));
   if (start < 0) throw new Error(`${where}: no top-level declaration "${name}"`);
   let first = start;
@@ -31,7 +32,20 @@ function declaration(lines: string[], name: string, where: string): string[] {
   if (!/;\s*$/.test(lines[start] as string)) {
     while (end < lines.length && !/^[}\]]/.test(lines[end] as string)) end++;
   }
+  return [first, end];
+}
+
+function declaration(lines: string[], name: string, where: string): string[] {
+  const [first, end] = declarationRange(lines, name, where);
   return lines.slice(first, end + 1);
+}
+
+/** Where a quote comes from: the file, and its 0-based first and last line there. */
+export function quotedRange(source: string, root = REPO_ROOT): { path: string; first: number; last: number } {
+  const [path, name] = source.split('#') as [string, string | undefined];
+  const lines = readFileSync(join(root, path), 'utf8').replace(/\n$/, '').split('\n');
+  const [first, last] = name ? declarationRange(lines, name, path) : [0, lines.length - 1];
+  return { path, first, last };
 }
 
 /** The lines a quote marker stands for. */

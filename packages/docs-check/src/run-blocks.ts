@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Ports, toDocumentedAddresses, toRealAddresses } from './addresses.ts';
@@ -7,11 +6,12 @@ import { type Step, stepsOf } from './console-block.ts';
 import { type Match, matchOutput } from './expect.ts';
 import type { Fence } from './markdown.ts';
 import { changedFiles } from './sandbox.ts';
+import { type CommandRun, type PasteResult, pasteInto } from './session.ts';
 import { shellWords } from './shell-words.ts';
 
 export interface StepResult {
   step: Step;
-  /** Exit status; null for `pnpm start`, which the harness itself ran. */
+  /** Exit status; null for `pnpm start`, which the harness itself ran, or a command that never ran. */
   status: number | null;
   /** Output as compared: stdout, the stack's ports shown as the documented ones. */
   output: string[];
@@ -41,7 +41,44 @@ export interface Stack {
   startOutput: string[];
 }
 
-const SEPARATOR = '\u001eDOCS-CHECK-STATUS';
+/**
+ * Where a block's commands are pasted: a participant's tab (journey.ts) or, for the README and the
+ * reference pages, a developer's terminal in the clone with Node 24 and pnpm on PATH.
+ */
+export interface Shell {
+  paste(commands: string[], env: Record<string, string>, timeoutMs: number): Promise<PasteResult>;
+  /** Why `pnpm start` would fail in this shell (no pnpm, an older Node, not in the clone). */
+  cannotRunPnpm(): Promise<string | undefined>;
+  /** A command that fails, saying why, where `pnpm install` would (pasted in its place). */
+  pnpmProbe?: string;
+}
+
+/** A developer's terminal: every block starts in the clone with this process's Node and pnpm first on PATH. */
+export function developerShell(root: string): Shell {
+  const env = () => ({
+    ...process.env,
+    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+    NO_COLOR: '1',
+  });
+  return {
+    async paste(commands, extra, timeoutMs) {
+      const scratch = mkdtempSync(join(tmpdir(), 'meshapps-docs-block-'));
+      try {
+        return await pasteInto(commands, {
+          scratch,
+          cwd: root,
+          env: { ...env(), ...extra },
+          state: { restore: '', status: 0 },
+          timeoutMs,
+        });
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    },
+    cannotRunPnpm: async () => undefined,
+  };
+}
+
 const START = 'pnpm start';
 
 /** `pnpm start` → [], `pnpm start -- --env a:B=1` → ['--env', 'a:B=1']; other commands → undefined. */
@@ -52,56 +89,21 @@ export function startArgs(command: string): string[] | undefined {
   return words[2] === '--' ? words.slice(3) : undefined;
 }
 
-/** The options of a block that is a lone `$ pnpm start …`, or undefined for any other block. */
-function startBlockArgs(fence: Fence): string[] | undefined {
+/** The options of a block whose last command is `$ pnpm start …`, or undefined for any other block. */
+export function startBlockArgs(fence: Fence): string[] | undefined {
   try {
     const steps = stepsOf(fence);
-    return steps.length === 1 ? startArgs((steps[0] as Step).command) : undefined;
+    const last = steps.at(-1);
+    return last ? startArgs(last.command) : undefined;
   } catch {
     return undefined; // reported by the offline checks
   }
 }
+
 /** What pnpm prints before running a script (suppressed by --silent); not part of the output. */
 const PNPM_BANNER = /^\n?> \S+ \S+ [^\n]*\n> [^\n]*\n\n?/;
 /** What pnpm prints after a script that failed (suppressed by --silent); `echo $?` shows the status. */
 const PNPM_FAILED = /\n?\u2009?ELIFECYCLE\u2009? Command failed with exit code \d+\.\n?$/;
-
-/**
- * The block as one bash script: each command runs in order in the same shell (so `echo $?` and
- * variables work as in a terminal), its stderr kept apart, its status printed after a separator.
- */
-function script(commands: string[], errDir: string): string {
-  return commands
-    .map(
-      (c, i) =>
-        `{ ${c}\n} 2>"${errDir}/${i}"\n__status=$?; printf '\\n${SEPARATOR} %d\\n' "$__status"; (exit $__status)`,
-    )
-    .join('\n');
-}
-
-function runBash(source: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-c', source], {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      detached: true,
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      reject(new Error(`timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  });
-}
 
 /** A pnpm script's output without pnpm's own lines, as `pnpm --silent` would print it. */
 export function withoutPnpmLines(command: string, output: string): string {
@@ -111,6 +113,12 @@ export function withoutPnpmLines(command: string, output: string): string {
 }
 
 const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
+
+/**
+ * `pnpm install` is not run: the copy shares the installed dependencies (a real install would
+ * write into them). In its place, the shell must be able to run it: pnpm on PATH, Node 24, the clone.
+ */
+const isInstall = (command: string) => /^pnpm\s+(install|i)(\s|$)/.test(command.trim());
 
 function compareStart(fence: Fence, step: Step, args: string[], stack: Stack): BlockResult {
   const where = `${fence.file}:${step.line}: $ ${step.command}`;
@@ -127,87 +135,135 @@ function compareStart(fence: Fence, step: Step, args: string[], stack: Stack): B
   return { fence, ok: match.ok, steps: [{ step, status: null, output, stderr: '', match }], problems };
 }
 
-/** Runs one runnable block against the stack and compares each command's output with the docs. */
-export async function runBlock(fence: Fence, stack: Stack, timeoutMs = 60_000): Promise<BlockResult> {
-  const steps = stepsOf(fence);
-  const first = steps[0];
-  const args = first && startArgs(first.command);
-  if (first && args) {
-    if (steps.length > 1)
-      return {
-        fence,
-        ok: false,
-        steps: [],
-        problems: [`${fence.file}:${fence.line}: "$ ${START}" must be alone in its block`],
-      };
-    return compareStart(fence, first, args, stack);
+/** The steps of a block in paste groups: commands without output go together, an output ends a group. */
+function pasteGroups(steps: Step[]): Step[][] {
+  const groups: Step[][] = [];
+  let group: Step[] = [];
+  for (const step of steps) {
+    group.push(step);
+    if (step.expected.length > 0) {
+      groups.push(group);
+      group = [];
+    }
   }
-  const startedLater = steps.find((s) => startArgs(s.command));
-  if (startedLater)
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+export interface RunOptions {
+  /** Where the commands are pasted; a developer's terminal in `stack.root` if not given. */
+  shell?: Shell;
+  /**
+   * The stack `pnpm start` starts (journey.ts): asked for only once the block's other commands ran
+   * and the shell could run pnpm. Without it, `stack` is the one already running.
+   */
+  start?: (args: string[]) => Promise<Stack | undefined>;
+  timeoutMs?: number;
+}
+
+/** The result of one pasted command, compared with its documented output. */
+function judge(
+  fence: Fence,
+  steps: Step[],
+  i: number,
+  run: CommandRun,
+  stack: Stack,
+  problems: string[],
+): StepResult {
+  const step = steps[i] as Step;
+  const output = lines(toDocumentedAddresses(withoutPnpmLines(step.command, run.stdout), stack.ports));
+  const match = matchOutput(step.expected, output);
+  const where = `${fence.file}:${step.line}: $ ${step.command.split('\n')[0]}`;
+  const stderr = run.stderr ? `\n  stderr: ${run.stderr.trim()}` : '';
+  // A failing command is documented by following it with `echo $?`.
+  const statusShown = steps[i + 1]?.command.trim() === 'echo $?';
+  if (run.status !== null && run.status !== 0 && !statusShown)
+    problems.push(`${where}: exit status ${run.status}${stderr}`);
+  if (run.status !== null && !match.ok) problems.push(`${where}: ${match.reason}${stderr}`);
+  return { step, status: run.status, output, stderr: run.stderr, match };
+}
+
+/**
+ * Runs one runnable block: its commands pasted group by group into `opts.shell` (as the tutorial's
+ * copy buttons split them), each command's output compared with the docs. A last `$ pnpm start …`
+ * is compared with the start-up output of the stack the harness runs with those options.
+ */
+export async function runBlock(fence: Fence, stack: Stack, opts: RunOptions = {}): Promise<BlockResult> {
+  const steps = stepsOf(fence);
+  const startAt = steps.findIndex((s) => startArgs(s.command));
+  if (startAt >= 0 && startAt !== steps.length - 1)
     return {
       fence,
       ok: false,
       steps: [],
-      problems: [`${fence.file}:${startedLater.line}: "$ ${START}" must be alone in its block`],
+      problems: [
+        `${fence.file}:${(steps[startAt] as Step).line}: "$ ${START}" must be the last command of its block`,
+      ],
     };
-  const errDir = mkdtempSync(join(tmpdir(), 'meshapps-docs-block-'));
-  try {
-    const env = {
-      ...process.env,
-      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-      MESHAPPS_TRACE_VIEWER: `http://127.0.0.1:${stack.ports.traceViewer}`,
-      NO_COLOR: '1',
+  if (startAt > 0 && !opts.shell)
+    return {
+      fence,
+      ok: false,
+      steps: [],
+      problems: [`${fence.file}:${fence.line}: "$ ${START}" must be alone in its block`],
     };
-    const commands = steps.map((s) => toRealAddresses(s.command, stack.ports));
-    let raw: string;
-    try {
-      raw = await runBash(script(commands, errDir), stack.root, env, timeoutMs);
-    } catch (err) {
-      return {
-        fence,
-        ok: false,
-        steps: [],
-        problems: [`${fence.file}:${fence.line}: ${(err as Error).message}`],
-      };
-    }
-    const parts = raw.split(new RegExp(`\\n?${SEPARATOR} (\\d+)\\n`));
-    const results: StepResult[] = [];
-    const problems: string[] = [];
-    steps.forEach((step, i) => {
-      const stdout = parts[i * 2] ?? '';
-      const status = Number(parts[i * 2 + 1] ?? -1);
-      let stderr = '';
-      try {
-        stderr = readFileSync(join(errDir, String(i)), 'utf8');
-      } catch {}
-      const output = lines(toDocumentedAddresses(withoutPnpmLines(step.command, stdout), stack.ports));
-      const match = matchOutput(step.expected, output);
-      results.push({ step, status, output, stderr, match });
-      const where = `${fence.file}:${step.line}: $ ${step.command.split('\n')[0]}`;
-      // A failing command is documented by following it with `echo $?`.
-      const statusShown = steps[i + 1]?.command.trim() === 'echo $?';
-      if (status !== 0 && !statusShown)
-        problems.push(`${where}: exit status ${status}${stderr ? `\n  stderr: ${stderr.trim()}` : ''}`);
-      if (!match.ok)
-        problems.push(`${where}: ${match.reason}${stderr ? `\n  stderr: ${stderr.trim()}` : ''}`);
+  const shell = opts.shell ?? developerShell(stack.root);
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const env = { MESHAPPS_TRACE_VIEWER: `http://127.0.0.1:${stack.ports.traceViewer}` };
+  const commandSteps = startAt >= 0 ? steps.slice(0, startAt) : steps;
+  const results: StepResult[] = [];
+  const problems: string[] = [];
+  let done = 0;
+  for (const group of pasteGroups(commandSteps)) {
+    const commands = group.map((s) =>
+      isInstall(s.command) ? (shell.pnpmProbe ?? ':') : toRealAddresses(s.command, stack.ports),
+    );
+    const paste = await shell.paste(commands, env, timeoutMs);
+    if (paste.timedOut)
+      problems.push(`${fence.file}:${(group[0] as Step).line}: timed out after ${timeoutMs} ms`);
+    paste.commands.forEach((run, j) => {
+      results.push(judge(fence, commandSteps, done + j, run, stack, problems));
     });
-    // The next block, like the participant's next step, expects the repository as it was.
-    const left = changedFiles(stack.root);
-    if (left.length > 0)
+    if (paste.unfinished !== undefined && !paste.timedOut) {
+      const culprit = group[paste.unfinished] as Step;
       problems.push(
-        `${fence.file}:${fence.line}: the block leaves ${left.join(', ')} changed; put it back in the block (git checkout, rm), as the next steps assume`,
+        `${fence.file}:${culprit.line}: $ ${culprit.command.split('\n')[0]}: it read the lines pasted after it (it reads the terminal), so ${group.length - paste.unfinished - 1} command(s) below it never ran: end the copy block with it${paste.shellStderr ? `\n  shell: ${paste.shellStderr.trim()}` : ''}`,
       );
-    return { fence, ok: problems.length === 0, steps: results, problems };
-  } finally {
-    rmSync(errDir, { recursive: true, force: true });
+    }
+    done += group.length;
   }
+  let started = stack;
+  if (startAt >= 0) {
+    const step = steps[startAt] as Step;
+    const args = startArgs(step.command) as string[];
+    const why = await shell.cannotRunPnpm();
+    const running = why ? undefined : await (opts.start ?? (async () => stack))(args);
+    if (!running) {
+      problems.push(
+        `${fence.file}:${step.line}: $ ${step.command}: it would fail in this tab: ${why ?? 'no stack'}`,
+      );
+    } else {
+      started = running;
+      const r = compareStart(fence, step, args, running);
+      results.push(...r.steps);
+      problems.push(...r.problems);
+    }
+  }
+  // The next block, like the participant's next step, expects the repository as it was.
+  const left = changedFiles(started.root);
+  if (left.length > 0)
+    problems.push(
+      `${fence.file}:${fence.line}: the block leaves ${left.join(', ')} changed; put it back in the block (git checkout, rm), as the next steps assume`,
+    );
+  return { fence, ok: problems.length === 0, steps: results, problems };
 }
 
 /**
- * Runs every block, in order, against the stack the guide's last `$ pnpm start …` block asked for
- * (plain `pnpm start` until the first one), restarted only when a block that runs needs other
- * options. A block that appears word for word in several files (the English and Japanese chapters
- * share their blocks by rule) runs once and counts for each copy, under the same options.
+ * Runs every block of the README and the reference pages, in order, in a developer's terminal,
+ * against the stack the last `$ pnpm start …` block asked for (plain `pnpm start` until the first
+ * one), restarted only when a block that runs needs other options. A block that appears word for
+ * word again runs once and counts for each copy, under the same options. The workshop chapters
+ * run as a participant runs them instead (journey.ts).
  */
 export async function runBlocks(
   fences: Fence[],

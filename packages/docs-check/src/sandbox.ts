@@ -4,14 +4,17 @@ import {
   cpSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
+import { repositoryFiles } from './repository-files.ts';
 
 /**
  * The guide's commands change files as a participant does: a weight edited in a route file,
@@ -43,18 +46,21 @@ function git(root: string, args: string[]): string {
  * copied with its relative links, so `@meshapps/*` resolve to the copies (whose REPO_ROOT is the
  * sandbox) and everything else to the real store.
  */
-export function makeSandbox(from = REPO_ROOT): Sandbox {
-  const root = mkdtempSync(join(tmpdir(), 'meshapps-docs-repo-'));
+export function makeSandbox(from = REPO_ROOT, at?: string): Sandbox {
+  const root = at ?? mkdtempSync(join(tmpdir(), 'meshapps-docs-repo-'));
+  mkdirSync(root, { recursive: true });
   try {
-    const files = git(from, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])
-      .split('\0')
-      .filter(Boolean);
+    // git's list where `from` is a checkout; without .git, the tree walked with its ignore rules.
+    // .tools is linked below (a checkout may hold it as a link an older .gitignore did not ignore).
+    const files = repositoryFiles(from).filter((f) => f !== '.tools' && !f.startsWith('.tools/'));
     for (const file of files) {
       const src = join(from, file);
       if (!existsSync(src)) continue; // deleted in the working tree, not yet committed
       cpSync(src, join(root, file), { verbatimSymlinks: true });
     }
     symlinkSync(join(from, 'node_modules'), join(root, 'node_modules'));
+    // What the setup line's .ci/toolchain.sh installs (Node 24, pnpm): installed once, not per test.
+    if (!existsSync(join(root, '.tools'))) symlinkSync(toolchainDir(from), join(root, '.tools'));
     for (const top of ['apps', 'packages']) {
       if (!existsSync(join(from, top))) continue;
       for (const name of readdirSync(join(from, top))) {
@@ -64,8 +70,8 @@ export function makeSandbox(from = REPO_ROOT): Sandbox {
       }
     }
     git(root, ['init', '-q', '-b', 'main']);
-    // The root node_modules is a link, which .gitignore's `node_modules/` (directories) misses.
-    appendFileSync(join(root, '.git', 'info', 'exclude'), '/node_modules\n');
+    // node_modules and .tools are links, which .gitignore's `node_modules/` and `.tools/` (directories) miss.
+    appendFileSync(join(root, '.git', 'info', 'exclude'), '/node_modules\n/.tools\n');
     git(root, ['add', '-A']);
     git(root, [
       '-c',
@@ -91,4 +97,50 @@ export function changedFiles(root: string): string[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => l.slice(3));
+}
+
+/** Node 24 and pnpm as `.ci/toolchain.sh` installs them, with the versions it checks for. */
+function toolchainReady(dir: string, root: string): boolean {
+  const node = readFileSync(join(root, '.node-version'), 'utf8').trim();
+  const pnpm = /"packageManager": "pnpm@([0-9.]+)\+/.exec(
+    readFileSync(join(root, 'package.json'), 'utf8'),
+  )?.[1];
+  const version = (bin: string) =>
+    spawnSync(join(dir, 'node_modules', '.bin', bin), ['--version'], { encoding: 'utf8' }).stdout?.trim();
+  return version('node') === `v${node}` && version('pnpm') === pnpm;
+}
+
+/**
+ * Where the setup line's toolchain comes from in the copy: the checkout's own `.tools/` (CI and
+ * `. .ci/toolchain.sh` make it), else a cache under node_modules/.cache filled once from the npm
+ * registry — never a download per test.
+ */
+export function toolchainDir(from = REPO_ROOT): string {
+  const own = join(from, '.tools');
+  if (existsSync(own) && toolchainReady(own, from)) return own;
+  const cache = join(from, 'node_modules', '.cache', 'meshapps-docs-check', 'tools');
+  if (!toolchainReady(cache, from)) {
+    const node = readFileSync(join(from, '.node-version'), 'utf8').trim();
+    const pnpm = /"packageManager": "pnpm@([0-9.]+)\+/.exec(
+      readFileSync(join(from, 'package.json'), 'utf8'),
+    )?.[1];
+    rmSync(cache, { recursive: true, force: true });
+    mkdirSync(cache, { recursive: true });
+    const npm = spawnSync(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        cache,
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        `node@${node}`,
+        `pnpm@${pnpm}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (npm.status !== 0) throw new Error(`installing the toolchain cache in ${cache} failed: ${npm.stderr}`);
+  }
+  return cache;
 }

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blockProblems, linkProblems, offlineChecks, slug } from '../src/checks.ts';
+import {
+  blockProblems,
+  CORE_MINUTES,
+  LONGEST_STEP,
+  linkProblems,
+  offlineChecks,
+  slug,
+  tutorialShapeProblems,
+} from '../src/checks.ts';
 import {
   type CloudFacts,
   cloudFacts,
@@ -13,9 +21,8 @@ import {
 import { chapterFiles, LANGUAGES, loadDoc, tutorialFile } from '../src/docs.ts';
 import { type MarkdownDoc, parseMarkdown } from '../src/markdown.ts';
 import { chapterParity, parityProblems } from '../src/parity.ts';
-import { pictureBaseUrl } from '../src/pictures.ts';
 import { staleQuotes, withFreshQuotes } from '../src/quotes.ts';
-import { renderTutorial } from '../src/tutorial.ts';
+import { expectedTutorial, renderTutorial, stepTimes, tutorialSteps } from '../src/tutorial.ts';
 
 const chapters = (lang: 'en' | 'ja') => chapterFiles(lang).map((f) => loadDoc(f));
 /** A document with its text changed in memory. */
@@ -66,7 +73,7 @@ describe('English and Japanese', () => {
     expect(
       chapterParity(
         en[3] as MarkdownDoc,
-        edited(ja3, '## Google Cloud で試す', '## 追加\n\n## Google Cloud で試す'),
+        edited(ja3, '## Google Cloud で 403 を確認する', '## 追加\n\n## Google Cloud で 403 を確認する'),
       )[0],
     ).toContain('different sections');
   });
@@ -103,7 +110,7 @@ describe('the Cloud Shell tutorials', () => {
   for (const lang of LANGUAGES) {
     it(`${lang}: is generated from the chapters, with Cloud Shell's walkthrough tags`, () => {
       const text = readFileSync(join(REPO_ROOT, tutorialFile(lang)), 'utf8');
-      expect(text).toBe(renderTutorial(lang, chapters(lang), pictureBaseUrl()));
+      expect(text).toBe(renderTutorial(lang, chapters(lang)));
       for (const tag of [
         '<walkthrough-tutorial-duration duration=',
         '<walkthrough-project-setup billing="true"></walkthrough-project-setup>',
@@ -121,7 +128,9 @@ describe('the Cloud Shell tutorials', () => {
       expect(text).toContain('```bash\ncurl localhost:8080/call/proxy.meshapps.internal\n```');
       expect(text).not.toMatch(/```bash\n\$ /);
       expect(text).not.toContain('<!-- cloud -->');
-      expect(text).toContain('```bash\npnpm start -- --env target-green:FAIL_PERCENT=20\n```');
+      expect(text).toMatch(
+        /\*\*(Local|ローカル)\*\*.*\n```bash\npnpm start -- --env target-green:FAIL_PERCENT=20\n```/,
+      );
       // A pending block (none is left today) is shown under a note, not copyable.
       const pending = edited(
         chapters(lang)[4] as MarkdownDoc,
@@ -136,10 +145,78 @@ describe('the Cloud Shell tutorials', () => {
     });
   }
 
+  it("has the form of Google's hands-ons: short steps, distinct titles, the hour, the clean-up last", () => {
+    for (const lang of LANGUAGES) {
+      const { file, text } = expectedTutorial(lang);
+      const steps = tutorialSteps(text);
+      expect(Math.max(...steps.map((s) => s.lines))).toBeLessThanOrEqual(LONGEST_STEP);
+      expect(new Set(steps.map((s) => s.title)).size).toBe(steps.length);
+      const times = stepTimes(lang, chapters(lang));
+      const core = times.filter((t) => !t.optional).reduce((n, t) => n + (t.minutes ?? 0), 0);
+      expect(core).toBeLessThanOrEqual(CORE_MINUTES);
+      expect(text).toContain(`# ${lang === 'en' ? 'meshapps hands-on' : 'meshapps ハンズオン'}`);
+      expect(text).toMatch(new RegExp(`^# .*\\n\\n<walkthrough-tutorial-duration duration="${core}">`, 'm'));
+      expect(steps.at(-1)?.title).toBe(lang === 'en' ? 'Clean up' : 'クリーンアップ');
+      expect(steps.at(-2)?.title).toBe(lang === 'en' ? 'Well done' : 'おつかれさまでした');
+      expect(steps.some((s) => /disconnects|途切れてしまったとき/.test(s.title))).toBe(true);
+      // Labels, absolute links, long quotes in the editor, gcloud beside the enable-APIs button.
+      expect(text).toContain(
+        lang === 'en' ? '**Google Cloud** (terminal tab 3)' : '**Google Cloud**（3 つ目のタブ）',
+      );
+      expect(text).not.toMatch(/\]\((?!https?:|#)[^)]+\)/);
+      expect(text).toMatch(
+        /<walkthrough-editor-select-line filePath="cloudshell_open\/meshapps\/packages\/call\/src\/id-tokens\.ts"/,
+      );
+      expect(text).toContain('gcloud services enable artifactregistry.googleapis.com');
+      expect(tutorialShapeProblems(lang, file, text, chapters(lang))).toEqual([]);
+    }
+  });
+
+  it('fails a step too long, a title used twice, a core path over the hour, a clean-up not last', () => {
+    const en = chapters('en');
+    const { file, text } = expectedTutorial('en');
+    const long = text.replace('## Who may call whom\n', `## Who may call whom\n${'\nline'.repeat(40)}\n`);
+    expect(tutorialShapeProblems('en', file, long, en).join('\n')).toMatch(
+      /step "Who may call whom" is \d+ lines; at most 40/,
+    );
+    const twice = text.replace('## The 403 on Google Cloud', '## The 403, locally');
+    expect(tutorialShapeProblems('en', file, twice, en).join('\n')).toMatch(
+      /step "The 403, locally" has the title of the step at line \d+/,
+    );
+    const slow = en.map((d, i) => (i === 4 ? edited(d, 'duration="12"', 'duration="30"') : d));
+    expect(tutorialShapeProblems('en', file, text, slow).join('\n')).toMatch(
+      /the core path takes 78 minutes .*at most 60/,
+    );
+    const undated = en.map((d, i) =>
+      i === 3
+        ? edited(d, '<walkthrough-tutorial-duration duration="10"></walkthrough-tutorial-duration>', '')
+        : d,
+    );
+    expect(tutorialShapeProblems('en', file, text, undated).join('\n')).toMatch(
+      /optional step "Try it: let client call target1 \(optional\)" says no time/,
+    );
+    const cleanupFirst = renderTutorial('en', [
+      ...en.slice(0, -1),
+      edited(en.at(-1) as MarkdownDoc, '## Clean up', '## Clean up\n\n## After the clean-up'),
+    ]);
+    expect(tutorialShapeProblems('en', file, cleanupFirst, en).join('\n')).toMatch(
+      /the last two steps must be "Well done" and the clean-up/,
+    );
+    const ja = expectedTutorial('ja');
+    expect(
+      tutorialShapeProblems(
+        'ja',
+        ja.file,
+        `${ja.text}\n[Cloud Run](https://cloud.google.com/run/docs)\n`,
+        chapters('ja'),
+      ).join('\n'),
+    ).toMatch(/link Google's documentation in Japanese \(\?hl=ja\)/);
+  });
+
   it('goes stale when a chapter changes', () => {
     const en = chapters('en');
     const changed = [
-      edited(en[0] as MarkdownDoc, 'Ctrl-C stops everything.', 'Ctrl-C stops it all.'),
+      edited(en[0] as MarkdownDoc, 'Ctrl-C in the second tab stops everything.', 'Ctrl-C stops it all.'),
       ...en.slice(1),
     ];
     expect(renderTutorial('en', changed)).not.toBe(readFileSync(join(REPO_ROOT, tutorialFile('en')), 'utf8'));
@@ -155,9 +232,9 @@ describe('relative links', () => {
     expect(
       linkProblems(edited(setup, '(../../deploy.md#not-verified-offline)', '(../../deploy.md#not-verified)')),
     ).toEqual([expect.stringContaining('no such heading')]);
-    expect(linkProblems(edited(setup, '(../../../README.md)', '(../../README.md)'))).toEqual([
-      expect.stringContaining('no such file'),
-    ]);
+    expect(
+      linkProblems(edited(setup, '(../../deploy.md#subnet-size)', '(../../deploi.md#subnet-size)')),
+    ).toEqual([expect.stringContaining('no such file')]);
   });
 });
 

@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { linkProblems } from '../src/checks.ts';
+import { loadDoc } from '../src/docs.ts';
 import { parseMarkdown } from '../src/markdown.ts';
 import { pictureBaseUrl, pictureProblems, pictureUses, withPictureBase } from '../src/pictures.ts';
 import { renderTutorial } from '../src/tutorial.ts';
@@ -65,12 +67,25 @@ describe('the guide’s pictures', () => {
     ]);
   });
 
+  it('are links: a picture whose file is missing is a broken link', () => {
+    const root = guide(EN, JA, ['graph.json']);
+    expect(linkProblems(loadDoc('docs/workshop/ja/05-trace.md', root), root)).toEqual([
+      'docs/workshop/ja/05-trace.md:3: link to ../images/graph.png: no such file',
+    ]);
+  });
+
   it('reach the Cloud Shell tutorial by the published repository’s address', () => {
-    const base = pictureBaseUrl(guide(EN, JA));
+    const root = guide(EN, JA);
+    const base = pictureBaseUrl(root);
     expect(base).toBe('https://raw.githubusercontent.com/OWNER/meshapps/HEAD/docs/workshop/images/');
-    const chapter = parseMarkdown('docs/workshop/en/05-trace.md', EN);
-    expect(renderTutorial('en', [chapter], base)).toContain(
+    const chapter = parseMarkdown('docs/workshop/en/05-trace.md', `${EN}\nSee [chapter 4](04-traffic.md).\n`);
+    const tutorial = renderTutorial('en', [chapter], root);
+    // The file itself, not GitHub's page about it (which other relative links become).
+    expect(tutorial).toContain(
       '![The live graph after the split](https://raw.githubusercontent.com/OWNER/meshapps/HEAD/docs/workshop/images/graph.png)',
+    );
+    expect(tutorial).toContain(
+      '[chapter 4](https://github.com/OWNER/meshapps/blob/main/docs/workshop/en/04-traffic.md)',
     );
     // Text that only looks like a picture elsewhere stays as it is.
     expect(withPictureBase('see `../images/graph.png`', base)).toBe('see `../images/graph.png`');

@@ -2,20 +2,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chapterFiles, docFiles, LANGUAGES, loadDoc } from '../src/docs.ts';
+import { chapterFiles, LANGUAGES, loadDoc } from '../src/docs.ts';
 import type { Fence } from '../src/markdown.ts';
-import { type BlockResult, runBlock, runBlocks, startArgs, withoutPnpmLines } from '../src/run-blocks.ts';
-import { changedFiles, makeSandbox, type Sandbox } from '../src/sandbox.ts';
-import { type RunningStack, Stacks } from '../src/stack.ts';
+import { type DocsRun, runAllBlocks } from '../src/run-all.ts';
+import { type BlockResult, runBlock, startArgs, withoutPnpmLines } from '../src/run-blocks.ts';
+import { changedFiles, type Sandbox } from '../src/sandbox.ts';
+import type { RunningStack } from '../src/stack.ts';
 
 /**
- * Every runnable block of README.md and of both languages, against `pnpm start` on free ports —
- * one stack, restarted only where the guide restarts it with other options — in a copy of the
- * repository. The planted drifts run against the plain stack: a guide that stops matching the
- * code must fail here.
+ * Every runnable block: README.md in a developer's terminal, both languages' chapters as a
+ * participant in Cloud Shell (tabs, a reconnect, an older Node until the setup line), against
+ * `pnpm start` on free ports — one stack, restarted where the guide restarts it — in a copy of the
+ * repository cloned where Cloud Shell clones it. The planted drifts run against the plain stack:
+ * a guide that stops matching the code must fail here.
  */
+let run: DocsRun;
 let sandbox: Sandbox;
-let stacks: Stacks;
 let stack: RunningStack;
 let results: BlockResult[];
 const routeFile = 'infra/routes/target.yaml';
@@ -25,15 +27,13 @@ const runnable = (files: string[]) =>
   files.map((f) => loadDoc(f)).flatMap((d) => d.fences.filter((f) => f.kind === 'runnable'));
 
 beforeAll(async () => {
-  sandbox = makeSandbox();
-  stacks = new Stacks(sandbox.root);
-  results = await runBlocks(runnable(docFiles()), stacks);
-  stack = await stacks.get([]);
-}, 180_000);
+  run = await runAllBlocks();
+  ({ results, sandbox } = run);
+  stack = await run.stacks.get([]);
+}, 480_000);
 
 afterAll(async () => {
-  await stacks?.stop();
-  sandbox?.remove();
+  await run?.remove();
 });
 
 /** A copy of a block with one documented line replaced. */
@@ -121,6 +121,8 @@ describe('the guide, run against one pnpm start', () => {
     expect((await runBlock(other, stack)).problems[0]).toContain('not with these options');
     const notAlone: Fence = { ...base, body: ['$ curl localhost:8080/', '$ pnpm start -- --quiet'] };
     expect((await runBlock(notAlone, stack)).problems[0]).toContain('must be alone in its block');
+    const notLast: Fence = { ...base, body: ['$ pnpm start', '$ curl localhost:8080/'] };
+    expect((await runBlock(notLast, stack)).problems[0]).toContain('must be the last command of its block');
   });
 
   it("leaves out pnpm's own lines, as pnpm --silent does, and nothing else", () => {

@@ -297,6 +297,13 @@ function checkDeployAgainstPlan(
       );
     }
     checkAccessAgainstPlan(findings, file, at, f, plan, run);
+    const owned = terraformOwnedFlags(argv);
+    findings.expect(
+      owned.length === 0,
+      file,
+      at,
+      `passes ${owned.join(', ')}: Terraform owns scaling and resources (services.tf) and gcloud keeps them on deploy; a deploy flag would undo what terraform apply set, e.g. the scale back to zero after the workshop (decision 063)`,
+    );
   }
   const registry = plan.ofType('google_artifact_registry_repository')[0];
   findings.expect(
@@ -305,6 +312,27 @@ function checkDeployAgainstPlan(
     'substitutions._REPOSITORY',
     `Terraform's Artifact Registry repository is "${String(registry?.config.repository_id)}"`,
   );
+}
+
+/** Flags of `gcloud run deploy` that set what Terraform owns: scaling, CPU, memory, billing. */
+const TERRAFORM_OWNED = [
+  'min-instances',
+  'max-instances',
+  'min',
+  'max',
+  'scaling',
+  'cpu',
+  'memory',
+  'concurrency',
+  'cpu-throttling',
+  'no-cpu-throttling',
+  'cpu-boost',
+  'no-cpu-boost',
+];
+
+/** The Terraform-owned flags a deploy command passes (none, for the generated ones). */
+export function terraformOwnedFlags(argv: readonly string[]): string[] {
+  return [...flags(argv).keys()].filter((k) => TERRAFORM_OWNED.includes(k)).map((k) => `--${k}`);
 }
 
 /**

@@ -88,8 +88,13 @@ describe('Cloud Build configs against the config schema', () => {
   // One planted mistake per rule; each used to pass every check.
   const planted: [string, () => string, string][] = [
     [
-      'a test step without Debian chromium (the trace viewer page test fails)',
-      () => checkMain((t) => t.replace(/ {6}apt-get update -qq\n.*apt-get install.*chromium.*\n/, '')),
+      'a deploy build that runs the whole suite (minutes of browser tests before every deploy)',
+      () => checkMain((t) => t.replace('&& pnpm test:deploy', '&& pnpm test')),
+      'runs the whole suite (pnpm test) in a build that deploys: run the deploy gate (pnpm test:deploy) there',
+    ],
+    [
+      'a step running the whole suite without Debian chromium (the trace viewer page test fails)',
+      () => checkMain((t) => t.replace('&& pnpm test:deploy', '&& pnpm test')),
       "runs pnpm test in node:24 without installing Debian's chromium first",
     ],
     [
@@ -126,7 +131,13 @@ describe('Cloud Build configs against the config schema', () => {
     ],
     [
       'a machineType typo',
-      () => checkMain((t) => t.replace('machineType: E2_HIGHCPU_8', 'machineType: E2_HIGHCPU8')),
+      () =>
+        checkMain((t) =>
+          t.replace(
+            '  logging: CLOUD_LOGGING_ONLY\n',
+            '  logging: CLOUD_LOGGING_ONLY\n  machineType: E2_HIGHCPU8\n',
+          ),
+        ),
       'options.machineType: must be one of UNSPECIFIED, N1_HIGHCPU_8',
     ],
     [
@@ -167,22 +178,28 @@ describe('Cloud Build configs against the config schema', () => {
     ],
     [
       'a floating terraform image',
-      () => checkMain((t) => t.replaceAll('hashicorp/terraform:1.11.4', 'hashicorp/terraform:latest')),
+      () => checkMain((t) => t.replaceAll('hashicorp/terraform:1.5.7', 'hashicorp/terraform:latest')),
       'hashicorp/terraform:latest: pin the terraform image to an exact release',
     ],
     [
       'a terraform image older than versions.tf allows',
-      () => checkMain((t) => t.replaceAll('hashicorp/terraform:1.11.4', 'hashicorp/terraform:1.5.7')),
-      "hashicorp/terraform:1.5.7 is older than versions.tf's required_version >= 1.9.0",
+      () => checkMain((t) => t.replaceAll('hashicorp/terraform:1.5.7', 'hashicorp/terraform:1.5.6')),
+      "hashicorp/terraform:1.5.6 is older than versions.tf's required_version >= 1.5.7",
     ],
     [
-      'a CI=true test step without the terraform binary on PATH',
-      () => checkMain((t) => t.replace('      export PATH="/workspace/.tools/bin:$PATH"\n', '')),
-      'runs pnpm test with CI=true without a terraform binary',
+      "a terraform image newer than Cloud Shell's (the build would accept what Cloud Shell refuses)",
+      () => checkMain((t) => t.replaceAll('hashicorp/terraform:1.5.7', 'hashicorp/terraform:1.11.4')),
+      'hashicorp/terraform:1.11.4 is not the Terraform Cloud Shell has (1.5.7)',
     ],
     [
-      'a CI=true test step that does not wait for the step that provides terraform',
-      () => checkMain((t) => t.replace('waitFor: [install, terraform-cli]', 'waitFor: [install]')),
+      'a CI=true test step without a terraform binary (infra:check then fails on terraform fmt)',
+      () =>
+        checkMain((t) =>
+          t.replace(
+            'env: [COREPACK_ENABLE_DOWNLOAD_PROMPT=0, COREPACK_HOME=/workspace/.corepack]\n    script: corepack enable && pnpm test:deploy',
+            'env: [COREPACK_ENABLE_DOWNLOAD_PROMPT=0, COREPACK_HOME=/workspace/.corepack, CI=true]\n    script: corepack enable && pnpm test:deploy',
+          ),
+        ),
       'runs pnpm test with CI=true without a terraform binary',
     ],
     [

@@ -34,7 +34,7 @@ describe('the commands the docs show are the ones that work', () => {
   it("also in cloudbuild.yaml's header comment", () => {
     expect(
       checkWith('cloudbuild.yaml', '--substitutions=_TAG=$(git', '--substitutions=COMMIT_SHA=$(git'),
-    ).toContain('cloudbuild.yaml: line 8: a manual build overrides the built-in COMMIT_SHA');
+    ).toContain('cloudbuild.yaml: line 10: a manual build overrides the built-in COMMIT_SHA');
   });
 
   it('a deploy command in the guide that the generator would not write fails, naming both', () => {

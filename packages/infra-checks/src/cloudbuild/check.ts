@@ -218,12 +218,26 @@ function checkLogging(config: BuildConfig, file: string, findings: Findings): vo
   );
 }
 
-/** `pnpm test` includes the trace viewer page test, which drives Debian's /usr/bin/chromium. */
+/** `pnpm test` itself (the whole suite), not a `pnpm test:…` subset such as test:deploy. */
+const WHOLE_SUITE = /\bpnpm (?:--\S+ )*test(?![\w:-])/;
+
+/**
+ * The whole suite (`pnpm test`) includes the trace viewer page test, which drives Debian's
+ * /usr/bin/chromium, and it belongs in CI (.ci/run): a build that deploys runs the deploy gate
+ * (`pnpm test:deploy`) and takes minutes, not the suite (decision 061).
+ */
 function checkTestSteps(config: BuildConfig, file: string, findings: Findings): void {
+  const deploys = config.steps.some((s) => stepRoles(s).includes('deploy'));
   config.steps.forEach((step, i) => {
     const script = step.script ?? '';
-    const test = script.search(/\bpnpm (?:--\S+ )*test\b/);
+    const test = script.search(WHOLE_SUITE);
     if (test < 0 || !step.name.startsWith('node:')) return;
+    findings.expect(
+      !deploys,
+      file,
+      `steps[${i}].script`,
+      "runs the whole suite (pnpm test) in a build that deploys: run the deploy gate (pnpm test:deploy) there; the suite, with Chromium, is CI's (.ci/run)",
+    );
     const install = script.search(/apt-get install[^\n]*\bchromium\b/);
     findings.expect(
       install >= 0 && install < test,

@@ -1,18 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Findings } from '../errors.ts';
+import { CLOUD_SHELL_TERRAFORM, compareVersions } from '../terraform/language-versions.ts';
 import { type BuildConfig, type BuildStep, stepRoles, waitClosure } from './check.ts';
 
 /**
  * Real Terraform in Cloud Build, where providers can be downloaded: a config that deploys must
  * first run a pinned `hashicorp/terraform` image with `init -backend=false`, `validate` and
- * `fmt -check` on infra/terraform, and a test step that runs with CI=true must get a terraform
- * binary from such an image (the Terraform cross-check fails without one).
+ * `fmt -check` on infra/terraform — the release Cloud Shell has (CLOUD_SHELL_TERRAFORM), so the
+ * build proves what the guide's CLI accepts — and a test step that runs with CI=true must get a
+ * terraform binary from such an image (the Terraform cross-check fails without one).
  */
 const IMAGE = /^hashicorp\/terraform:(\d+)\.(\d+)\.(\d+)$/;
 const ON_DIR = /(?:-chdir=|\bcd\s+)infra\/terraform\b/;
 
-/** versions.tf's `required_version` (e.g. ">= 1.9.0"), if the repository has one. */
+/** versions.tf's `required_version` (e.g. ">= 1.5.7"), if the repository has one. */
 export function requiredTerraformVersion(root: string): string | undefined {
   const file = join(root, 'infra', 'terraform', 'versions.tf');
   if (!existsSync(file)) return undefined;
@@ -76,15 +78,23 @@ export function checkTerraformSteps(
       `steps[${i}].name`,
       `${step.name}: pin the terraform image to an exact release (hashicorp/terraform:X.Y.Z), as the providers are pinned`,
     );
-    const min = /^>=\s*(\d+)\.(\d+)\.(\d+)$/.exec(requiredVersion ?? '');
-    if (pinned && min) {
+    const min = /^>=\s*(\d+\.\d+\.\d+)$/.exec(requiredVersion ?? '')?.[1];
+    if (!pinned) return;
+    const version = pinned.slice(1).join('.');
+    if (min) {
       findings.expect(
-        compare(pinned.slice(1), min.slice(1)) >= 0,
+        compareVersions(version, min) >= 0,
         file,
         `steps[${i}].name`,
         `${step.name} is older than versions.tf's required_version ${requiredVersion}`,
       );
     }
+    findings.expect(
+      version === CLOUD_SHELL_TERRAFORM,
+      file,
+      `steps[${i}].name`,
+      `${step.name} is not the Terraform Cloud Shell has (${CLOUD_SHELL_TERRAFORM}): validate with the CLI the guide uses, or the build accepts what terraform init refuses in Cloud Shell (decision 062)`,
+    );
   });
   checkTestStepsGetTerraform(steps, closure, file, findings);
 }
@@ -114,14 +124,6 @@ function checkTestStepsGetTerraform(
       `runs pnpm test with CI=true without a terraform binary: wait for a hashicorp/terraform step that copies it (cp "$(command -v terraform)" /workspace/.tools/bin/terraform) and put that directory first on PATH; CI fails the Terraform cross-check without it`,
     );
   });
-}
-
-function compare(a: string[], b: string[]): number {
-  for (let k = 0; k < 3; k++) {
-    const d = Number(a[k]) - Number(b[k]);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 function escapeRegex(s: string): string {

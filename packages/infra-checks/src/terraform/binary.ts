@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
  * Whether the real terraform binary is here to hold the offline evaluator to (formatting,
  * `terraform console` on every local). Elsewhere those checks cannot run; in CI (CI=true) that is
  * a failure, not a skip: CI is where the proof must happen (.ci/run on a machine that ships
- * terraform, Cloud Build's test step with the binary from the pinned hashicorp/terraform image).
+ * terraform).
  */
 export type TerraformBinary =
   | { found: true; version: string }
@@ -17,7 +17,7 @@ export function findTerraform(env: NodeJS.ProcessEnv = process.env): TerraformBi
   }
   const required = env.CI === 'true';
   const message = required
-    ? 'terraform is not on PATH, and CI=true makes the Terraform cross-check mandatory (terraform fmt, terraform console against the offline evaluator): install Terraform >= 1.9 (Cloud Build: the test step puts the binary of the hashicorp/terraform step first on PATH)'
-    : 'terraform is not on PATH: the Terraform cross-check did not run (install Terraform >= 1.9 to run it; with CI=true its absence fails)';
+    ? 'terraform is not on PATH, and CI=true makes the Terraform cross-check mandatory (terraform fmt, terraform console against the offline evaluator): install Terraform >= 1.5.7 (in Cloud Build a CI=true step takes it from a hashicorp/terraform step, first on PATH)'
+    : 'terraform is not on PATH: the Terraform cross-check did not run (install Terraform >= 1.5.7 to run it; with CI=true its absence fails)';
   return { found: false, required, message };
 }

@@ -99,11 +99,13 @@ function checkRun(
   );
 
   const scaling = block(template ?? {}, 'scaling');
+  // Warm by default, as the talk deployed: with 0 the first request after idle wakes client, proxy
+  // and target1 in turn, each within its caller's hop budget (decision 063).
   findings.expect(
-    scaling?.min_instance_count === 0,
+    typeof scaling?.min_instance_count === 'number' && scaling.min_instance_count >= 1,
     f,
     `${at}.template.scaling.min_instance_count`,
-    'keep min instances at 0 by default (idle workshop services cost nothing)',
+    `is ${String(scaling?.min_instance_count)} by default: keep one warm instance per service for the workshop (min instances 1); with 0 the first request after idle meets a cold chain (decision 063)`,
   );
 
   const container = blocks(template, 'containers')[0];

@@ -4,12 +4,14 @@ import { Findings } from '../errors.ts';
 import { checkNetwork } from './check-network.ts';
 import { checkServices } from './check-services.ts';
 import { checkStatic } from './check-static.ts';
+import { checkLanguageVersion } from './language-versions.ts';
 import { loadModule } from './module.ts';
 import { Plan } from './plan.ts';
 import { checkSubnetBudget } from './subnet-budget.ts';
 
 export { findTerraform, type TerraformBinary } from './binary.ts';
 export { terraformFmtCheck } from './fmt.ts';
+export { CLOUD_SHELL_TERRAFORM, LANGUAGE_FEATURES } from './language-versions.ts';
 export { loadModule } from './module.ts';
 export { Plan } from './plan.ts';
 export { type SubnetBudget, subnetBudget } from './subnet-budget.ts';
@@ -51,6 +53,7 @@ export async function checkTerraform(opts: TerraformCheckOptions): Promise<Confi
   checkServices(ctx);
   checkNetwork(ctx);
   checkStatic(ctx);
+  checkLanguageVersion(ctx);
   checkSubnetBudget(ctx);
   for (const e of plan.errors) findings.add(dir, e.address, `does not evaluate: ${e.message}`);
   return findings.errors;
