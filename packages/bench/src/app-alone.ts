@@ -32,6 +32,14 @@ export interface AppAloneSettings {
  */
 export const CLOUD_RUN_HEAP = ['--max-old-space-size=256', '--max-semi-space-size=1'];
 
+/**
+ * perf-reliability.md §1: no official figure; a bare `http` server did 38k req/s, 27k with the
+ * SDK and a BatchSpanProcessor (−29 %), i.e. 1e6/27k − 1e6/38k ≈ 10.7 µs more per request.
+ */
+const PUBLISHED_OTEL =
+  'bare http server 38k → 27k req/s with BatchSpanProcessor, rocket-connect/otel-js-server-benchmarks via opentelemetry-js #4741';
+const PUBLISHED_OTEL_US_PER_REQUEST = (1e6 / 27_000 - 1e6 / 38_000).toFixed(1);
+
 const BARE = 'bare Fastify';
 const OFF = 'target, telemetry off';
 const ON = 'target, telemetry on';
@@ -128,17 +136,14 @@ export async function appAlonePhase(
     ...(goal ? { goal } : {}),
   });
   const figures = [
-    ratio(
-      'telemetry.ratio',
-      'target throughput, telemetry on / off (always_on, exported to a local collector)',
-      t(ON).rps / t(OFF).rps,
-      { op: '>=', limit: 0.75 },
-    ),
-    ratio(
-      'telemetry.cpu.ratio',
-      'same, from CPU per request (off / on; robust on a busy machine)',
-      t(OFF).cpuUsPerRequest / t(ON).cpuUsPerRequest,
-    ),
+    {
+      id: 'telemetry.cpu.per.request',
+      label: 'tracing CPU per traced request, target (on − off; always_on, exported to a local collector)',
+      value: t(ON).cpuUsPerRequest - t(OFF).cpuUsPerRequest,
+      unit: 'µs',
+      // No goal (issue 21 withdrew the 0.75× one): the figure beside the only published one.
+      note: `OpenTelemetry JS published: ~${PUBLISHED_OTEL_US_PER_REQUEST} µs (${PUBLISHED_OTEL})`,
+    },
     ratio(
       'rss.idle.ratio',
       'app RSS idle, target (telemetry on) / bare Fastify',

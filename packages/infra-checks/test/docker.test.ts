@@ -83,3 +83,42 @@ describe('Dockerfile', () => {
     ).toThrow(/absolute path/);
   });
 });
+
+describe('parseDockerfile (dockerfile-ast)', () => {
+  it('joins continuations, reads ENV/ARG properties, flags and exec-form CMD', () => {
+    const [stage] = parseDockerfile(
+      [
+        'FROM node:24-slim AS build',
+        'ARG APP',
+        'ENV A=1 B="two words"',
+        'COPY --from=toolchain /x /y',
+        'RUN find out \\( -name "*.md" \\) \\',
+        '    -delete',
+        'CMD node main.js',
+        'CMD ["node", "main.js"]',
+      ].join('\n'),
+    );
+    expect(stage).toMatchObject({ from: 'node:24-slim', name: 'build' });
+    const [arg, env, copy, run, shellCmd, execCmd] = stage?.instructions ?? [];
+    expect(arg?.properties).toEqual([['APP', undefined]]);
+    expect(env?.properties).toEqual([
+      ['A', '1'],
+      ['B', 'two words'],
+    ]);
+    expect(copy).toMatchObject({ op: 'COPY', flags: { from: 'toolchain' }, args: '/x /y' });
+    expect(run).toMatchObject({ line: 5, op: 'RUN' });
+    expect(run?.args).toMatch(/^find out \\\( -name "\*\.md" \\\)\s+-delete$/);
+    expect(shellCmd?.exec).toBeUndefined();
+    expect(execCmd?.exec).toEqual(['node', 'main.js']);
+  });
+
+  it('refuses a comment inside a continued instruction (Docker drops it; sh -c would stop there)', () => {
+    expect(() => parseDockerfile('FROM a\nRUN one \\\n  # note\n  two\n')).toThrow(
+      /line 2: a comment inside a continued RUN/,
+    );
+  });
+
+  it('refuses an instruction before FROM', () => {
+    expect(() => parseDockerfile('RUN x\nFROM a\n')).toThrow(/line 1: RUN before FROM/);
+  });
+});

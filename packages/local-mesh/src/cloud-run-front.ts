@@ -74,7 +74,7 @@ export class CloudRunFront {
   }
 
   /** The IAM decision alone (also used by the sidecar to label its spans). */
-  decide(headers: IncomingHttpHeaders, source: Source): Decision {
+  async decide(headers: IncomingHttpHeaders, source: Source): Promise<Decision> {
     const { spec } = this.opts;
     if (!ingressAllows(spec.ingress, source)) {
       return {
@@ -91,7 +91,7 @@ export class CloudRunFront {
     const auth = headers.authorization;
     const token = typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
     if (!token) return { status: 401, reason: 'the request carries no bearer ID token' };
-    const verified = this.opts.issuer.verify(token, this.opts.audiences);
+    const verified = await this.opts.issuer.verify(token, this.opts.audiences);
     if (!verified.ok) return { status: 401, reason: verified.reason };
     const caller = verified.claims.email;
     if (!this.opts.invokers.has(caller)) {
@@ -105,7 +105,7 @@ export class CloudRunFront {
   }
 
   /** Admits or refuses `req`, then relays it to the app and its answer to `res`. */
-  handle(req: IncomingMessage, res: ServerResponse, relay: Relay): Decision {
+  handle(req: IncomingMessage, res: ServerResponse, relay: Relay): Promise<Decision> {
     // A caller that went away takes its request with it: the app sees the connection close, as
     // Cloud Run cancels a request whose client disconnected.
     const gone = new AbortController();
@@ -113,16 +113,20 @@ export class CloudRunFront {
     res.on('close', () => {
       if (!res.writableFinished) gone.abort();
     });
-    const { decision, answer } = this.send(
+    const sent = this.send(
       { method: req.method ?? 'GET', url: req.url ?? '/', headers: relay.headers ?? req.headers, body: req },
       relay.source,
       gone.signal,
     );
     // A failure here ends this request only, never the process (an unhandled rejection would).
-    answer
+    sent
+      .then(({ answer }) => answer)
       .then((a) => commitAnswer(a, res, relay.editResponseHeaders, relay.onUpstreamCut))
       .catch(() => res.destroy());
-    return decision;
+    return sent.then(
+      ({ decision }) => decision,
+      (err: unknown) => ({ status: 500, reason: `the front failed: ${(err as Error).message}` }),
+    );
   }
 
   /**
@@ -130,12 +134,12 @@ export class CloudRunFront {
    * here: the caller looks at the answer's status and headers, then commits it (`commitAnswer`) or
    * drops it to try again (the sidecar's retries). `signal` abandons the attempt.
    */
-  send(
+  async send(
     message: FrontRequest,
     source: Source,
     signal?: AbortSignal,
-  ): { decision: Decision; answer: Promise<FrontAnswer> } {
-    const decision = this.decide(message.headers, source);
+  ): Promise<{ decision: Decision; answer: Promise<FrontAnswer> }> {
+    const decision = await this.decide(message.headers, source);
     if (decision.status !== 200) {
       drain(message.body);
       return { decision, answer: Promise.resolve(errorPage(decision, message.url)) };

@@ -46,7 +46,10 @@ export function relayHop(
 ): HopOutcome {
   const outcome: HopOutcome = { iam: '', flags: [], attempts: 1 };
   if (!policy) {
-    outcome.iam = relayOnce(req, res, hop);
+    // The front answers a failure itself: the decision's promise never rejects.
+    void relayOnce(req, res, hop).then((iam) => {
+      outcome.iam = iam;
+    });
     return outcome;
   }
   // The client went away before its answer was complete: stop whatever is still pending.
@@ -65,13 +68,14 @@ export function relayHop(
   return outcome;
 }
 
-function relayOnce(req: IncomingMessage, res: ServerResponse, hop: HopRelay): string {
-  return hop.front.handle(req, res, {
+async function relayOnce(req: IncomingMessage, res: ServerResponse, hop: HopRelay): Promise<string> {
+  const decision = await hop.front.handle(req, res, {
     source: 'mesh',
     headers: hop.headers,
     editResponseHeaders: hop.editResponseHeaders,
     ...(hop.onUpstreamCut ? { onUpstreamCut: hop.onUpstreamCut } : {}),
-  }).reason;
+  });
+  return decision.reason;
 }
 
 /** Envoy's fault filter runs before the router; the rule's timeout and retries are then off (CSM). */
@@ -94,7 +98,7 @@ async function withFaults(
     req.resume();
     return localReply(res, fault.abortStatus, 'fault filter abort');
   }
-  outcome.iam = relayOnce(req, res, hop);
+  outcome.iam = await relayOnce(req, res, hop);
 }
 
 async function withRetries(
@@ -125,7 +129,7 @@ async function withRetries(
     const perTryMs = policy.retry?.perTryTimeoutMs;
     const cancelPerTry = perTryMs === undefined ? () => {} : hop.schedule(perTryMs, () => perTry.abort());
     const attemptSignal = AbortSignal.any([perTry.signal, over]);
-    const { decision, answer } = hop.front.send(
+    const { decision, answer } = await hop.front.send(
       { method: req.method ?? 'GET', url: req.url ?? '/', headers: hop.headers, body },
       'mesh',
       attemptSignal,

@@ -1,9 +1,10 @@
-import { generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 
 /**
  * Google-style ID tokens for the local mesh: real RS256 JWTs signed by a key made at start,
  * with the claims Cloud Run checks (`aud`, `exp`, `iss`) and the caller identity (`email`).
- * Anyone can verify them with the JWKS the mesh serves, exactly as with Google's.
+ * Anyone can verify them with the JWKS the mesh serves, exactly as with Google's (decision 087).
  */
 export const ISSUER = 'https://accounts.google.com';
 
@@ -20,22 +21,24 @@ export interface IdTokenClaims {
 
 export type VerifyResult = { ok: true; claims: IdTokenClaims } | { ok: false; reason: string };
 
-/** How many distinct signature-checked tokens a front remembers (one per caller and audience). */
+/** How many verdicts a front remembers (one per caller, audience and token). */
 const VERIFIED_TOKENS_MAX = 256;
 
+/**
+ * Issues and checks the tokens with `jose` (RS256 JWS, JWT claims). A check that passed is
+ * remembered per token and audience list until the token's `exp`: a sidecar reuses one token per
+ * audience for an hour, and the RSA check was 7.5% of the mesh process's CPU. Only successes are
+ * stored, so a forged token is verified (and refused) every time; an expired one falls out and is
+ * checked — and refused — again.
+ */
 export class TokenIssuer {
   readonly kid = randomUUID();
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
   readonly lifetimeSeconds: number;
-  /**
-   * Tokens whose header and RS256 signature already checked out, with their parsed claims.
-   * A sidecar reuses one token per audience for an hour, and the RSA check was 7.5% of the mesh
-   * process's CPU. Only the signature is remembered: a token string is immutable, so its
-   * signature verdict is too; issuer, expiry, audience and caller are checked on every call.
-   * Only successes are stored, so a forged token is verified (and refused) every time.
-   */
-  private readonly verified = new Map<string, Readonly<Partial<IdTokenClaims>>>();
+  private readonly verified = new Map<string, Readonly<IdTokenClaims>>();
+  /** Checks under way: a burst of requests with one new token shares one RSA check. */
+  private readonly checking = new Map<string, Promise<VerifyResult>>();
 
   constructor(opts: { lifetimeSeconds?: number } = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -45,7 +48,7 @@ export class TokenIssuer {
   }
 
   /** An ID token for `email` with audience `aud`, valid for one hour (as from the metadata server). */
-  issue(email: string, aud: string, now = Date.now()): string {
+  issue(email: string, aud: string, now = Date.now()): Promise<string> {
     const iat = Math.floor(now / 1000);
     const claims: IdTokenClaims = {
       iss: ISSUER,
@@ -57,60 +60,62 @@ export class TokenIssuer {
       iat,
       exp: iat + this.lifetimeSeconds,
     };
-    const header = { alg: 'RS256', kid: this.kid, typ: 'JWT' };
-    const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-    const signature = sign('sha256', Buffer.from(signingInput), this.privateKey).toString('base64url');
-    return `${signingInput}.${signature}`;
+    return new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
+      .sign(this.privateKey);
   }
 
-  /** Checks signature, issuer, expiry and audience, in Cloud Run's order of concerns. */
-  verify(token: string, audiences: readonly string[], now = Date.now()): VerifyResult {
-    let claims = this.verified.get(token);
-    if (claims === undefined) {
-      const signed = this.verifySignature(token);
-      if (!signed.ok) return signed;
-      claims = signed.claims;
+  /** Signature, issuer, expiry, audience and caller, as Cloud Run checks them before the app. */
+  async verify(token: string, audiences: readonly string[], now = Date.now()): Promise<VerifyResult> {
+    const key = `${audiences.join(' ')} ${token}`;
+    const known = this.verified.get(key);
+    if (known && known.exp * 1000 > now) return { ok: true, claims: { ...known } };
+    if (known) this.verified.delete(key);
+    let check = this.checking.get(key);
+    if (!check) {
+      check = this.check(token, audiences, now, key);
+      this.checking.set(key, check);
+      void check.finally(() => this.checking.delete(key));
     }
-    if (claims.iss !== ISSUER) return { ok: false, reason: `the token issuer is not ${ISSUER}` };
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now)
-      return { ok: false, reason: 'the token has expired' };
-    if (typeof claims.aud !== 'string' || !audiences.includes(claims.aud)) {
-      return {
-        ok: false,
-        reason: `the token audience ${JSON.stringify(claims.aud ?? null).slice(0, 200)} is not this service (expected ${audiences.join(' or ')})`,
-      };
-    }
-    if (typeof claims.email !== 'string') return { ok: false, reason: 'the token names no caller (email)' };
-    return { ok: true, claims: { ...claims } as IdTokenClaims };
+    const result = await check;
+    return result.ok ? { ok: true, claims: { ...result.claims } } : result;
   }
 
-  /** Shape, key and RS256 signature; a success is remembered (bounded, oldest out first). */
-  private verifySignature(
+  private async check(
     token: string,
-  ): { ok: true; claims: Readonly<Partial<IdTokenClaims>> } | { ok: false; reason: string } {
-    const parts = token.split('.');
-    if (parts.length !== 3) return { ok: false, reason: 'the bearer token is not a JWT' };
-    const [h, p, s] = parts as [string, string, string];
-    // Header and claims must be JSON objects: `null`, numbers or arrays parse, but are no JWT.
-    const header = jsonObject(h) as { alg?: unknown; kid?: unknown } | undefined;
-    const claims = jsonObject(p) as Partial<IdTokenClaims> | undefined;
-    if (!header || !claims) return { ok: false, reason: 'the bearer token is not a JWT' };
-    if (header.alg !== 'RS256' || header.kid !== this.kid) {
-      return { ok: false, reason: 'the token was not signed by a key this platform trusts' };
+    audiences: readonly string[],
+    now: number,
+    key: string,
+  ): Promise<VerifyResult> {
+    let claims: IdTokenClaims;
+    try {
+      const { payload } = await jwtVerify(token, this.keyFor, {
+        algorithms: ['RS256'],
+        issuer: ISSUER,
+        audience: [...audiences],
+        requiredClaims: ['exp', 'email'],
+        currentDate: new Date(now),
+      });
+      if (typeof payload.email !== 'string') return { ok: false, reason: NO_CALLER };
+      claims = payload as unknown as IdTokenClaims;
+    } catch (err) {
+      return { ok: false, reason: refusal(err, audiences) };
     }
-    if (!verify('sha256', Buffer.from(`${h}.${p}`), this.publicKey, Buffer.from(s, 'base64url'))) {
-      return { ok: false, reason: 'the token signature is invalid' };
-    }
-    const frozen = Object.freeze(claims);
     if (this.verified.size >= VERIFIED_TOKENS_MAX) {
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
     }
-    this.verified.set(token, frozen);
-    return { ok: true, claims: frozen };
+    this.verified.set(key, Object.freeze({ ...claims }));
+    return { ok: true, claims };
   }
 
-  /** How many signature checks are remembered (for tests of the bound). */
+  /** Only this platform's key, named by its `kid`: anything else was signed by someone else. */
+  private readonly keyFor = (header: JWTHeaderParameters): KeyObject => {
+    if (header.kid !== this.kid) throw new UntrustedKey();
+    return this.publicKey;
+  };
+
+  /** How many verdicts are remembered (for tests of the bound). */
   get verifiedTokens(): number {
     return this.verified.size;
   }
@@ -122,25 +127,32 @@ export class TokenIssuer {
   }
 }
 
+const NO_CALLER = 'the token names no caller (email)';
+
+class UntrustedKey extends Error {}
+
+/** jose's error, in the words Cloud Run's 401 page and the hop log use. */
+function refusal(err: unknown, audiences: readonly string[]): string {
+  if (err instanceof UntrustedKey || err instanceof errors.JOSEAlgNotAllowed) {
+    return 'the token was not signed by a key this platform trusts';
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'iss') return `the token issuer is not ${ISSUER}`;
+    if (err.claim === 'email') return NO_CALLER;
+    if (err.claim === 'exp') return 'the token has expired';
+    if (err.claim === 'aud') {
+      const aud = JSON.stringify(err.payload.aud ?? null).slice(0, 200);
+      return `the token audience ${aud} is not this service (expected ${audiences.join(' or ')})`;
+    }
+  }
+  return 'the bearer token is not a JWT';
+}
+
 /** A stable 21-digit id per account, shaped like a Google service account's unique id. */
 function numericId(email: string): string {
   let h = 0n;
   for (const c of email) h = (h * 131n + BigInt(c.codePointAt(0) ?? 0)) % 10n ** 21n;
   return h.toString().padStart(21, '1');
-}
-
-/** The base64url segment as a JSON object, or undefined (malformed, or `null`/array/number). */
-function jsonObject(segment: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function b64url(text: string): string {
-  return Buffer.from(text).toString('base64url');
 }

@@ -129,7 +129,11 @@ function answerAccount(
       const audience = url.searchParams.get('audience');
       if (!audience) return send(res, 400, 'text/html', 'non-empty audience parameter required');
       events.onIdentity?.(identity.service, audience);
-      return send(res, 200, 'text/html', issuer.issue(identity.email, audience));
+      return void issuer.issue(identity.email, audience).then(
+        (token) => send(res, 200, 'text/html', token),
+        (err: unknown) =>
+          send(res, 500, 'text/html', `could not sign an ID token: ${(err as Error).message}`),
+      );
     }
     case 'token':
       return send(

@@ -72,7 +72,7 @@ export async function startSidecar(
     guarded(`egress proxy of ${opts.caller.name} (tunnel)`, (req, res) => {
       const absolute = parseAbsolute(req.url);
       if (absolute) req.url = absolute.pathAndQuery;
-      routeMeshRequest(req, res, absolute?.host ?? req.headers.host ?? '');
+      return routeMeshRequest(req, res, absolute?.host ?? req.headers.host ?? '');
     }),
   );
 
@@ -92,7 +92,7 @@ export async function startSidecar(
         );
       }
       req.url = absolute.pathAndQuery;
-      routeMeshRequest(req, res, absolute.host);
+      return routeMeshRequest(req, res, absolute.host);
     }),
   );
   const tunnels = new Set<Socket>();
@@ -132,13 +132,13 @@ export async function startSidecar(
   };
 }
 
-function routeMesh(
+async function routeMesh(
   req: IncomingMessage,
   res: ServerResponse,
   host: string,
   opts: SidecarOptions,
   tokens: TokenCache,
-): void {
+): Promise<void> {
   const started = performance.now();
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
   const report = (status: number, extra: Partial<HopEvent> = {}) =>
@@ -196,7 +196,7 @@ function routeMesh(
   // that set its own Authorization loses it here; whether Cloud Run's sidecar keeps it is
   // unverified (cloud-run-mesh.md §8), so the hop's spans say it happened.
   const appAuthorization = req.headers.authorization !== undefined;
-  headers.authorization = `Bearer ${tokens.get(`https://${runAppHost(decision.service)}`)}`;
+  headers.authorization = `Bearer ${await tokens.get(`https://${runAppHost(decision.service)}`)}`;
   applyHeaderModifiers(headers, decision.requestHeaders);
   const spans = startHopSpans(
     req.headers.traceparent,
@@ -243,7 +243,7 @@ const APP_AUTHORIZATION_REPLACED =
 
 /** Mints the caller's token per audience once and reuses it until 5 minutes before expiry. */
 class TokenCache {
-  private readonly cache = new Map<string, { token: string; refreshAt: number }>();
+  private readonly cache = new Map<string, { token: Promise<string>; refreshAt: number }>();
   private readonly issuer: TokenIssuer;
   private readonly email: string;
 
@@ -252,10 +252,12 @@ class TokenCache {
     this.email = email;
   }
 
-  get(audience: string): string {
+  /** Concurrent first calls for one audience share one signing (the promise is what is cached). */
+  get(audience: string): Promise<string> {
     const hit = this.cache.get(audience);
     if (hit && hit.refreshAt > Date.now()) return hit.token;
     const token = this.issuer.issue(this.email, audience);
+    token.catch(() => this.cache.delete(audience)); // sign again next time
     // Like google-auth-library: renew 5 minutes before expiry (or halfway, for short lifetimes).
     const lifetimeMs = this.issuer.lifetimeSeconds * 1000;
     this.cache.set(audience, {

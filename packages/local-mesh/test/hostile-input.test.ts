@@ -15,8 +15,8 @@ describe('defect 1: ID tokens whose parts are valid JSON but not objects', () =>
     ['header an array', 'W10.e30.e30'],
     ['header a number', 'MQ.e30.e30'],
     ['header a string', 'InN0ciI.e30.e30'],
-  ])('%s → refused as not a JWT, not thrown', (_name, token) => {
-    expect(issuer.verify(token, [AUD])).toEqual({ ok: false, reason: 'the bearer token is not a JWT' });
+  ])('%s → refused as not a JWT, not thrown', async (_name, token) => {
+    expect(await issuer.verify(token, [AUD])).toEqual({ ok: false, reason: 'the bearer token is not a JWT' });
   });
 });
 

@@ -30,72 +30,82 @@ function front(spec: Partial<ServiceSpec> = {}, customAudiences: string[] = []):
     appPort: () => undefined,
   });
 }
-const decide = (token: string | undefined, source: Source = 'mesh', f = front()) =>
-  f.decide(token ? { authorization: `Bearer ${token}` } : {}, source);
+const decide = async (token: string | Promise<string> | undefined, source: Source = 'mesh', f = front()) => {
+  const bearer = await token;
+  return f.decide(bearer ? { authorization: `Bearer ${bearer}` } : {}, source);
+};
 
 describe('Cloud Run front: token, then IAM', () => {
-  it('an invoker with a valid token is admitted', () => {
-    expect(decide(issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD))).toMatchObject({
+  it('an invoker with a valid token is admitted', async () => {
+    expect(await decide(issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD))).toMatchObject({
       status: 200,
     });
   });
-  it('no token → 401', () => {
-    expect(decide(undefined)).toMatchObject({ status: 401, reason: expect.stringContaining('no bearer') });
+  it('no token → 401', async () => {
+    expect(await decide(undefined)).toMatchObject({
+      status: 401,
+      reason: expect.stringContaining('no bearer'),
+    });
   });
-  it('a token for another audience → 401', () => {
-    const d = decide(issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', 'https://other-1.a.run.app'));
+  it('a token for another audience → 401', async () => {
+    const d = await decide(
+      issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', 'https://other-1.a.run.app'),
+    );
     expect(d).toMatchObject({ status: 401, reason: expect.stringContaining('audience') });
   });
-  it('an expired token → 401', () => {
+  it('an expired token → 401', async () => {
     const old = issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD, Date.now() - 2 * 3600_000);
-    expect(decide(old)).toMatchObject({ status: 401, reason: 'the token has expired' });
+    expect(await decide(old)).toMatchObject({ status: 401, reason: 'the token has expired' });
   });
-  it('a token signed by another key → 401', () => {
+  it('a token signed by another key → 401', async () => {
     const forged = new TokenIssuer().issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD);
-    expect(decide(forged).status).toBe(401);
+    expect(await decide(forged)).toMatchObject({
+      status: 401,
+      reason: 'the token was not signed by a key this platform trusts',
+    });
   });
-  it('a tampered token → 401', () => {
-    const token = issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD);
+  it('a tampered token → 401', async () => {
+    const token = await issuer.issue('meshapps-proxy@p.iam.gserviceaccount.com', AUD);
     const tampered = withClaims(token, {
       iss: 'https://accounts.google.com',
       aud: AUD,
       email: 'x',
       exp: 9e9,
     });
-    expect(decide(tampered)).toMatchObject({
+    expect(await decide(tampered)).toMatchObject({
       status: 401,
       reason: 'the token signature is invalid',
     });
   });
-  it('a configured custom audience is accepted like the run.app URL', () => {
+  it('a configured custom audience is accepted like the run.app URL', async () => {
     const f = front({}, ['https://target1.meshapps.internal']);
-    const token = issuer.issue(
+    const token = await issuer.issue(
       'meshapps-proxy@p.iam.gserviceaccount.com',
       'https://target1.meshapps.internal',
     );
-    expect(f.decide({ authorization: `Bearer ${token}` }, 'mesh').status).toBe(200);
+    expect((await f.decide({ authorization: `Bearer ${token}` }, 'mesh')).status).toBe(200);
   });
-  it('a valid token from a non-invoker → 403 naming account, role and service', () => {
-    const d = decide(issuer.issue('meshapps-client@p.iam.gserviceaccount.com', AUD));
+  it('a valid token from a non-invoker → 403 naming account, role and service', async () => {
+    const d = await decide(issuer.issue('meshapps-client@p.iam.gserviceaccount.com', AUD));
     expect(d.status).toBe(403);
     expect(d.reason).toBe(
       'serviceAccount:meshapps-client@p.iam.gserviceaccount.com lacks roles/run.invoker (run.routes.invoke) on service target1',
     );
   });
-  it('ingress internal refuses load-balancer and internet traffic (404, before any token check)', () => {
-    expect(decide(undefined, 'load-balancer').status).toBe(404);
-    expect(decide(undefined, 'internet').status).toBe(404);
+  it('ingress internal refuses load-balancer and internet traffic (404, before any token check)', async () => {
+    expect((await decide(undefined, 'load-balancer')).status).toBe(404);
+    expect((await decide(undefined, 'internet')).status).toBe(404);
   });
-  it('the load-balancer entry is invokable by allUsers, but only through the load balancer', () => {
+  it('the load-balancer entry is invokable by allUsers, but only through the load balancer', async () => {
     const f = front({ ingress: 'internal-and-cloud-load-balancing', entry: 'load-balancer' });
-    expect(decide(undefined, 'load-balancer', f).status).toBe(200);
-    expect(decide(undefined, 'mesh', f).status).toBe(401);
-    expect(decide(undefined, 'internet', f).status).toBe(404);
+    expect((await decide(undefined, 'load-balancer', f)).status).toBe(200);
+    expect((await decide(undefined, 'mesh', f)).status).toBe(401);
+    expect((await decide(undefined, 'internet', f)).status).toBe(404);
   });
   it('the JWKS verifies the tokens with a standard library', async () => {
     const { createPublicKey, verify } = await import('node:crypto');
     const key = createPublicKey({ key: issuer.jwks().keys[0] as never, format: 'jwk' });
-    const [h, p, s] = issuer.issue('a@b', AUD).split('.') as [string, string, string];
+    const [h, p, s] = (await issuer.issue('a@b', AUD)).split('.') as [string, string, string];
     expect(verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))).toBe(true);
   });
 });
@@ -184,28 +194,66 @@ describe('metadata server with the real google-auth-library', () => {
   });
 });
 
-describe('TokenIssuer: the signature check is remembered, the claims are not', () => {
+describe('TokenIssuer: a verdict is remembered per token and audience, never past the token’s expiry', () => {
   const EMAIL = 'meshapps-proxy@p.iam.gserviceaccount.com';
-  it('an expired token is refused after a cached success', () => {
+  it('an expired token is refused after a cached success', async () => {
     const own = new TokenIssuer({ lifetimeSeconds: 60 });
     const now = Date.now();
-    const token = own.issue(EMAIL, AUD, now);
-    expect(own.verify(token, [AUD], now)).toMatchObject({ ok: true });
+    const token = await own.issue(EMAIL, AUD, now);
+    expect(await own.verify(token, [AUD], now)).toMatchObject({ ok: true });
     expect(own.verifiedTokens).toBe(1);
-    expect(own.verify(token, [AUD], now + 61_000)).toEqual({ ok: false, reason: 'the token has expired' });
+    expect(await own.verify(token, [AUD], now + 61_000)).toEqual({
+      ok: false,
+      reason: 'the token has expired',
+    });
   });
-  it('a wrong audience is refused after a cached success', () => {
+  it('a wrong audience is refused after a cached success', async () => {
     const own = new TokenIssuer();
-    const token = own.issue(EMAIL, AUD);
-    expect(own.verify(token, [AUD])).toMatchObject({ ok: true });
-    const other = own.verify(token, ['https://other-1.a.run.app']);
-    expect(other).toMatchObject({ ok: false, reason: expect.stringContaining('audience') });
-    expect(own.verify(token, [AUD])).toMatchObject({ ok: true, claims: { email: EMAIL, aud: AUD } });
+    const token = await own.issue(EMAIL, AUD);
+    expect(await own.verify(token, [AUD])).toMatchObject({ ok: true });
+    const other = await own.verify(token, ['https://other-1.a.run.app']);
+    expect(other).toEqual({
+      ok: false,
+      reason: `the token audience "${AUD}" is not this service (expected https://other-1.a.run.app)`,
+    });
+    expect(await own.verify(token, [AUD])).toMatchObject({ ok: true, claims: { email: EMAIL, aud: AUD } });
   });
-  it('a forged or tampered token never enters the cache, and is refused every time', () => {
+  it('names the issuer, or the missing caller, when that is what is wrong', async () => {
     const own = new TokenIssuer();
-    const token = own.issue(EMAIL, AUD);
-    const forged = new TokenIssuer().issue(EMAIL, AUD);
+    const { SignJWT } = await import('jose');
+    const { generateKeyPairSync } = await import('node:crypto');
+    // Signed with the issuer's own key (the only way past the signature), claims chosen here.
+    const key = (own as unknown as { privateKey: import('node:crypto').KeyObject }).privateKey;
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: own.kid }).sign(key);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    expect(
+      await own.verify(await sign({ iss: 'https://evil.example', aud: AUD, email: EMAIL, exp }), [AUD]),
+    ).toEqual({
+      ok: false,
+      reason: 'the token issuer is not https://accounts.google.com',
+    });
+    expect(
+      await own.verify(await sign({ iss: 'https://accounts.google.com', aud: AUD, exp }), [AUD]),
+    ).toEqual({
+      ok: false,
+      reason: 'the token names no caller (email)',
+    });
+    // Another key under this platform's kid: the signature, not the key id, decides.
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const impostor = await new SignJWT({ iss: 'https://accounts.google.com', aud: AUD, email: EMAIL, exp })
+      .setProtectedHeader({ alg: 'RS256', kid: own.kid })
+      .sign(other);
+    expect(await own.verify(impostor, [AUD])).toEqual({
+      ok: false,
+      reason: 'the token signature is invalid',
+    });
+    expect(own.verifiedTokens).toBe(0);
+  });
+  it('a forged or tampered token never enters the cache, and is refused every time', async () => {
+    const own = new TokenIssuer();
+    const token = await own.issue(EMAIL, AUD);
+    const forged = await new TokenIssuer().issue(EMAIL, AUD);
     const tampered = withClaims(token, {
       iss: 'https://accounts.google.com',
       aud: AUD,
@@ -213,25 +261,33 @@ describe('TokenIssuer: the signature check is remembered, the claims are not', (
       exp: 9e9,
     });
     for (let i = 0; i < 2; i++) {
-      expect(own.verify(forged, [AUD])).toMatchObject({ ok: false });
-      expect(own.verify(tampered, [AUD])).toEqual({ ok: false, reason: 'the token signature is invalid' });
+      expect(await own.verify(forged, [AUD])).toMatchObject({ ok: false });
+      expect(await own.verify(tampered, [AUD])).toEqual({
+        ok: false,
+        reason: 'the token signature is invalid',
+      });
     }
     expect(own.verifiedTokens).toBe(0);
     // A cached genuine token does not vouch for a tampered copy of it.
-    expect(own.verify(token, [AUD])).toMatchObject({ ok: true });
-    expect(own.verify(tampered, [AUD])).toEqual({ ok: false, reason: 'the token signature is invalid' });
+    expect(await own.verify(token, [AUD])).toMatchObject({ ok: true });
+    expect(await own.verify(tampered, [AUD])).toEqual({
+      ok: false,
+      reason: 'the token signature is invalid',
+    });
     expect(own.verifiedTokens).toBe(1);
   });
-  it('the cache is bounded', () => {
+  it('the cache is bounded', async () => {
     const own = new TokenIssuer();
-    for (let i = 0; i < 300; i++) own.verify(own.issue(`sa-${i}@p.iam.gserviceaccount.com`, AUD), [AUD]);
+    for (let i = 0; i < 300; i++) {
+      await own.verify(await own.issue(`sa-${i}@p.iam.gserviceaccount.com`, AUD), [AUD]);
+    }
     expect(own.verifiedTokens).toBe(256);
   });
-  it('callers get their own copy of the claims', () => {
+  it('callers get their own copy of the claims', async () => {
     const own = new TokenIssuer();
-    const token = own.issue(EMAIL, AUD);
-    const first = own.verify(token, [AUD]);
+    const token = await own.issue(EMAIL, AUD);
+    const first = await own.verify(token, [AUD]);
     if (first.ok) first.claims.email = 'someone-else@p.iam.gserviceaccount.com';
-    expect(own.verify(token, [AUD])).toMatchObject({ ok: true, claims: { email: EMAIL } });
+    expect(await own.verify(token, [AUD])).toMatchObject({ ok: true, claims: { email: EMAIL } });
   });
 });

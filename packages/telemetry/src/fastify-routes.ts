@@ -1,28 +1,23 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { context } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { serverSpanOf } from './http-server-spans.ts';
 
 /** Published by Fastify for every instance it creates, before any plugin or route. */
 const INITIALIZATION = 'fastify.initialization';
 
 /**
- * What the trace needs from Fastify, without a span of its own: the route that matched names
- * the HTTP server span (`GET /call/*`, attribute `http.route`).
- *
- * This replaces @fastify/otel, whose extra INTERNAL span per request repeated the server span's
- * name and time (decision 050). Returns the unsubscribe.
+ * The Fastify route that matched names the HTTP server span (`GET /call/*`, attribute
+ * `http.route`): the route goes into the request's RPC metadata, which
+ * `@opentelemetry/instrumentation-http` reads when the response ends — the way `@fastify/otel`
+ * does it, without the extra span per request that `@fastify/otel` records (decision 086).
+ * Returns the unsubscribe.
  */
 export function nameServerSpansByRoute(): () => void {
   const onRequest = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    // No span: an untraced path (/healthz) or no tracing at all.
-    const span = serverSpanOf(request.raw);
-    if (span) {
-      const route = request.routeOptions.url;
-      if (route !== undefined) {
-        span.updateName(`${request.method} ${route}`);
-        span.setAttribute('http.route', route);
-      }
-    }
+    const rpc = getRPCMetadata(context.active());
+    const route = request.routeOptions.url;
+    if (rpc?.type === RPCType.HTTP && route !== undefined) rpc.route = route;
     done();
   };
   const onInstance = (message: unknown) => {

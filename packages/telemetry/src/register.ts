@@ -4,16 +4,15 @@
  * instrumentations are in place. A telemetry failure never stops the service from starting.
  */
 import { readTelemetrySettings } from './settings.ts';
+import { telemetryState } from './state.ts';
+import { writeStderr } from './stderr.ts';
 
 // With OTEL_SDK_DISABLED=true not even the SDK modules are loaded: no cost, nothing patched.
-if (!readTelemetrySettings(process.env).disabled) {
+if (!readTelemetrySettings(process.env).disabled && !telemetryState()) {
   try {
-    const { startTelemetry } = await import('./start.ts');
+    const { startTelemetry } = await import('./instrumentation.ts');
     await startTelemetry(process.env);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(
-      `${JSON.stringify({ severity: 'ERROR', message: `telemetry: not started: ${message}`, time: new Date().toISOString() })}\n`,
-    );
+    writeStderr('ERROR', `telemetry: not started: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -1,6 +1,8 @@
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { PreciseSpanTimes } from '../src/precise-span-times.ts';
+import { withSharedClock } from '../src/shared-clock.ts';
 import { anchorAtTick, preciseNowMs } from '../src/wall-clock.ts';
 
 describe('the shared wall clock', () => {
@@ -26,16 +28,14 @@ describe('the shared wall clock', () => {
   });
 });
 
-describe('PreciseSpanTimes', () => {
-  it('restamps start and end with sub-millisecond times, so a child never starts before its parent', async () => {
+describe('withSharedClock', () => {
+  it('stamps start and end with sub-millisecond times, so a child never sticks out of its parent', async () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({
-      spanProcessors: [new PreciseSpanTimes(), new SimpleSpanProcessor({ exporter })],
-    });
-    const tracer = provider.getTracer('t');
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const tracer = withSharedClock(provider).getTracer('t');
     for (let i = 0; i < 200; i++) {
       const parent = tracer.startSpan('parent');
-      const child = tracer.startSpan('child');
+      const child = tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, parent));
       child.end();
       parent.end();
     }
@@ -45,6 +45,7 @@ describe('PreciseSpanTimes', () => {
     expect(spans.some((s) => ms(s.startTime) % 1 !== 0)).toBe(true);
     for (let i = 0; i < spans.length; i += 2) {
       const [child, parent] = [spans[i], spans[i + 1]] as [(typeof spans)[0], (typeof spans)[0]];
+      expect(child.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
       expect(ms(child.startTime)).toBeGreaterThanOrEqual(ms(parent.startTime));
       expect(ms(child.endTime)).toBeLessThanOrEqual(ms(parent.endTime));
     }
@@ -53,14 +54,32 @@ describe('PreciseSpanTimes', () => {
 
   it('leaves a time the caller gave explicitly alone', async () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({
-      spanProcessors: [new PreciseSpanTimes(), new SimpleSpanProcessor({ exporter })],
-    });
-    const span = provider.getTracer('t').startSpan('old', { startTime: new Date('2020-01-01T00:00:00Z') });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const tracer = withSharedClock(provider).getTracer('t');
+    const span = tracer.startSpan('old', { startTime: new Date('2020-01-01T00:00:00Z') });
     span.end(new Date('2020-01-01T00:00:01Z'));
     const [done] = exporter.getFinishedSpans();
     expect(done?.startTime).toEqual([1577836800, 0]);
     expect(done?.endTime).toEqual([1577836801, 0]);
+    await provider.shutdown();
+  });
+
+  it('makes startActiveSpan’s span the active one and hands back what the callback returns', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const tracer = withSharedClock(provider).getTracer('t');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const result = tracer.startActiveSpan('outer', (span) => {
+      expect(trace.getActiveSpan()).toBe(span);
+      span.addEvent('half way');
+      span.end();
+      return 42;
+    });
+    context.disable();
+    expect(result).toBe(42);
+    const [outer] = exporter.getFinishedSpans();
+    const [seconds, nanos] = outer?.events[0]?.time ?? [0, 0];
+    expect((seconds * 1000 + nanos / 1e6) % 1).not.toBe(0); // the event too, on the shared clock
     await provider.shutdown();
   });
 });

@@ -1,8 +1,31 @@
-/** A Dockerfile as a list of stages of instructions (line continuations joined, comments dropped). */
+import {
+  Cmd,
+  DockerfileParser,
+  Entrypoint,
+  From,
+  ModifiableInstruction,
+  type Instruction as Parsed,
+  PropertyInstruction,
+} from 'dockerfile-ast';
+
+/**
+ * A Dockerfile as a list of stages of instructions, read by `dockerfile-ast` (the parser behind
+ * the Dockerfile language server): line continuations, comments, quoting, ENV/ARG properties and
+ * exec-form JSON are its business.
+ */
 export interface Instruction {
+  /** 1-based line of the keyword. */
   line: number;
+  /** The keyword, upper case. */
   op: string;
+  /** The arguments after any flags, as written, continuations joined. */
   args: string;
+  /** `--name=value` flags (COPY --from, RUN --mount…). */
+  flags: Record<string, string>;
+  /** ENV and ARG: each name with its value (quotes removed), undefined for an ARG without one. */
+  properties: [string, string | undefined][];
+  /** CMD and ENTRYPOINT in exec form (`["node", "x.js"]`); undefined for shell form. */
+  exec: string[] | undefined;
 }
 
 export interface Stage {
@@ -13,55 +36,59 @@ export interface Stage {
 
 export function parseDockerfile(text: string): Stage[] {
   const stages: Stage[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const start = i;
-    let line = lines[i] ?? '';
-    if (/^\s*(#|$)/.test(line)) continue;
-    while (line.trimEnd().endsWith('\\') && i + 1 < lines.length) {
-      i += 1;
-      const next = lines[i] ?? '';
-      if (/^\s*#/.test(next)) continue;
-      line = `${line.trimEnd().slice(0, -1)} ${next.trim()}`;
+  for (const ins of DockerfileParser.parse(text).getInstructions()) {
+    const line = ins.getRange().start.line + 1;
+    const op = ins.getKeyword();
+    if (ins instanceof From) {
+      const image = ins.getImage();
+      if (!image) throw new Error(`Dockerfile line ${line}: bad FROM`);
+      stages.push({ from: image, name: ins.getBuildStage() ?? undefined, instructions: [] });
+      continue;
     }
-    const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
-    if (!m) throw new Error(`Dockerfile line ${start + 1}: cannot parse "${line}"`);
-    const op = (m[1] as string).toUpperCase();
-    const args = (m[2] as string).trim();
-    if (op === 'FROM') {
-      const from = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      if (!from) throw new Error(`Dockerfile line ${start + 1}: bad FROM`);
-      stages.push({ from: from[1] as string, name: from[2], instructions: [] });
-    } else {
-      const stage = stages[stages.length - 1];
-      if (!stage) throw new Error(`Dockerfile line ${start + 1}: ${op} before FROM`);
-      stage.instructions.push({ line: start + 1, op, args });
-    }
+    const stage = stages[stages.length - 1];
+    if (!stage) throw new Error(`Dockerfile line ${line}: ${op} before FROM`);
+    stage.instructions.push({
+      line,
+      op,
+      args: argumentsOf(ins, line),
+      flags:
+        ins instanceof ModifiableInstruction
+          ? Object.fromEntries(ins.getFlags().map((f) => [f.getName(), f.getValue() ?? '']))
+          : {},
+      properties:
+        ins instanceof PropertyInstruction
+          ? ins.getProperties().map((p) => [p.getName(), p.getValue() ?? undefined])
+          : [],
+      exec: ins instanceof Cmd || ins instanceof Entrypoint ? execForm(ins) : undefined,
+    });
   }
   return stages;
+}
+
+/**
+ * The text after keyword and flags, continuations joined by the library. A comment line inside a
+ * continuation is refused: Docker drops it, dockerfile-ast keeps it in the text (and `sh -c`
+ * would end the command there), so the replay could run something else than Docker builds.
+ */
+function argumentsOf(ins: Parsed, line: number): string {
+  const continued = (ins.getRawArgumentsContent() ?? '').split('\n').slice(1);
+  if (continued.some((l) => /^\s*#/.test(l))) {
+    throw new Error(
+      `Dockerfile line ${line}: a comment inside a continued ${ins.getKeyword()} is not supported`,
+    );
+  }
+  return (ins.getArgumentsContent() ?? '').trim();
+}
+
+function execForm(ins: Cmd | Entrypoint): string[] | undefined {
+  const strings = ins.getJSONStrings();
+  return ins.getOpeningBracket() && ins.getClosingBracket()
+    ? strings.map((s) => s.getJSONValue())
+    : undefined;
 }
 
 /** The stage chain ending at `stage`: its FROM ancestors first (FROM <stage name>). */
 export function lineage(stages: readonly Stage[], stage: Stage): Stage[] {
   const parent = stages.find((s) => s.name !== undefined && s.name === stage.from);
   return parent ? [...lineage(stages, parent), stage] : [stage];
-}
-
-/** `KEY=value KEY2="v 2"` (ENV/ARG syntax) → entries; `ENV KEY value` legacy form too. */
-export function keyValues(args: string): [string, string | undefined][] {
-  if (!args.includes('=')) {
-    const [k, ...rest] = args.split(/\s+/);
-    return [[k as string, rest.length > 0 ? rest.join(' ') : undefined]];
-  }
-  return [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:=("(?:[^"\\]|\\.)*"|\S*))?/g)].map((m) => [
-    m[1] as string,
-    m[2] === undefined ? undefined : m[2].replace(/^"(.*)"$/, '$1'),
-  ]);
-}
-
-/** Exec-form CMD/ENTRYPOINT (`["node", "x.js"]`), or undefined for shell form. */
-export function execForm(args: string): string[] | undefined {
-  if (!args.startsWith('[')) return undefined;
-  const parsed = JSON.parse(args) as unknown;
-  return Array.isArray(parsed) && parsed.every((a) => typeof a === 'string') ? parsed : undefined;
 }

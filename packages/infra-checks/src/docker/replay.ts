@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { copyContext } from './context.ts';
-import { execForm, keyValues, lineage, parseDockerfile, type Stage } from './dockerfile.ts';
+import { lineage, parseDockerfile, type Stage } from './dockerfile.ts';
 
 /**
  * Replays the Dockerfile's build stage without Docker: the build context (per .dockerignore) is
@@ -35,10 +35,12 @@ export function replayBuild(opts: ReplayOptions): ReplayResult {
   const stages = parseDockerfile(readFileSync(opts.dockerfile ?? join(opts.root, 'Dockerfile'), 'utf8'));
   const final = stages[stages.length - 1];
   if (!final) throw new Error('Dockerfile has no stage');
-  const copyFrom = final.instructions.find((i) => i.op === 'COPY' && i.args.startsWith('--from='));
-  const [, fromStage, src, dest] = /^--from=(\S+)\s+(\S+)\s+(\S+)$/.exec(copyFrom?.args ?? '') ?? [];
-  const build = stages.find((s) => s.name === fromStage);
-  if (!build || !src || !dest) throw new Error('the final stage must COPY --from=<build stage> <dir> <dir>');
+  const copyFrom = final.instructions.find((i) => i.op === 'COPY' && i.flags.from !== undefined);
+  const [src, dest, extra] = copyFrom?.args.split(/\s+/) ?? [];
+  const build = stages.find((s) => s.name === copyFrom?.flags.from);
+  if (!build || !src || !dest || extra !== undefined) {
+    throw new Error('the final stage must COPY --from=<build stage> <dir> <dir>');
+  }
 
   const fsRoot = join(opts.tmp, 'fs');
   const context = join(opts.tmp, 'context');
@@ -61,9 +63,9 @@ export function replayBuild(opts: ReplayOptions): ReplayResult {
     const replayed = stage === build;
     for (const ins of stage.instructions) {
       const where = `Dockerfile line ${ins.line}`;
-      if (ins.op === 'ENV') for (const [k, v] of keyValues(ins.args)) env[k] = v ?? '';
+      if (ins.op === 'ENV') for (const [k, v] of ins.properties) env[k] = v ?? '';
       else if (ins.op === 'ARG') {
-        for (const [k, v] of keyValues(ins.args)) env[k] = k === 'APP' ? opts.app : (v ?? '');
+        for (const [k, v] of ins.properties) env[k] = k === 'APP' ? opts.app : (v ?? '');
       } else if (ins.op === 'WORKDIR') {
         workdir = isAbsolute(ins.args) ? ins.args : join(workdir, ins.args);
         mkdirSync(inContainer(workdir), { recursive: true });
@@ -78,6 +80,8 @@ export function replayBuild(opts: ReplayOptions): ReplayResult {
         opts.log?.(`${r.stdout}${r.stderr}`);
         if (r.status !== 0)
           throw new Error(`${where}: RUN ${ins.args} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+      } else if (ins.op === 'COPY' && replayed && Object.keys(ins.flags).length > 0) {
+        throw new Error(`${where}: COPY ${Object.keys(ins.flags).map((f) => `--${f}`)} is not replayable`);
       } else if (ins.op === 'COPY' && replayed) {
         const parts = ins.args.split(/\s+/);
         const target = parts.pop() as string;
@@ -99,9 +103,9 @@ export function replayBuild(opts: ReplayOptions): ReplayResult {
   let user: string | undefined;
   let cmd: string[] | undefined;
   for (const ins of final.instructions) {
-    if (ins.op === 'ENV') for (const [k, v] of keyValues(ins.args)) finalEnv[k] = v ?? '';
+    if (ins.op === 'ENV') for (const [k, v] of ins.properties) finalEnv[k] = v ?? '';
     if (ins.op === 'USER') user = ins.args;
-    if (ins.op === 'CMD') cmd = execForm(ins.args);
+    if (ins.op === 'CMD') cmd = ins.exec;
   }
   if (!cmd) throw new Error('the final stage needs an exec-form CMD (["node", …]) so node runs as PID 1');
   return { appDir, cmd, env: finalEnv, user, baseImages: [...chain, final].map((s: Stage) => s.from) };

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
 import { asString, deepEqual, describe, isObject, Unknown, type Value } from './values.ts';
 
@@ -73,32 +74,37 @@ function globToRegex(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function ipv4ToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new Error(`"${ip}" is not an IPv4 address`);
-  }
-  return parts.reduce((acc, p) => acc * 256 + p, 0);
+/** An IPv4 address in strict dotted-decimal form (as Terraform reads it), else an error. */
+function ipv4(ip: string): ipaddr.IPv4 {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(ip)) throw new Error(`"${ip}" is not an IPv4 address`);
+  return ipaddr.IPv4.parse(ip);
 }
 
-function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+function toInt(address: ipaddr.IPv4): number {
+  return address.toByteArray().reduce((acc, byte) => acc * 256 + byte, 0);
 }
 
-/** The network and size of an IPv4 CIDR, or an error as Terraform's cidr functions would give. */
+function fromInt(n: number): string {
+  return ipaddr.fromByteArray([24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256)).toString();
+}
+
+/** The network and size of an IPv4 CIDR (ipaddr.js), or an error as Terraform's cidr functions would give. */
 export function parseCidr(cidr: string): { base: number; size: number; prefix: number } {
-  const [ip, bits] = cidr.split('/');
-  const prefix = Number(bits);
-  if (!ip || !Number.isInteger(prefix) || prefix < 0 || prefix > 32)
+  const [ip = '', bits] = cidr.split('/');
+  ipv4(ip);
+  let prefix: number;
+  try {
+    prefix = ipaddr.IPv4.parseCIDR(cidr)[1];
+  } catch {
     throw new Error(`"${cidr}" is not a CIDR`);
-  const size = 2 ** (32 - prefix);
-  return { base: ipv4ToInt(ip) - (ipv4ToInt(ip) % size), size, prefix };
+  }
+  if (bits !== String(prefix)) throw new Error(`"${cidr}" is not a CIDR`);
+  return { base: toInt(ipaddr.IPv4.networkAddressFromCIDR(cidr)), size: 2 ** (32 - prefix), prefix };
 }
 
 export function cidrContains(cidr: string, ip: string): boolean {
-  const { base, size } = parseCidr(cidr);
-  const n = ipv4ToInt(ip);
-  return n >= base && n < base + size;
+  parseCidr(cidr);
+  return ipv4(ip).match(ipaddr.IPv4.parseCIDR(cidr));
 }
 
 export function builtins(moduleDir: string): Record<string, Fn> {
@@ -185,7 +191,7 @@ export function builtins(moduleDir: string): Record<string, Fn> {
       const { base, size } = parseCidr(str(c, 'cidrhost'));
       const i = Number(n);
       if (!Number.isInteger(i) || i >= size) throw new Error('cidrhost: host number out of range');
-      return intToIpv4(base + i);
+      return fromInt(base + i);
     },
     format: ([f, ...args]) => {
       let i = 0;
