@@ -7,6 +7,7 @@ import { chapterFiles, docFiles, LANGUAGES, type Language, loadDoc, tutorialFile
 import { type MarkdownDoc, parseMarkdown } from './markdown.ts';
 import { parityProblems } from './parity.ts';
 import { participantProblems, repoName } from './participant.ts';
+import { pictureProblems } from './pictures.ts';
 import { staleQuotes } from './quotes.ts';
 import { coreMinutes, expectedTutorial, stepTimes, TEXT, tutorialSteps } from './tutorial.ts';
 
@@ -216,6 +217,7 @@ export async function offlineChecks(root = REPO_ROOT): Promise<Section[]> {
       name: 'Cloud Shell tutorials (generated, steps, time, clean-up last)',
       problems: [...tutorialProblems(root), ...optionalParityProblems(en, ja)],
     },
+    { name: 'guide pictures, in both languages', problems: pictureProblems(root) },
     { name: 'Cloud Shell editor tags', problems: docs.flatMap((d) => editorTagProblems(d, root)) },
     { name: 'Open in Cloud Shell buttons', problems: buttonProblems(root) },
     { name: 'cloud commands', problems: await cloudCommandProblems(docs, root) },

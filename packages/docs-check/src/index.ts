@@ -41,6 +41,14 @@ export {
   setupLine,
   setupVariables,
 } from './participant.ts';
+export {
+  PICTURES_DIR,
+  type PictureUse,
+  pictureBaseUrl,
+  pictureProblems,
+  pictureUses,
+  withPictureBase,
+} from './pictures.ts';
 export { quoted, staleQuotes, withFreshQuotes } from './quotes.ts';
 export { type DocsRun, runAllBlocks } from './run-all.ts';
 export {

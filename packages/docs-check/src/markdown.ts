@@ -65,13 +65,20 @@ export interface Link {
   line: number;
 }
 
+/** A picture, `![alt](url)`; its `url` is among the links too. */
+export interface Image extends Link {
+  alt: string;
+}
+
 export interface MarkdownDoc {
   file: string;
   text: string;
   lines: string[];
   headings: Heading[];
   fences: Fence[];
+  /** Links and pictures: a missing file is a broken link either way. */
   links: Link[];
+  images: Image[];
 }
 
 /** One marker comment's text (without `<!--`/`-->`); `;` separates several markers in one comment. */
@@ -161,6 +168,7 @@ export function parseMarkdown(file: string, text: string): MarkdownDoc {
   const headings: Heading[] = [];
   const fences: Fence[] = [];
   const links: Link[] = [];
+  const images: Image[] = [];
   let section = '';
   walk(tree, (node, parent, index) => {
     const line = node.position?.start.line ?? 0;
@@ -172,9 +180,12 @@ export function parseMarkdown(file: string, text: string): MarkdownDoc {
       fences.push(fenceOf(file, lines, node, markersAbove(parent, index), section));
     } else if (node.type === 'link' || node.type === 'definition') {
       links.push({ url: node.url, line });
+    } else if (node.type === 'image') {
+      links.push({ url: node.url, line });
+      images.push({ url: node.url, line, alt: node.alt ?? '' });
     }
   });
-  return { file, text, lines, headings, fences, links };
+  return { file, text, lines, headings, fences, links, images };
 }
 
 /**

@@ -4,6 +4,7 @@ import { REPO_ROOT } from '@meshapps/mesh-config';
 import { chapterFiles, type Language, loadDoc, tutorialFile } from './docs.ts';
 import { commentMarkers, type Fence, type MarkdownDoc } from './markdown.ts';
 import { copyableGroups, repoName, tabOf } from './participant.ts';
+import { pictureBaseUrl, withPictureBase } from './pictures.ts';
 import { quotedRange } from './quotes.ts';
 
 /**
@@ -16,7 +17,9 @@ import { quotedRange } from './quotes.ts';
  *   each block under a visible label: where it runs (local, Google Cloud, Cloud Shell) and in
  *   which tab;
  * - a long code quote becomes a link that opens the quoted lines in Cloud Shell's editor;
- * - relative links become absolute (the tutorial panel does not open relative ones);
+ * - relative links become absolute (the tutorial panel does not open relative ones), and pictures
+ *   are read from the published repository's files (raw.githubusercontent.com, pictures.ts): the
+ *   panel shows no image by a path relative to it, and a GitHub page is not an image;
  * - pending blocks are shown but not copyable, and marker comments go.
  */
 
@@ -149,13 +152,19 @@ function fenceLines(fence: Fence, lang: Language, root: string): string[] {
   return shell ? labelled(block('bash', fence.body)) : block(fence.info, fence.body);
 }
 
-function proseLine(line: string, doc: MarkdownDoc, root: string): string {
-  return line.replace(/\]\(([^)\s]+)\)/g, (m, target: string) =>
+function proseLine(line: string, doc: MarkdownDoc, root: string, pictureBase: string | undefined): string {
+  // Pictures first: their full address is then left alone by the link rewriting below.
+  return withPictureBase(line, pictureBase).replace(/\]\(([^)\s]+)\)/g, (m, target: string) =>
     /^[a-z]+:/.test(target) ? m : `](${absolute(target, doc.file, root)})`,
   );
 }
 
-function chapterLines(doc: MarkdownDoc, lang: Language, root: string): string[] {
+function chapterLines(
+  doc: MarkdownDoc,
+  lang: Language,
+  root: string,
+  pictureBase: string | undefined,
+): string[] {
   const out: string[] = [];
   const fenceAt = new Map(doc.fences.map((f) => [f.line - 1, f]));
   for (let i = 0; i < doc.lines.length; i++) {
@@ -175,7 +184,7 @@ function chapterLines(doc: MarkdownDoc, lang: Language, root: string): string[] 
       continue; // markers and notes to authors
     }
     const heading = /^(#{1,2})\s+(.*)$/.exec(line);
-    out.push(heading ? `## ${heading[2]}` : proseLine(line, doc, root));
+    out.push(heading ? `## ${heading[2]}` : proseLine(line, doc, root, pictureBase));
   }
   while (out.length > 0 && (out.at(-1) as string).trim() === '') out.pop();
   // Blank lines a removed marker left twice.
@@ -228,7 +237,8 @@ export function renderTutorial(lang: Language, chapters: MarkdownDoc[], root = R
     `<walkthrough-tutorial-duration duration="${total}"></walkthrough-tutorial-duration>`,
     '',
   ];
-  const bodies = chapters.map((doc) => chapterLines(doc, lang, root));
+  const pictureBase = pictureBaseUrl(root);
+  const bodies = chapters.map((doc) => chapterLines(doc, lang, root, pictureBase));
   // The congratulation comes before the last step, the clean-up (the last chapter's last section).
   const last = bodies.at(-1) ?? [];
   const cleanupAt = last.findLastIndex((l) => l.startsWith('## '));

@@ -52,6 +52,15 @@ describe('Markdown, as CommonMark reads it (mdast-util-from-markdown)', () => {
   it('finds links, not link-like text in code', () => {
     expect(doc.links).toEqual([{ url: 'docs/x.md#a', line: 17 }]);
   });
+
+  it('finds pictures with their alt text, and counts them among the links', () => {
+    const pictured = parseMarkdown(
+      'x.md',
+      'A graph:\n\n![The *live* graph](../images/g.png)\n\n`![not](a.png)`\n',
+    );
+    expect(pictured.images).toEqual([{ url: '../images/g.png', alt: 'The live graph', line: 3 }]);
+    expect(pictured.links).toEqual([{ url: '../images/g.png', line: 3 }]);
+  });
 });
 
 describe('shell command lines (shell-quote)', () => {

@@ -2,12 +2,19 @@
 // Plain browser JavaScript, no build and no dependencies. Every text from a span goes through
 // textContent (span names carry request paths: never trust them as HTML).
 
-import { refreshGraph } from './graph.js';
+import { listenForClicks, refreshGraph } from './graph.js';
 
 const list = document.getElementById('traces');
 const view = document.getElementById('trace');
 const status = document.getElementById('status');
 let current = new URLSearchParams(location.search).get('trace');
+
+/**
+ * What one trace draws at most. The store keeps up to 2000 spans per trace; a table of them all holds
+ * the page for a third of a second, and a list line naming every service runs for screens. What is
+ * left out is said, and the API still has all of it.
+ */
+const DRAW_LIMITS = { rows: 400, servicesPerTrace: 8 };
 let shownSpanCount = -1;
 
 function el(tag, props = {}, ...children) {
@@ -65,6 +72,8 @@ async function getJson(url) {
 }
 
 async function refreshList() {
+  // The list is not shown with the graph: no need to fetch and draw it then.
+  if (main.hidden) return;
   try {
     const { traces } = await getJson('/api/traces?limit=100');
     status.textContent = `${traces.length} recent trace${traces.length === 1 ? '' : 's'}`;
@@ -83,7 +92,7 @@ async function refreshList() {
               ? el('span', { class: 'err' }, ` · ${t.errorCount} error${t.errorCount > 1 ? 's' : ''}`)
               : '',
           ),
-          el('div', { class: 'meta' }, t.services.join(' → ')),
+          el('div', { class: 'meta' }, servicesLine(t.services)),
         ),
       ),
     );
@@ -115,7 +124,8 @@ async function showTrace(traceId) {
   const t0 = Math.min(...trace.spans.map((s) => s.startMs));
   const t1 = Math.max(...trace.spans.map((s) => s.startMs + s.durationMs));
   const total = Math.max(t1 - t0, 0.001);
-  const rows = treeOrder(trace.spans);
+  const all = treeOrder(trace.spans);
+  const rows = all.slice(0, DRAW_LIMITS.rows);
   const body = el('tbody');
   for (const { span, depth } of rows) {
     const error = span.status.code === 'error';
@@ -127,11 +137,7 @@ async function showTrace(traceId) {
       el(
         'td',
         { class: 'label-cell', style: { paddingLeft: `${0.25 + depth * 1.1}rem` }, title: span.name },
-        el(
-          'span',
-          { class: 'service', style: { background: serviceColour(span.serviceName) } },
-          span.serviceName,
-        ),
+        serviceChip(span.serviceName),
         el('span', { class: 'name' }, span.name),
         el('span', { class: 'kind' }, span.kind),
         // Moved or clipped into its parent by the viewer (clock skew): say so, never silently.
@@ -165,7 +171,7 @@ async function showTrace(traceId) {
     el(
       'p',
       { class: 'muted' },
-      `${formatMs(total)} · ${trace.spans.length} spans · click a span for its attributes${adjustedNote(trace.spans)}`,
+      `${formatMs(total)} · ${trace.spans.length} spans · click a span for its attributes${adjustedNote(trace.spans)}${leftOutNote(all.length, rows.length, trace.traceId)}`,
     ),
     el(
       'table',
@@ -185,6 +191,33 @@ async function showTrace(traceId) {
       body,
     ),
   );
+}
+
+/** The service's name, linking to it in the graph (sidecars are folded into their service there). */
+function serviceChip(serviceName) {
+  const node = serviceName.replace(/ sidecar$/, '');
+  return el(
+    'a',
+    {
+      class: 'service',
+      href: `#graph?${new URLSearchParams({ node })}`,
+      title: `${node} in the service graph`,
+      style: { background: serviceColour(serviceName) },
+      // The row's own click opens the span's details; the chip goes to the graph instead.
+      onclick: (event) => event.stopPropagation(),
+    },
+    serviceName,
+  );
+}
+
+function servicesLine(services) {
+  const shown = services.slice(0, DRAW_LIMITS.servicesPerTrace).join(' → ');
+  const more = services.length - DRAW_LIMITS.servicesPerTrace;
+  return more > 0 ? `${shown} → … (${more} more)` : shown;
+}
+
+function leftOutNote(total, drawn, traceId) {
+  return total > drawn ? ` · the first ${drawn} drawn (all ${total}: /api/traces/${traceId})` : '';
 }
 
 function adjustedNote(spans) {
@@ -227,22 +260,27 @@ function toggleDetails(row, span) {
 // Two views: the trace list + waterfall, and the live service graph (#graph).
 const main = document.querySelector('main');
 const graphView = document.getElementById('graph-view');
+const graphTarget = document.getElementById('graph');
+const graphPanel = document.getElementById('graph-traces');
+listenForClicks(graphTarget, graphPanel);
 let graphTimer;
 function showView() {
-  const graph = location.hash === '#graph';
+  const graph = location.hash.startsWith('#graph');
   main.hidden = graph;
   graphView.hidden = !graph;
   document.getElementById('tab-graph').setAttribute('aria-current', String(graph));
   document.getElementById('tab-traces').setAttribute('aria-current', String(!graph));
   clearInterval(graphTimer);
   if (graph) {
-    const draw = () =>
-      refreshGraph(document.getElementById('graph'), document.getElementById('graph-status'));
+    const draw = () => refreshGraph(graphTarget, document.getElementById('graph-status'), graphPanel);
     draw();
     graphTimer = setInterval(draw, 1000);
   }
 }
-window.addEventListener('hashchange', showView);
+window.addEventListener('hashchange', () => {
+  showView();
+  if (!main.hidden) refreshList();
+});
 showView();
 
 if (current) await showTrace(current);

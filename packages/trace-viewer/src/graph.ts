@@ -1,3 +1,4 @@
+import { type EdgeName, type EdgeQuery, type HopTrace, RecentTraces } from './recent-traces.ts';
 import { msFromUnixNano, type SpanRecord } from './span-record.ts';
 
 /**
@@ -47,6 +48,8 @@ export interface ServiceGraphOptions {
   clock?: () => number;
   /** Distinct (caller, callee, route) edges kept over the window; hops on further edges are dropped. */
   maxEdges?: number;
+  /** Recent traces remembered per edge (graph → traces). */
+  tracesPerEdge?: number;
 }
 
 /**
@@ -80,12 +83,16 @@ export class ServiceGraph {
   private readonly buckets = new Map<number, Bucket>();
   /** Edge key → how many live buckets tally it: the window's distinct edges, kept as they change. */
   private readonly liveEdges = new Map<string, number>();
+  /** Edge key → its names, for the live edges (parsed once, not per question). */
+  private readonly edgeNames = new Map<string, EdgeName>();
+  private readonly recent: RecentTraces;
 
   constructor(opts: ServiceGraphOptions = {}) {
     this.windowMs = (opts.windowSeconds ?? 300) * 1000;
     this.bucketMs = (opts.bucketSeconds ?? 10) * 1000;
     this.clock = opts.clock ?? Date.now;
     this.maxEdges = opts.maxEdges ?? 1000;
+    this.recent = new RecentTraces(opts.tracesPerEdge ?? 20);
   }
 
   /** Feed it every span the collector accepts; only hops between services count. */
@@ -110,13 +117,34 @@ export class ServiceGraph {
           continue;
         }
         this.liveEdges.set(key, live + 1);
+        if (live === 0) this.edgeNames.set(key, { source: hop.source, target: hop.target, route: hop.route });
         tally = { status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, latency: new Map() };
         bucket.tallies.set(key, tally);
       }
       tally.status[hop.status]++;
       const bin = binOf(hop.ms);
       tally.latency.set(bin, (tally.latency.get(bin) ?? 0) + 1);
+      const name = this.edgeNames.get(key) as EdgeName;
+      this.recent.add(key, {
+        ...name,
+        traceId: span.traceId,
+        receivedMs: now,
+        startMs: msFromUnixNano(span.startTimeUnixNano),
+        durationMs: hop.ms,
+        status: hop.code,
+      });
     }
+  }
+
+  get windowSeconds(): number {
+    return this.windowMs / 1000;
+  }
+
+  /** The newest traces whose hops an edge (or a service's edges) carried in the window. */
+  tracesThrough(query: EdgeQuery, limit = 20): HopTrace[] {
+    const now = this.clock();
+    this.expire(now);
+    return this.recent.find(this.edgeNames, query, now - this.windowMs, limit);
   }
 
   /** The graph over the last window, edges sorted by source, route, target. */
@@ -178,7 +206,7 @@ export class ServiceGraph {
       for (const c of CLASSES) target.inbound[c] += e.status[c];
     }
     return {
-      windowSeconds: this.windowMs / 1000,
+      windowSeconds: this.windowSeconds,
       generatedAt: new Date(now).toISOString(),
       nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)),
       edges,
@@ -194,7 +222,11 @@ export class ServiceGraph {
       for (const key of bucket.tallies.keys()) {
         const live = (this.liveEdges.get(key) ?? 1) - 1;
         if (live > 0) this.liveEdges.set(key, live);
-        else this.liveEdges.delete(key);
+        else {
+          this.liveEdges.delete(key);
+          this.edgeNames.delete(key);
+          this.recent.drop(key);
+        }
       }
     }
   }
@@ -205,6 +237,7 @@ interface Hop {
   target: string;
   route: string;
   status: StatusClass;
+  code: number;
   ms: number;
 }
 
@@ -213,20 +246,21 @@ const RUN_APP = /^(.+)-\d+\.[a-z0-9-]+\.run\.app$/;
 /** The hop a span stands for, if it is one. */
 export function hopOf(span: SpanRecord): Hop | undefined {
   const a = span.attributes;
-  const status = statusClass(a['http.response.status_code']);
-  if (!status) return undefined;
+  const code = statusCode(a['http.response.status_code']);
+  if (code === undefined) return undefined;
+  const status = CLASSES[Math.floor(code / 100) - 2] as StatusClass;
   const ms = Math.max(0, msFromUnixNano(span.endTimeUnixNano) - msFromUnixNano(span.startTimeUnixNano));
   const caller = a['meshapps.caller'];
   const destination = a['meshapps.destination'];
   if (span.kind === 'server' && typeof caller === 'string' && typeof destination === 'string') {
     const route = typeof a['meshapps.route'] === 'string' ? a['meshapps.route'] : '(no route)';
-    return { source: shorten(caller), target: shorten(destination), route: shorten(route), status, ms };
+    return { source: shorten(caller), target: shorten(destination), route: shorten(route), status, code, ms };
   }
   const host = a['server.address'];
   const runApp = span.kind === 'client' && typeof host === 'string' ? RUN_APP.exec(host) : null;
   if (runApp) {
     const target = shorten(runApp[1] as string);
-    return { source: shorten(span.serviceName), target, route: 'run.app URL', status, ms };
+    return { source: shorten(span.serviceName), target, route: 'run.app URL', status, code, ms };
   }
   return undefined;
 }
@@ -237,10 +271,10 @@ function shorten(name: string): string {
   return `${Buffer.from(name.slice(0, GRAPH_NAME_CHARS), 'utf8').toString('utf8')}…`;
 }
 
-function statusClass(code: unknown): StatusClass | undefined {
+/** An HTTP status from 200 to 599 (1xx are not answers), or undefined. */
+function statusCode(code: unknown): number | undefined {
   const n = typeof code === 'number' ? code : typeof code === 'string' ? Number(code) : Number.NaN;
-  if (!Number.isInteger(n) || n < 200 || n > 599) return undefined;
-  return CLASSES[Math.floor(n / 100) - 2];
+  return Number.isInteger(n) && n >= 200 && n <= 599 ? n : undefined;
 }
 
 function quantile(histogram: Map<number, number>, total: number, q: number): number {

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { gunzip, type ZlibOptions } from 'node:zlib';
 import { adjustClockSkew } from './clock-skew.ts';
 import { ServiceGraph } from './graph.ts';
+import { graphTraces } from './graph-traces.ts';
 import { originForm } from './origin-form.ts';
 import { spansFromOtlpJson } from './otlp-json.ts';
 import { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
@@ -43,20 +44,31 @@ export interface TraceViewer {
   close(): Promise<void>;
 }
 
-/** The page's files, served as they are: no build step, nothing fetched from elsewhere. */
-const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/viewer.js': { file: 'viewer.js', type: 'text/javascript; charset=utf-8' },
-  '/graph.js': { file: 'graph.js', type: 'text/javascript; charset=utf-8' },
-  '/viewer.css': { file: 'viewer.css', type: 'text/css; charset=utf-8' },
-};
 // src/ and dist/ are both one level below the package root, where public/ lives.
 const PUBLIC_DIR = new URL('../public/', import.meta.url);
+const JS = 'text/javascript; charset=utf-8';
+
+/**
+ * The page's files, served as they are: no build step, nothing fetched from elsewhere. The graph's
+ * layout library is a dependency of this package, served from node_modules (works offline).
+ */
+const STATIC: Record<string, { file: URL; type: string }> = {
+  '/': { file: new URL('index.html', PUBLIC_DIR), type: 'text/html; charset=utf-8' },
+  '/index.html': { file: new URL('index.html', PUBLIC_DIR), type: 'text/html; charset=utf-8' },
+  '/viewer.css': { file: new URL('viewer.css', PUBLIC_DIR), type: 'text/css; charset=utf-8' },
+  ...Object.fromEntries(
+    ['viewer.js', 'graph.js', 'graph-layout.js', 'graph-traces.js', 'graph-worker.js'].map((f) => [
+      `/${f}`,
+      { file: new URL(f, PUBLIC_DIR), type: JS },
+    ]),
+  ),
+  '/vendor/dagre.js': { file: new URL(import.meta.resolve('@dagrejs/dagre')), type: JS },
+};
 
 /**
  * A local OTLP/HTTP trace collector (JSON and protobuf) with a small API and a waterfall page:
- * `POST /v1/traces`, `GET /api/traces`, `GET /api/traces/{traceId}`, `GET /api/graph`, `GET /`.
+ * `POST /v1/traces`, `GET /api/traces`, `GET /api/traces/{traceId}`, `GET /api/graph`,
+ * `GET /api/graph/traces`, `GET /`.
  */
 export async function startTraceViewer(opts: TraceViewerOptions = {}): Promise<TraceViewer> {
   const graph = new ServiceGraph();
@@ -126,6 +138,10 @@ async function handle(
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'read-only' });
 
   if (path === '/api/graph') return sendJson(res, 200, graph.snapshot());
+  if (path === '/api/graph/traces') {
+    const { status, body } = graphTraces(url.searchParams, graph, store);
+    return sendJson(res, status, body);
+  }
   if (path === '/api/traces') {
     const limit = Number(url.searchParams.get('limit') ?? 50);
     return sendJson(res, 200, { traces: store.list(Number.isInteger(limit) && limit > 0 ? limit : 50) });
@@ -140,7 +156,7 @@ async function handle(
   }
   const asset = STATIC[path];
   if (asset) {
-    const body = await readFile(new URL(asset.file, PUBLIC_DIR));
+    const body = await readFile(asset.file);
     res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
     res.end(req.method === 'HEAD' ? undefined : body);
     return;

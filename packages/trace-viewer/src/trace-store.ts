@@ -95,6 +95,12 @@ export class TraceStore {
     return [...stored.spans.values()].sort((a, b) => a.startMs - b.startMs);
   }
 
+  /** One trace's summary (as list() gives it), or undefined when it is not (or no longer) here. */
+  summary(traceId: string): TraceSummary | undefined {
+    const stored = this.traces.get(traceId);
+    return stored ? summarise(traceId, [...stored.spans.values()]) : undefined;
+  }
+
   /** Newest first, by the start of the trace. */
   list(limit = 50): TraceSummary[] {
     const summaries: TraceSummary[] = [];

@@ -46,3 +46,32 @@ export function chainTrace(traceId = newTraceId(), t0 = Date.now()): SpanRecord[
     span(5, 4, 'target1', 'GET /', 'server', 8, 2),
   ];
 }
+
+/** The ingress span a destination's sidecar records for one mesh hop (what the graph counts). */
+export function meshHop(
+  caller: string,
+  destination: string,
+  route: string,
+  status: number,
+  ms: number,
+  traceId = newTraceId(),
+  startMs = Date.now(),
+): SpanRecord {
+  return {
+    traceId,
+    spanId: newSpanId(),
+    parentSpanId: newSpanId(),
+    serviceName: `${destination} sidecar`,
+    name: `ingress ${destination}`,
+    kind: 'server',
+    startTimeUnixNano: unixNanoFromMs(startMs),
+    endTimeUnixNano: unixNanoFromMs(startMs + ms),
+    status: status >= 400 ? { code: 'error' } : { code: 'unset' },
+    attributes: {
+      'http.response.status_code': status,
+      'meshapps.caller': caller,
+      'meshapps.destination': destination,
+      'meshapps.route': route,
+    },
+  };
+}

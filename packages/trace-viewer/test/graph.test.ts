@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GRAPH_NAME_CHARS, ServiceGraph } from '../src/graph.ts';
-import { type SpanRecord, unixNanoFromMs } from '../src/index.ts';
-import { newSpanId, newTraceId } from './fixtures.ts';
-
-/** The ingress span a destination's sidecar records for one mesh hop. */
-function meshHop(caller: string, destination: string, route: string, status: number, ms: number): SpanRecord {
-  return {
-    traceId: newTraceId(),
-    spanId: newSpanId(),
-    parentSpanId: newSpanId(),
-    serviceName: `${destination} sidecar`,
-    name: `ingress ${destination}`,
-    kind: 'server',
-    startTimeUnixNano: unixNanoFromMs(1_000),
-    endTimeUnixNano: unixNanoFromMs(1_000 + ms),
-    status: status >= 400 ? { code: 'error' } : { code: 'unset' },
-    attributes: {
-      'http.response.status_code': status,
-      'meshapps.caller': caller,
-      'meshapps.destination': destination,
-      'meshapps.route': route,
-    },
-  };
-}
+import type { SpanRecord } from '../src/index.ts';
+import { meshHop } from './fixtures.ts';
 
 describe('the service graph', () => {
   it('counts mesh hops per caller → callee and route, by status class, with p50/p90 and the split', () => {
@@ -113,5 +92,52 @@ describe('the service graph', () => {
     now += 320_000;
     graph.add([meshHop('client', 'proxy', 'route-proxy', 200, 1)]);
     expect(graph.snapshot()).toMatchObject({ droppedHops: 0, edges: [{ source: 'client', requests: 1 }] });
+  });
+});
+
+describe('from the graph to its traces', () => {
+  it('lists the newest traces through an edge (any route, or one), or through a service, once each', () => {
+    let now = 1_000_000;
+    const graph = new ServiceGraph({ clock: () => now });
+    const chain = ['a1', 'a2', 'a3'].map((t) => t.padEnd(32, '0'));
+    for (const [i, traceId] of chain.entries()) {
+      graph.add([
+        meshHop('client', 'proxy', 'route-proxy', 200, 2, traceId, 1000 + i),
+        meshHop('proxy', 'target1', 'route-target1', 200, 1, traceId, 1001 + i),
+      ]);
+    }
+    const refused = 'b1'.padEnd(32, '0');
+    graph.add([meshHop('client', 'target1', 'route-target1', 403, 1, refused, 2000)]);
+    // A retried hop: one trace, two hops on the same edge; listed once, by its latest hop.
+    graph.add([meshHop('client', 'target1', 'route-retry', 503, 1, refused, 2001)]);
+    now += 1000;
+
+    const ids = (q: Parameters<ServiceGraph['tracesThrough']>[0], limit?: number) =>
+      graph.tracesThrough(q, limit).map((t) => t.traceId);
+    expect(ids({ source: 'proxy', target: 'target1' })).toEqual([...chain].reverse());
+    expect(ids({ source: 'client', target: 'target1' })).toEqual([refused]);
+    expect(graph.tracesThrough({ source: 'client', target: 'target1' })[0]).toMatchObject({
+      route: 'route-retry',
+      status: 503,
+      startMs: 2001,
+    });
+    expect(ids({ source: 'client', target: 'target1', route: 'route-target1' })).toEqual([refused]);
+    expect(ids({ source: 'client', target: 'target1', route: 'route-x' })).toEqual([]);
+    expect(ids({ node: 'target1' })).toEqual([refused, ...[...chain].reverse()]);
+    expect(ids({ node: 'target1' }, 2)).toEqual([refused, chain[2]]);
+    expect(ids({ node: 'nobody' })).toEqual([]);
+  });
+
+  it('is bounded: tracesPerEdge per edge, and gone with the window', () => {
+    let now = 1_000_000;
+    const graph = new ServiceGraph({ clock: () => now, tracesPerEdge: 5, windowSeconds: 60 });
+    graph.add(
+      Array.from({ length: 50 }, (_, i) => meshHop('client', 'proxy', 'route-proxy', 200, 1, undefined, i)),
+    );
+    expect(graph.tracesThrough({ node: 'client' }, 50)).toHaveLength(5);
+    expect(graph.tracesThrough({ node: 'client' }, 50).map((t) => t.startMs)).toEqual([49, 48, 47, 46, 45]);
+    now += 70_000;
+    expect(graph.tracesThrough({ node: 'client' }, 50)).toEqual([]);
+    expect(graph.snapshot().edges).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SpanView, startTraceViewer, type TraceSummary, type TraceViewer } from '../src/index.ts';
-import { chainTrace, newSpanId, newTraceId } from './fixtures.ts';
+import { chainTrace, meshHop, newSpanId, newTraceId } from './fixtures.ts';
 
 let viewer: TraceViewer;
 beforeAll(async () => {
@@ -138,7 +138,72 @@ describe('the collector and API', () => {
     const html = await page.text();
     expect(html).toContain('/viewer.js');
     expect(html).not.toMatch(/https?:\/\//);
-    expect((await fetch(`${viewer.url}/viewer.js`)).status).toBe(200);
+    for (const script of [
+      '/viewer.js',
+      '/graph.js',
+      '/graph-layout.js',
+      '/graph-traces.js',
+      '/graph-worker.js',
+      '/vendor/dagre.js',
+    ]) {
+      const res = await fetch(`${viewer.url}${script}`);
+      expect(res.status, script).toBe(200);
+      expect(res.headers.get('content-type'), script).toMatch(/^text\/javascript/);
+      // Nothing a script would fetch from elsewhere (dagre is one self-contained module).
+      expect(await res.text(), script).not.toMatch(/\bimport\b[^;]*?from\s*['"]https?:/);
+    }
     expect((await fetch(`${viewer.url}/nope`)).status).toBe(404);
+  });
+
+  it('answers GET /api/graph/traces with the recent traces through an edge, with what the store has of them', async () => {
+    const traceId = newTraceId();
+    viewer.store.add([
+      ...chainTrace(traceId),
+      meshHop('viewer-test-client', 'viewer-test-proxy', 'route-x', 200, 3, traceId),
+    ]);
+    const ask = (query: string) => fetch(`${viewer.url}/api/graph/traces?${query}`);
+    const res = await ask('source=viewer-test-client&target=viewer-test-proxy');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { traces: { traceId: string; trace: TraceSummary | null }[] };
+    expect(body).toMatchObject({
+      query: { source: 'viewer-test-client', target: 'viewer-test-proxy' },
+      windowSeconds: 300,
+      traces: [{ traceId, route: 'route-x', status: 200, trace: { rootService: 'client', spanCount: 7 } }],
+    });
+    expect(body.traces[0]?.trace).not.toHaveProperty('services');
+    const node = (await (await ask('node=viewer-test-proxy&limit=1')).json()) as { traces: unknown[] };
+    expect(node.traces).toHaveLength(1);
+    for (const bad of [
+      '',
+      'source=a',
+      'node=a&source=b&target=c',
+      'node=a&limit=0',
+      'node=a&limit=51',
+      `node=${'x'.repeat(200)}`,
+    ]) {
+      const answer = await ask(bad);
+      expect(answer.status, bad).toBe(400);
+      expect(((await answer.json()) as { error: string }).error, bad).toBeTruthy();
+    }
+  });
+
+  it('says when a listed trace has left the store', async () => {
+    const small = await startTraceViewer({ port: 0, maxTraces: 1 });
+    try {
+      const [first, second] = [newTraceId(), newTraceId()];
+      small.store.add([
+        meshHop('a', 'b', 'r', 200, 1, first, 1000),
+        meshHop('a', 'b', 'r', 500, 1, second, 2000),
+      ]);
+      const body = (await (await fetch(`${small.url}/api/graph/traces?source=a&target=b`)).json()) as {
+        traces: { traceId: string; status: number; trace: unknown }[];
+      };
+      expect(body.traces.map((t) => [t.traceId, t.status, t.trace === null])).toEqual([
+        [second, 500, false],
+        [first, 200, true],
+      ]);
+    } finally {
+      await small.close();
+    }
   });
 });
