@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
  */
 const LAYERS: Record<string, string[]> = {
   '@meshapps/mesh-config': [],
+  '@meshapps/measure': [],
   '@meshapps/trace-viewer': [],
   '@meshapps/telemetry': [],
   '@meshapps/service': ['@meshapps/telemetry'],
@@ -19,6 +20,7 @@ const LAYERS: Record<string, string[]> = {
   '@meshapps/target': ['@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/local-mesh': ['@meshapps/mesh-config', '@meshapps/telemetry', '@meshapps/trace-viewer'],
   '@meshapps/deploy': ['@meshapps/mesh-config'],
+  '@meshapps/traffic': ['@meshapps/local-mesh', '@meshapps/measure', '@meshapps/mesh-config'],
   '@meshapps/bench': [
     '@meshapps/infra-checks',
     '@meshapps/local-mesh',

@@ -77,7 +77,7 @@ describe('resilience example routes on the real stack', () => {
   });
 
   it('split:check measures the 50 % abort as documented in abort50.yaml', async () => {
-    const { code, out: output } = await runNodeCli('packages/local-mesh/src/split-check.ts', [
+    const { code, out: output } = await runNodeCli('packages/traffic/src/split-check.ts', [
       '--url',
       `${mesh.loadBalancerUrl}/call/abort50.meshapps.internal`,
       '-n',

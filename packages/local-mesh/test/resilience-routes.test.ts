@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { judge, outcomeOf, parseExpect, zFor } from '@meshapps/measure';
 import {
   loadRoutes,
   loadTopology,
@@ -10,7 +11,6 @@ import {
 } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatHop } from '../src/log-format.ts';
-import { judge, outcomeOf, parseExpect, zFor } from '../src/split-stats.ts';
 import {
   compressedTime,
   json,

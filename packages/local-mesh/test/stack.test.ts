@@ -59,7 +59,7 @@ describe('demo 1–3: chains through the mesh, IAM decides', () => {
 
 describe('demo 4: HTTPRoute traffic control', () => {
   it('1000 × target23 is consistent with 50:50 (split:check passes)', async () => {
-    const run = await runNodeCli('packages/local-mesh/src/split-check.ts', [
+    const run = await runNodeCli('packages/traffic/src/split-check.ts', [
       '--url',
       `${stack.lb}/call/target23.meshapps.internal`,
       '-n',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { zFor } from '@meshapps/measure';
 import { ROUTES_DIR } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -8,7 +9,6 @@ import { canaryRule, weightsAt, withWeights } from '../src/canary/route-weights.
 import { roundSize, waitUntilServed } from '../src/canary/served.ts';
 import type { Traffic } from '../src/canary/traffic.ts';
 import { type CanaryPlan, walkCanary } from '../src/canary/walk.ts';
-import { zFor } from '../src/split-stats.ts';
 
 const targetYaml = readFileSync(join(ROUTES_DIR, 'target.yaml'), 'utf8');
 const routeOf = (text: string) => parse(text);

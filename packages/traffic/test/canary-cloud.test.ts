@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ROUTES_DIR, renderRoute } from '@meshapps/mesh-config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runNodeCli } from './helpers/node-cli.ts';
+import { runTrafficCli } from './helpers/cli.ts';
 
 /**
  * `pnpm canary --cloud` against stand-ins, as the cloud shell glue is tested: a fake `gcloud` that
@@ -75,8 +75,8 @@ afterEach(async () => {
 });
 
 function canary(): Promise<{ code: number | null; out: string }> {
-  return runNodeCli(
-    'packages/local-mesh/src/canary/cli.ts',
+  return runTrafficCli(
+    'canary/cli.ts',
     [
       ...[
         '--route',

@@ -1,4 +1,4 @@
-import { judge, wilson, zFor } from '../split-stats.ts';
+import { judge, wilson, zFor } from '@meshapps/measure';
 import type { Traffic } from './traffic.ts';
 
 /** split:check's default: a round must be clear at 99.9 % before the canary believes it. */

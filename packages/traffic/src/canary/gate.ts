@@ -1,4 +1,4 @@
-import { wilsonCorrected } from '../split-stats.ts';
+import { wilsonCorrected } from '@meshapps/measure';
 
 /**
  * The canary gate: is the new destination good enough to take more traffic? Built on the same

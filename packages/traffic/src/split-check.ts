@@ -3,8 +3,8 @@
 // exits 1 when an expected share falls outside its interval. An HTTP status named in --expect
 // (`--expect target2=50,503=50`) is an outcome too: that is how an injected abort is measured.
 import { parseArgs } from 'node:util';
+import { judge, outcomeOf, parseExpect, zFor } from '@meshapps/measure';
 import { Agent, request } from 'undici';
-import { judge, outcomeOf, parseExpect, zFor } from './split-stats.ts';
 
 // `pnpm split:check … | head` closes the pipe early: the reader is done, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

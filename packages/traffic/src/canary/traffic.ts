@@ -1,5 +1,5 @@
+import { answeredBy } from '@meshapps/measure';
 import { Agent, request } from 'undici';
-import { answeredBy } from '../split-stats.ts';
 import type { Answer } from './gate.ts';
 
 /** Where the canary's requests go and come back from: real HTTP, or a stand-in in tests. */

@@ -1,19 +1,21 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type StartedMesh, startMesh } from '@meshapps/local-mesh/mesh-process';
 import { ROUTES_DIR } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runNodeCli } from './helpers/node-cli.ts';
-import { type Stack, startStack } from './helpers/stack.ts';
+import { runTrafficCli } from './helpers/cli.ts';
 
 // A release that fails on purpose (FAIL_PERCENT=20 on target-green, for this run only): pnpm
 // canary, with its default gate, rolls back at the first step it can decide and exits 1.
-let stack: Stack;
+let stack: StartedMesh;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshapps-rollback-'));
   cpSync(ROUTES_DIR, join(dir, 'routes'), { recursive: true });
-  stack = await startStack(['--routes', join(dir, 'routes'), '--env', 'target-green:FAIL_PERCENT=20']);
+  stack = await startMesh({
+    args: ['--raw-logs', '--routes', join(dir, 'routes'), '--env', 'target-green:FAIL_PERCENT=20'],
+  });
 });
 afterAll(async () => {
   expect(await stack.stop()).toBe(0);
@@ -24,9 +26,14 @@ it('rolls back a release failing 20 % of its requests at the first step, restori
   expect(stack.lines).toContainEqual(
     expect.stringContaining('target-green: FAIL_PERCENT=20 (--env, this run only)'),
   );
-  const { code, out } = await runNodeCli('packages/local-mesh/src/canary/cli.ts', [
+  const { code, out } = await runTrafficCli('canary/cli.ts', [
     ...['--route', 'target', '--to', 'target-green', '--steps', '10,50,100'],
-    ...['--url', `${stack.lb}/call/target.meshapps.internal`, '--routes', join(dir, 'routes')],
+    ...[
+      '--url',
+      `${stack.ready.loadBalancerUrl}/call/target.meshapps.internal`,
+      '--routes',
+      join(dir, 'routes'),
+    ],
   ]);
   expect(code, out).toBe(1);
   expect(out).toMatch(/^step 1\/3: target 90, target-green 10 /m);

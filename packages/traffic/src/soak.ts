@@ -6,9 +6,9 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { type LoadResult, runLoad } from './load.ts';
-import { startMesh } from './mesh-process.ts';
-import { rssMiB, treeRssMiB } from './process-rss.ts';
+import { startMesh } from '@meshapps/local-mesh/mesh-process';
+import { rssMiB, treeRssMiB } from '@meshapps/local-mesh/process-rss';
+import { type LoadResult, runLoad } from '@meshapps/measure';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),

@@ -2,6 +2,9 @@
 // Shifts traffic to a new destination step by step, judging it on live traffic between steps.
 
 import { basename, extname, relative } from 'node:path';
+import { commandLine } from '@meshapps/local-mesh/cli-args';
+import { checkMeshRoutes } from '@meshapps/local-mesh/live-router';
+import { zFor } from '@meshapps/measure';
 import {
   ConfigInvalidError,
   checkRoutes,
@@ -14,9 +17,6 @@ import {
   readConfigFileSync,
   TOPOLOGY_FILE,
 } from '@meshapps/mesh-config';
-import { commandLine } from '../cli-args.ts';
-import { checkMeshRoutes } from '../live-router.ts';
-import { zFor } from '../split-stats.ts';
 import { importRoute, writeRouteFile } from './apply.ts';
 import { canaryRule, weightsAt, withWeights } from './route-weights.ts';
 import { httpTraffic } from './traffic.ts';
