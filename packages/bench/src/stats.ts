@@ -1,3 +1,5 @@
+import { percentiles } from '@meshapps/measure';
+
 /** Latency summary of one scenario, in milliseconds. */
 export interface LatencySummary {
   count: number;
@@ -9,24 +11,10 @@ export interface LatencySummary {
   mean: number;
 }
 
-/** Nearest-rank percentile of an ascending array (NaN when empty). */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
-}
-
+/** Percentiles by the repository's one definition (nearest rank, `@meshapps/measure`). */
 export function summarise(samplesMs: readonly number[], failed = 0): LatencySummary {
-  const sorted = [...samplesMs].sort((a, b) => a - b);
-  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : Number.NaN;
-  return {
-    count: sorted.length,
-    failed,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    mean,
-  };
+  const { count, p50, p90, p99, mean } = percentiles(samplesMs);
+  return { count, failed, p50, p90, p99, mean };
 }
 
 /** Median of a few repeated measurements: one noisy round does not decide a figure. */

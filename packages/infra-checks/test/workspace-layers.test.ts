@@ -24,6 +24,7 @@ const LAYERS: Record<string, string[]> = {
   '@meshapps/bench': [
     '@meshapps/infra-checks',
     '@meshapps/local-mesh',
+    '@meshapps/measure',
     '@meshapps/mesh-config',
     '@meshapps/trace-viewer',
   ],

@@ -1,6 +1,14 @@
 // What the traffic tools, the bench and the mesh's own tests measure with: one definition each.
 export { type LoadOptions, type LoadResult, runLoad } from './load.ts';
 export {
+  nearestRank,
+  type PercentileInterval,
+  type Percentiles,
+  percentile,
+  percentileInterval,
+  percentiles,
+} from './percentile.ts';
+export {
   answeredBy,
   judge,
   outcomeOf,

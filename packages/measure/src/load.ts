@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { percentiles } from './percentile.ts';
 
 export interface LoadOptions {
   /** e.g. http://127.0.0.1:8080/call/proxy.meshapps.internal/target1.meshapps.internal */
@@ -20,6 +21,7 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** Requests not sent on time because `connections` were all busy. */
   late: number;
+  /** Nearest-rank percentiles (`percentile.ts`); NaN when nothing answered. */
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   /** The slowest answer to a request scheduled in each second of the run. */
   maxMsPerSecond: number[];
@@ -92,8 +94,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   await Promise.all(pending);
   await pool.close();
   result.elapsedMs = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  result.latencyMs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies.at(-1) ?? 0 };
+  const { p50, p90, p99, max } = percentiles(latencies);
+  result.latencyMs = { p50, p90, p99, max };
   return result;
 }

@@ -4,7 +4,7 @@ import { zFor } from '@meshapps/measure';
 import { ROUTES_DIR } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type Answer, figuresOf, type GateOptions, judgeStep, quantile } from '../src/canary/gate.ts';
+import { type Answer, figuresOf, type GateOptions, judgeStep } from '../src/canary/gate.ts';
 import { canaryRule, weightsAt, withWeights } from '../src/canary/route-weights.ts';
 import { roundSize, waitUntilServed } from '../src/canary/served.ts';
 import type { Traffic } from '../src/canary/traffic.ts';
@@ -74,11 +74,13 @@ const answers = (service: string, n: number, opts: { failEvery?: number; ms?: nu
 describe('the gate', () => {
   const old = figuresOf('target', answers('target', 2000), gate.z);
 
-  it('an interval for p90 from order statistics; a bound whose rank falls outside the sample is unknown', () => {
-    const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(quantile(values, 0.9, 1.96)).toEqual({ value: 90, low: 84, high: 96 });
-    expect(quantile([5], 0.9, 1.96)).toEqual({ value: 5, low: 0, high: Number.POSITIVE_INFINITY });
-    expect(quantile([], 0.9, 1.96)).toBeUndefined();
+  it("the p90 it judges is the repository's one percentile (nearest rank), as bench and soak print it", () => {
+    const figures = figuresOf(
+      'x',
+      answers('x', 10).map((a, i) => ({ ...a, ms: i + 1 })),
+      gate.z,
+    );
+    expect(figures.p90?.value).toBe(9);
   });
 
   it('one slow answer in the first few of a healthy release is not shown slower than the bound', () => {

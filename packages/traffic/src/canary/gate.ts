@@ -1,4 +1,4 @@
-import { wilsonCorrected } from '@meshapps/measure';
+import { percentileInterval, wilsonCorrected } from '@meshapps/measure';
 
 /**
  * The canary gate: is the new destination good enough to take more traffic? Built on the same
@@ -56,33 +56,11 @@ export function figuresOf(name: string, answers: readonly Answer[], z: number): 
     answers: answers.length,
     ok: ok.length,
     success: answers.length > 0 ? { value: ok.length / answers.length, ...w } : undefined,
-    p90: quantile(
+    p90: percentileInterval(
       ok.map((a) => a.ms),
-      0.9,
+      90,
       z,
     ),
-  };
-}
-
-/**
- * A distribution-free interval for a quantile: the ranks between which the true q-quantile lies,
- * from the binomial (normal approximation) — the same statistics as the split's intervals. A rank
- * outside the sample leaves that bound unknown (0 below, Infinity above): with one answer, the
- * true p90 may well lie below it, so its lower bound is not that answer. Clamping it there made a
- * single slow first answer of a healthy release "shown" slower than the bound.
- */
-export function quantile(values: readonly number[], q: number, z: number): Interval | undefined {
-  const n = values.length;
-  if (n === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (rank: number) => sorted[rank - 1] as number;
-  const spread = z * Math.sqrt(n * q * (1 - q));
-  const lowRank = Math.floor(n * q - spread);
-  const highRank = Math.ceil(n * q + spread);
-  return {
-    value: at(Math.max(1, Math.ceil(q * n))),
-    low: lowRank >= 1 ? at(lowRank) : 0,
-    high: highRank <= n ? at(highRank) : Number.POSITIVE_INFINITY,
   };
 }
 
