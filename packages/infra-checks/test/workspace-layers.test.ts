@@ -20,7 +20,12 @@ const LAYERS: Record<string, string[]> = {
   '@meshapps/target': ['@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/local-mesh': ['@meshapps/mesh-config', '@meshapps/telemetry', '@meshapps/trace-viewer'],
   '@meshapps/deploy': ['@meshapps/mesh-config'],
-  '@meshapps/traffic': ['@meshapps/local-mesh', '@meshapps/measure', '@meshapps/mesh-config'],
+  '@meshapps/traffic': [
+    '@meshapps/local-mesh',
+    '@meshapps/measure',
+    '@meshapps/mesh-config',
+    '@meshapps/telemetry',
+  ],
   '@meshapps/bench': [
     '@meshapps/infra-checks',
     '@meshapps/local-mesh',

@@ -8,6 +8,7 @@ export {
   percentileInterval,
   percentiles,
 } from './percentile.ts';
+export { requestsToSee, requestsToTell } from './sample-size.ts';
 export {
   answeredBy,
   judge,

@@ -1,5 +1,6 @@
 import { answeredBy } from '@meshapps/measure';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { sendRequests } from '../send.ts';
 import type { Answer } from './gate.ts';
 
 /** Where the canary's requests go and come back from: real HTTP, or a stand-in in tests. */
@@ -27,27 +28,8 @@ export function httpTraffic(url: URL, concurrency: number): Traffic {
   const dispatcher = new Agent({ connections: concurrency });
   return {
     async send(n) {
-      const answers: Answer[] = [];
-      let left = n;
-      const worker = async () => {
-        while (left > 0) {
-          left--;
-          const started = performance.now();
-          try {
-            const res = await request(url, { dispatcher, signal: AbortSignal.timeout(10_000) });
-            const body = await res.body.json().catch(() => undefined);
-            answers.push({
-              ...classify(res.statusCode, body),
-              status: res.statusCode,
-              ms: performance.now() - started,
-            });
-          } catch {
-            answers.push({ service: undefined, ok: false, status: 0, ms: performance.now() - started });
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
-      return answers;
+      const answers = await sendRequests(url, n, { dispatcher, concurrency });
+      return answers.map((a) => ({ ...classify(a.status, a.body), status: a.status, ms: a.ms }));
     },
     close: () => dispatcher.close(),
   };
