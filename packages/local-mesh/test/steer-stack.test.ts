@@ -97,6 +97,10 @@ describe('pnpm canary against the running stack', () => {
       ...['--url', `${stack.lb}/call/target.meshapps.internal`, '--routes', routes()],
       // Fewer answers per step than the defaults need (34 rather than 146 at 1 %): same logic, faster.
       ...['--confidence', '0.9', '--floor', '90'],
+      // A healthy release on a loaded machine: the 100 % step's p90 is compared with the step
+      // before's, seconds earlier, and load swings move it by tens of ms (seen at load 18 on 2
+      // cores). The latency gate is tested on its own (canary.test.ts); here it must not flake.
+      ...['--latency-slack', '1000'],
     ]);
     expect(code, out).toBe(0);
     expect(out.match(/^ {2}pass: /gm)).toHaveLength(4);

@@ -1,12 +1,11 @@
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUTES_DIR, renderRoute } from '@meshapps/mesh-config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runTrafficCli } from './helpers/cli.ts';
+import { type FakeLb, startFakeLb } from './helpers/fake-lb.ts';
 
 /**
  * `pnpm canary --cloud` against stand-ins, as the cloud shell glue is tested: a fake `gcloud` that
@@ -14,9 +13,7 @@ import { runTrafficCli } from './helpers/cli.ts';
  * balancer that splits by whatever route was imported last.
  */
 let dir: string;
-let server: Server;
-let lb: string;
-let failEvery: number | undefined;
+let lb: FakeLb;
 
 const original = readFileSync(join(ROUTES_DIR, 'target.yaml'), 'utf8');
 const imported = () => join(dir, 'imported-route-target.yaml');
@@ -37,40 +34,11 @@ beforeEach(async () => {
     ].join('\n'),
   );
   chmodSync(join(dir, 'gcloud'), 0o755);
-  failEvery = undefined;
-  let seen = '';
-  const sent = new Map<string, number>();
-  let total = 0;
-  server = createServer((_req, res) => {
-    const text = readFileSync(imported(), 'utf8');
-    if (text !== seen) [seen, total] = [text, 0];
-    if (total === 0) sent.clear();
-    total++;
-    const dests = parse(text).rules[0].action.destinations as { serviceName: string; weight: number }[];
-    const sum = dests.reduce((a, d) => a + d.weight, 0);
-    let pick = '';
-    let deficit = Number.NEGATIVE_INFINITY;
-    for (const d of dests) {
-      const name = d.serviceName.split('/').pop() as string;
-      const gap = (total * d.weight) / sum - (sent.get(name) ?? 0);
-      if (d.weight > 0 && gap > deficit) [pick, deficit] = [name, gap];
-    }
-    sent.set(pick, (sent.get(pick) ?? 0) + 1);
-    const fails = pick === 'target-green' && failEvery && (sent.get(pick) as number) % failEvery === 0;
-    res.writeHead(fails ? 500 : 200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify(
-        fails
-          ? { error: { status: 500, message: 'failed on purpose', chain: ['client', pick] } }
-          : { message: `client <- ${pick}` },
-      ),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  lb = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The load balancer splits by whatever route was imported last.
+  lb = await startFakeLb(imported);
 });
 afterEach(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await lb.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -89,7 +57,7 @@ function canary(): Promise<{ code: number | null; out: string }> {
         '--project',
         'demo-project',
       ],
-      ...['--url', `${lb}/call/target.meshapps.internal`, '--routes', join(dir, 'routes')],
+      ...['--url', `${lb.url}/call/target.meshapps.internal`, '--routes', join(dir, 'routes')],
       ...['--confidence', '0.9', '--floor', '90'],
     ],
     { PATH: `${dir}:${process.env.PATH}` },
@@ -112,6 +80,21 @@ describe('pnpm canary --cloud, with gcloud and the load balancer stood in for', 
       expect.stringMatching(importCall('target.yaml')),
       expect.stringMatching(importCall('target.yaml')),
     ]);
+    // Said up front on Google Cloud: the cold start's handling, and each step's requests and time.
+    expect(out).toContain(
+      '  cold start: the first 20 answers of target-green at each step count for success but are not timed (a new Cloud Run instance starts cold; the current release is warm)',
+    );
+    expect(out).toContain(
+      [
+        '  each step needs at least 34 clean answers of target-green (its first 20 not timed), so at least:',
+        '     10 %: 340 requests, ~2 s from Cloud Shell',
+        '    100 %: 34 requests, ~1 s from Cloud Shell',
+        '    (estimated at 16 in flight and ~75 ms an answer, ≈ 213 req/s; each step prints the rate it sees)',
+      ].join('\n'),
+    );
+    expect(out).toMatch(
+      /^ {2}this step needs at least 340 requests: at the rate so far \(\d+ req\/s\) ~\d+ s$/m,
+    );
     expect(out).toContain('+ gcloud network-services http-routes import route-target ');
     expect(out).toMatch(
       /step 1\/2: target 90, target-green 10 {3}\(written to .*routes\/target\.yaml\)\n {2}\+ gcloud/,
@@ -125,7 +108,7 @@ describe('pnpm canary --cloud, with gcloud and the load balancer stood in for', 
   });
 
   it('rolls back by importing the previous weights when the new release fails, and exits 1', async () => {
-    failEvery = 5;
+    lb.failEvery = 5;
     const { code, out } = await canary();
     expect(code, out).toBe(1);
     expect(calls()).toHaveLength(2);
@@ -133,5 +116,18 @@ describe('pnpm canary --cloud, with gcloud and the load balancer stood in for', 
     expect(out).toContain('rolling back route-target to target 99, target-green 1');
     expect(readFileSync(join(dir, 'routes/target.yaml'), 'utf8')).toBe(original);
     expect(readFileSync(imported(), 'utf8')).toBe(renderRoute(original, 'demo-project'));
+  });
+
+  it('refuses up front a walk whose step cannot pass within --max-requests', async () => {
+    const { code, out } = await runTrafficCli('canary/cli.ts', [
+      ...['--route', 'target', '--to', 'target-green', '--steps', '1,100', '--max-requests', '10000'],
+      ...['--cloud', '--project', 'demo-project', '--url', `${lb.url}/call/target.meshapps.internal`],
+      ...['--routes', join(dir, 'routes')],
+    ]);
+    expect(code, out).toBe(2);
+    expect(out).toMatch(
+      /^canary: step 1 % cannot pass within --max-requests 10000: it needs at least 14600 requests \(raise --max-requests or start at a larger step\)$/m,
+    );
+    expect(calls()).toEqual([]);
   });
 });

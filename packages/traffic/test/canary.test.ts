@@ -1,14 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zFor } from '@meshapps/measure';
 import { ROUTES_DIR } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type Answer, figuresOf, type GateOptions, judgeStep } from '../src/canary/gate.ts';
+import { type Answer, answersToPass, figuresOf, type GateOptions, judgeStep } from '../src/canary/gate.ts';
+import { RouteEdited, RouteOwner } from '../src/canary/route-owner.ts';
 import { canaryRule, weightsAt, withWeights } from '../src/canary/route-weights.ts';
 import { roundSize, waitUntilServed } from '../src/canary/served.ts';
 import type { Traffic } from '../src/canary/traffic.ts';
-import { type CanaryPlan, walkCanary } from '../src/canary/walk.ts';
+import { type CanaryPlan, stepRequests, walkCanary } from '../src/canary/walk.ts';
 
 const targetYaml = readFileSync(join(ROUTES_DIR, 'target.yaml'), 'utf8');
 const routeOf = (text: string) => parse(text);
@@ -152,7 +154,13 @@ describe('the gate', () => {
 
 /** A stand-in mesh: splits by the weights last applied, deterministically (largest deficit first). */
 function fakeMesh(
-  opts: { failEvery?: Record<string, number>; lagRequests?: number; ms?: Record<string, number> } = {},
+  opts: {
+    failEvery?: Record<string, number>;
+    lagRequests?: number;
+    ms?: Record<string, number>;
+    /** The first `answers` of a service (from the start, and after each apply) take `ms`: a cold start. */
+    cold?: Record<string, { answers: number; ms: number }>;
+  } = {},
 ) {
   let weights = new Map<string, number>([
     ['target', 99],
@@ -182,7 +190,12 @@ function fakeMesh(
         sent.set(pick, (sent.get(pick) ?? 0) + 1);
         const every = opts.failEvery?.[pick];
         const ok = !(every && (sent.get(pick) as number) % every === 0);
-        out.push({ service: pick, ok, status: ok ? 200 : 500, ms: opts.ms?.[pick] ?? 3 + (total % 7) / 10 });
+        const cold = opts.cold?.[pick];
+        const ms =
+          cold && (sent.get(pick) as number) <= cold.answers
+            ? cold.ms
+            : (opts.ms?.[pick] ?? 3 + (total % 7) / 10);
+        out.push({ service: pick, ok, status: ok ? 200 : 500, ms });
       }
       return out;
     },
@@ -213,6 +226,7 @@ const plan = (over: Partial<CanaryPlan> = {}): CanaryPlan => ({
   gate,
   maxRequests: 20_000,
   batch: 200,
+  warmUp: 0,
   settleTimeoutMs: 10_000,
   ...over,
 });
@@ -274,6 +288,69 @@ describe('walkCanary', () => {
     expect(outcome).toMatchObject({ ok: false, failedStep: 1 });
     expect(lines.find((l) => l.startsWith('  FAIL: '))).toContain('undecided after 1000 requests');
     expect(mesh.applied).toEqual([]);
+  });
+
+  it('a cold new release: its first answers, slow, fail the latency gate unless they are its warm-up (--warm-up)', async () => {
+    // The 1 % step as the route already is: judged from its first answer, no probing to warm it.
+    const cold = { 'target-green': { answers: 15, ms: 2000 } };
+    const judged = async (warmUp: number) => {
+      const lines: string[] = [];
+      const outcome = await walkCanary(plan({ steps: [1], warmUp }), {
+        traffic: fakeMesh({ cold }).traffic,
+        apply: async () => {},
+        print: (l) => lines.push(l),
+      });
+      return { outcome, lines };
+    };
+    const untimed = await judged(0);
+    expect(untimed.outcome.ok).toBe(false);
+    expect(untimed.lines.find((l) => l.startsWith('  FAIL: '))).toMatch(
+      /^ {2}FAIL: target-green's p90 2000\.0 ms is above/,
+    );
+    const warmed = await judged(20);
+    expect(warmed.outcome.ok, warmed.lines.join('\n')).toBe(true);
+    expect(warmed.lines.find((l) => l.startsWith('  pass: '))).toContain("p90 within 1.5 × target's");
+  });
+
+  it("needs, per step, the clean answers the gate passes on, at the step's share: ~15,000 at 1 %", () => {
+    expect(answersToPass(0.95, zFor(0.99))).toBe(146);
+    expect(answersToPass(0.9, zFor(0.9))).toBe(34);
+    expect([1, 10, 50, 100].map((p) => stepRequests({ gate }, p))).toEqual([14600, 1460, 292, 146]);
+  });
+
+  it('a hand edit found when rolling back is kept: nothing rolled back over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshapps-canary-walk-'));
+    const file = join(dir, 'target.yaml');
+    writeFileSync(file, targetYaml);
+    const owner = new RouteOwner(file, 'infra/routes/target.yaml', targetYaml);
+    const mesh = fakeMesh({ failEvery: { 'target-green': 5 } });
+    const edit = withWeights(targetYaml, 0, [70, 30]);
+    let sends = 0;
+    const lines: string[] = [];
+    const outcome = await walkCanary(plan({ steps: [10, 50] }), {
+      traffic: {
+        send: async (n) => {
+          if (++sends === 2) writeFileSync(file, edit); // someone edits while step 1 is judged
+          return mesh.traffic.send(n);
+        },
+        close: async () => {},
+      },
+      apply: async (text) => {
+        owner.write(text);
+        await mesh.apply(text);
+      },
+      check: () => owner.check(),
+      print: (l) => lines.push(l),
+    });
+    expect(outcome).toMatchObject({ ok: false, failedStep: 1, edited: expect.any(RouteEdited) });
+    expect(readFileSync(file, 'utf8')).toBe(edit);
+    expect(lines).toContain(
+      'rolling back route-target to target 99, target-green 1 (infra/routes/target.yaml)',
+    );
+    expect(lines.at(-1)).toBe(
+      'infra/routes/target.yaml was changed by hand during the walk (it holds target 70, target-green 30): the canary stops and leaves your edit in place — nothing written, nothing rolled back',
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('stops when the mesh never serves the new weights, and says what it observed', async () => {

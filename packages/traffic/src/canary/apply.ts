@@ -17,6 +17,11 @@ export function writeRouteFile(file: string, text: string): void {
 /** The script route CD runs (infra/cloudbuild/import-routes.sh): one copy of the gcloud command. */
 export const IMPORT_SCRIPT = join(REPO_ROOT, 'infra/cloudbuild/import-routes.sh');
 
+/** How to import the route files by hand, as docs/deploy.md shows it (what route CD does). */
+export function importByHand(project: string): string {
+  return `mkdir -p .meshapps && pnpm --silent routes:render --project ${project} --out .meshapps/routes > .meshapps/routes.tsv && bash infra/cloudbuild/import-routes.sh .meshapps/routes.tsv ${project}`;
+}
+
 /**
  * On Google Cloud: the file as written, rendered for the project, imported with
  * `gcloud network-services http-routes import` exactly as route CD does.
@@ -27,6 +32,7 @@ export async function importRoute(
   text: string,
   project: string,
   print: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meshapps-canary-'));
   try {
@@ -34,7 +40,7 @@ export async function importRoute(
     writeFileSync(rendered, renderRoute(text, project));
     const list = join(dir, 'routes.tsv');
     writeFileSync(list, `${routeName}\t${rendered}\n`);
-    const { code, output } = await run('bash', [IMPORT_SCRIPT, list, project]);
+    const { code, output } = await run('bash', [IMPORT_SCRIPT, list, project], signal);
     for (const line of output.trim().split('\n')) if (line) print(`  ${line}`);
     if (code !== 0) throw new Error(`importing ${routeName} failed (exit ${code})`);
   } finally {
@@ -42,9 +48,14 @@ export async function importRoute(
   }
 }
 
-function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  signal?: AbortSignal,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // With `signal` aborted (a second Ctrl-C, SIGTERM), the import is stopped rather than left running.
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let output = '';
     child.stdout.on('data', (c) => {
       output += c;

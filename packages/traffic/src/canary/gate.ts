@@ -47,8 +47,12 @@ export type Verdict =
   | { decision: 'pass' | 'fail'; reason: string }
   | { decision: 'undecided'; reason: string };
 
-/** Figures of one destination (or the old ones together) from this step's answers. */
-export function figuresOf(name: string, answers: readonly Answer[], z: number): Figures {
+/**
+ * Figures of one destination (or the old ones together) from this step's answers, in the order
+ * they came. The first `untimed` answers count for success but not for latency: on Google Cloud
+ * they are the new release's cold start (decision 071), which the warm current release never shows.
+ */
+export function figuresOf(name: string, answers: readonly Answer[], z: number, untimed = 0): Figures {
   const ok = answers.filter((a) => a.ok);
   const w = wilsonCorrected(ok.length, answers.length, z);
   return {
@@ -57,11 +61,29 @@ export function figuresOf(name: string, answers: readonly Answer[], z: number): 
     ok: ok.length,
     success: answers.length > 0 ? { value: ok.length / answers.length, ...w } : undefined,
     p90: percentileInterval(
-      ok.map((a) => a.ms),
+      answers
+        .slice(untimed)
+        .filter((a) => a.ok)
+        .map((a) => a.ms),
       90,
       z,
     ),
   };
+}
+
+/**
+ * The fewest answers, all clean, with which the gate can pass: the corrected Wilson interval's
+ * lower bound of k of k reaches `floor`. 146 at the defaults (95 %, 99 % confidence).
+ */
+export function answersToPass(floor: number, z: number, max = 10_000_000): number {
+  let k = 1;
+  while (wilsonCorrected(k, k, z).low < floor) {
+    if (k >= max) return Number.POSITIVE_INFINITY;
+    k = k < 64 ? k + 1 : Math.ceil(k * 1.01);
+  }
+  // Back down to the exact smallest k.
+  while (k > 1 && wilsonCorrected(k - 1, k - 1, z).low >= floor) k--;
+  return k;
 }
 
 /**

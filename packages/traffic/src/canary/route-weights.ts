@@ -58,6 +58,19 @@ export function weightsAt(rule: CanaryRule, to: string, percent: number): number
   return floored;
 }
 
+/** The weights of rule `rule`'s destinations in a route text; undefined if it is not such a route. */
+export function weightsIn(text: string, rule: number): (number | undefined)[] | undefined {
+  try {
+    const destinations = parseDocument(text).toJS()?.rules?.[rule]?.action?.destinations;
+    if (!Array.isArray(destinations)) return undefined;
+    return destinations.map((d: { weight?: unknown }) =>
+      typeof d?.weight === 'number' ? d.weight : undefined,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 /** "target 90, target-green 10" */
 export function describeWeights(rule: CanaryRule, weights: readonly (number | undefined)[]): string {
   return rule.services.map((s, i) => `${s} ${weights[i] ?? '(no weight)'}`).join(', ');

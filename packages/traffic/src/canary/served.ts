@@ -24,6 +24,7 @@ export async function waitUntilServed(
   now: ReadonlyMap<string, number>,
   timeoutMs: number,
   clock: () => number = () => performance.now(),
+  signal?: AbortSignal,
 ): Promise<ServedResult> {
   if (sameShares(before, now)) return { served: true, requests: 0, observed: '' };
   const round = roundSize(before, now);
@@ -49,7 +50,7 @@ export async function waitUntilServed(
     const fitsNew = judge(counts, total, new Map(now), Z).every((v) => v.ok);
     const fitsOld = judge(counts, total, new Map(before), Z).every((v) => v.ok);
     if (fitsNew && (!fitsOld || !separable)) return { served: true, requests, observed };
-  } while (clock() < deadline);
+  } while (clock() < deadline && !signal?.aborted);
   return { served: false, requests, observed };
 }
 

@@ -1,5 +1,6 @@
 import {
   type Answer,
+  answersToPass,
   bounded,
   type Figures,
   figuresOf,
@@ -7,7 +8,8 @@ import {
   type GateOptions,
   judgeStep,
 } from './gate.ts';
-import { type CanaryRule, describeWeights, weightsAt, withWeights } from './route-weights.ts';
+import { RouteEdited } from './route-owner.ts';
+import { type CanaryRule, describeWeights, weightsAt, weightsIn, withWeights } from './route-weights.ts';
 import { waitUntilServed } from './served.ts';
 import type { Traffic } from './traffic.ts';
 
@@ -26,14 +28,23 @@ export interface CanaryPlan {
   maxRequests: number;
   /** Requests between two looks at the figures. */
   batch: number;
+  /** Answers of the new destination per step judged for success but not timed (its cold start). */
+  warmUp: number;
+  /** After a step is served: print how many requests it needs and how long at the rate seen. */
+  sayRate?: boolean;
   /** How long to wait for the mesh to serve new weights. */
   settleTimeoutMs: number;
 }
 
 export interface CanaryDeps {
   traffic: Traffic;
-  /** Puts the route text in force: writes the file (and, for the cloud, imports it). */
+  /**
+   * Puts the route text in force: writes the file (and, for the cloud, imports it). Throws
+   * RouteEdited, writing nothing, when the file no longer holds what the canary last wrote.
+   */
   apply: (text: string) => Promise<void>;
+  /** Throws RouteEdited when the file no longer holds what the canary last wrote (before a step). */
+  check?: () => void;
   print: (line: string) => void;
   clock?: () => number;
   /** Ctrl-C: stop after the current batch and put the previous weights back. */
@@ -45,6 +56,8 @@ export interface CanaryOutcome {
   /** The step (1-based) that failed, if any. */
   failedStep?: number;
   text: string;
+  /** The walk stopped because the file was edited by hand; the edit was kept. */
+  edited?: RouteEdited;
 }
 
 /**
@@ -73,6 +86,15 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
         weights,
         changed,
       });
+    if (changed) {
+      // A hand edit since the last write stops the walk before it announces a step it will not write.
+      try {
+        deps.check?.();
+      } catch (err) {
+        if (err instanceof RouteEdited) return handEdited(plan, deps, err, i + 1);
+        throw err;
+      }
+    }
     say(
       `${label}: ${describeWeights(plan.rule, weights)}${changed ? `   (written to ${plan.shownFile})` : '   (as the route already is)'}`,
     );
@@ -80,17 +102,24 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
       try {
         await deps.apply(text);
       } catch (err) {
+        if (err instanceof RouteEdited) return handEdited(plan, deps, err, i + 1);
         say(`  could not put the step in force: ${(err as Error).message}`);
         return rollBackStep();
       }
     }
+    const settleStarted = clock();
     const served = await waitUntilServed(
       deps.traffic,
       shares(plan.rule, currentWeights),
       shares(plan.rule, weights),
       plan.settleTimeoutMs,
       clock,
+      deps.signal,
     );
+    if (!served.served && deps.signal?.aborted) {
+      say('  interrupted while waiting for the mesh to serve the step');
+      return rollBackStep();
+    }
     if (!served.served) {
       say(
         `  the mesh did not serve the new weights within ${plan.settleTimeoutMs / 1000} s; observed ${served.observed || 'no answer'}`,
@@ -99,6 +128,14 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
     }
     if (changed)
       say(`  served after ${served.requests} requests${served.observed ? `: ${served.observed}` : ''}`);
+    const settleSeconds = (clock() - settleStarted) / 1000;
+    if (plan.sayRate && served.requests > 0 && settleSeconds > 0) {
+      const rate = served.requests / settleSeconds;
+      const needed = stepRequests(plan, percent);
+      say(
+        `  this step needs at least ${needed} requests: at the rate so far (${Math.round(rate)} req/s) ~${Math.ceil(needed / rate)} s`,
+      );
+    }
 
     const started = clock();
     const answers: Answer[] = [];
@@ -111,6 +148,7 @@ export async function walkCanary(plan: CanaryPlan, deps: CanaryDeps): Promise<Ca
         plan.to,
         answers.filter((a) => a.service === plan.to),
         plan.gate.z,
+        plan.warmUp,
       );
       old = figuresOf(
         plan.rule.services.filter((s) => s !== plan.to).join('+'),
@@ -169,6 +207,7 @@ async function rollBack(
     try {
       await deps.apply(at.previous);
     } catch (err) {
+      if (err instanceof RouteEdited) return handEdited(plan, deps, err, at.step);
       deps.print(`  could not put the previous weights back: ${(err as Error).message} — do it by hand`);
       return { ok: false, failedStep: at.step, text: at.previous };
     }
@@ -186,6 +225,33 @@ async function rollBack(
     );
   }
   return { ok: false, failedStep: at.step, text: at.previous };
+}
+
+/** A hand edit during the walk: stop, write nothing, keep the edit, and say what the file holds. */
+function handEdited(plan: CanaryPlan, deps: CanaryDeps, edit: RouteEdited, step: number): CanaryOutcome {
+  const holds =
+    edit.holds === undefined
+      ? 'it is gone or no longer a regular file'
+      : `it holds ${describeHeld(plan, edit.holds)}`;
+  deps.print(
+    `${plan.shownFile} was changed by hand during the walk (${holds}): the canary stops and leaves your edit in place — nothing written, nothing rolled back`,
+  );
+  return { ok: false, failedStep: step, text: edit.holds ?? '', edited: edit };
+}
+
+/** "target 90, target-green 10", or why the text shows no weights for the canary's rule. */
+export function describeHeld(plan: Pick<CanaryPlan, 'rule'>, text: string): string {
+  const weights = weightsIn(text, plan.rule.rule);
+  return weights ? describeWeights(plan.rule, weights) : 'a route the canary cannot read weights from';
+}
+
+/**
+ * Requests a step needs at least to pass: the clean answers the gate passes on, at the step's share.
+ * (Warm-up answers count among them for success; they are only left out of the p90.)
+ */
+export function stepRequests(plan: Pick<CanaryPlan, 'gate'>, percent: number): number {
+  if (percent === 0) return 0;
+  return Math.ceil((answersToPass(plan.gate.floor, plan.gate.z) * 100) / percent);
 }
 
 /** Shares by service from weights (unweighted: equal). */
