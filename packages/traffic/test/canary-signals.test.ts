@@ -71,7 +71,7 @@ describe('one canary per route', () => {
     lb.resume();
     const third = canary(['--steps', '10', '--confidence', '0.9', '--floor', '90']);
     expect(await third.exited, third.out()).toBe(0);
-  });
+  }, 60_000);
 });
 
 describe('any signal puts the previous file back before the canary exits', () => {
@@ -86,7 +86,7 @@ describe('any signal puts the previous file back before the canary exits', () =>
     expect(run.out()).toMatch(/^canary: interrupted — putting the previous weights back…/m);
     expect(run.out()).toMatch(/^ {2}served again after \d+ requests$/m);
     expect(readFileSync(routeFile(), 'utf8')).toBe(original);
-  });
+  }, 60_000);
 
   it('a second Ctrl-C while the first waits on a mesh that stopped answering: the file goes back at once; exit 130', async () => {
     const paused = midStep1();
@@ -101,7 +101,7 @@ describe('any signal puts the previous file back before the canary exits', () =>
     expect(run.out()).toMatch(
       /^canary: SIGINT — \S+\/routes\/target\.yaml holds the previous weights again \(/m,
     );
-  });
+  }, 60_000);
 
   it('SIGHUP (the terminal closed): the file goes back at once; exit 129', async () => {
     const paused = midStep1();
@@ -113,7 +113,7 @@ describe('any signal puts the previous file back before the canary exits', () =>
     expect(run.out()).toMatch(
       /^canary: SIGHUP — \S+\/routes\/target\.yaml holds the previous weights again \(/m,
     );
-  });
+  }, 60_000);
 });
 
 describe('a hand edit during the walk', () => {
@@ -133,5 +133,5 @@ describe('a hand edit during the walk', () => {
     );
     expect(run.out()).toMatch(/^ {2}pass: /m); // step 1 passed; step 2 was never announced
     expect(run.out()).not.toMatch(/^step 2\//m);
-  });
+  }, 60_000);
 });
