@@ -1,4 +1,4 @@
-// pnpm verify --url http://$LB_IP [--routes DIR] [--topology FILE] [--concurrency 16] [--timeout 120]
+// pnpm verify --url http://$ELB_IP [--routes DIR] [--topology FILE] [--concurrency 16] [--timeout 120]
 // The organiser's pre-flight: the workshop's demos against a deployed project (or pnpm start),
 // each answer compared with what the repository's topology and routes declare.
 import { relative } from 'node:path';
@@ -17,8 +17,8 @@ import { sendRequests } from '../send.ts';
 import { planChecks } from './demos.ts';
 import { runVerify } from './run.ts';
 
-const USAGE = `usage: pnpm verify --url http://$LB_IP [options]
-  --url URL          the load balancer (Google Cloud: http://$LB_IP; this machine: localhost:8080)
+const USAGE = `usage: pnpm verify --url http://$ELB_IP [options]
+  --url URL          the load balancer (Google Cloud: http://$ELB_IP; this machine: localhost:8080)
   --routes DIR       route files the project was deployed from (default infra/routes)
   --topology FILE    its topology (default infra/topology.yaml)
   --concurrency 16   requests in flight at once
@@ -41,7 +41,7 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (!values.url) refuse('--url is required (the load balancer, e.g. http://$LB_IP)');
+if (!values.url) refuse('--url is required (the load balancer, e.g. http://$ELB_IP)');
 const wholeNumber = (name: string, raw: string, max: number) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > max) refuse(`--${name} wants a whole number from 1 to ${max}`);
@@ -57,7 +57,7 @@ try {
   refuse(`--url "${values.url}" is not a URL`);
 }
 if (base.pathname !== '/' || base.search)
-  refuse(`--url is the load balancer itself (e.g. http://$LB_IP), not a path on it: ${base.href}`);
+  refuse(`--url is the load balancer itself (e.g. http://$ELB_IP), not a path on it: ${base.href}`);
 
 const shown = (file: string) => {
   const inRepo = relative(REPO_ROOT, file);
