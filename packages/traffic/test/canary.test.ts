@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zFor } from '@meshapps/measure';
 import { ROUTES_DIR } from '@meshapps/mesh-config';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { type Answer, answersToPass, figuresOf, type GateOptions, judgeStep } from '../src/canary/gate.ts';
 import { RouteEdited, RouteOwner } from '../src/canary/route-owner.ts';
@@ -322,6 +322,7 @@ describe('walkCanary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshapps-canary-walk-'));
     const file = join(dir, 'target.yaml');
     writeFileSync(file, targetYaml);
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const owner = new RouteOwner(file, 'infra/routes/target.yaml', targetYaml);
     const mesh = fakeMesh({ failEvery: { 'target-green': 5 } });
     const edit = withWeights(targetYaml, 0, [70, 30]);
@@ -350,7 +351,6 @@ describe('walkCanary', () => {
     expect(lines.at(-1)).toBe(
       'infra/routes/target.yaml was changed by hand during the walk (it holds target 70, target-green 30): the canary stops and leaves your edit in place — nothing written, nothing rolled back',
     );
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('stops when the mesh never serves the new weights, and says what it observed', async () => {
