@@ -35,8 +35,17 @@ describe('LISTEN_ADDRESS', () => {
     expect(listeningAddresses(loopback.port)).toEqual(['127.0.0.1']);
   });
 
-  it("from this machine's other addresses: the default answers, loopback-only refuses", async () => {
-    for (const address of nonLoopbackAddresses()) {
+  // 127.0.0.2 is an address of this machine no one has to configure (Linux routes all of
+  // 127.0.0.0/8 to the loopback interface): a listener on every interface answers there, one on
+  // 127.0.0.1 only does not. The test brings the address it needs instead of hoping the machine
+  // has a network one, so a loopback-only machine (a CI container) proves the property too.
+  it('from other addresses of this machine: the default answers, loopback-only refuses', async () => {
+    const created = '127.0.0.2';
+    expect(
+      await connectOutcome(created, everywhere.port),
+      `${created} does not reach this machine (Linux routes 127.0.0.0/8 to lo; on macOS: sudo ifconfig lo0 alias ${created})`,
+    ).toBe('connected');
+    for (const address of [created, ...nonLoopbackAddresses()]) {
       // 0.0.0.0 is every IPv4 interface (IPv6 ones are not part of it).
       if (isIPv4(address)) expect(await connectOutcome(address, everywhere.port), address).toBe('connected');
       expect(await connectOutcome(address, loopback.port), address).toBe('ECONNREFUSED');
