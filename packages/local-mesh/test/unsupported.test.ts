@@ -39,10 +39,33 @@ const answer = (route: RouteFile, facts = req(), random = () => 0) => {
   return { ...result, body: String(result.body) };
 };
 
-describe('route regexes are not for the local mesh to refuse: it matches with RE2, as the cloud does', () => {
-  it('RE2-only syntax (a named group, an inline flag) is honoured, not refused', () => {
-    expect(localNotices([withMatch({ headers: [{ header: 'x-v', regexMatch: '(?P<v>a+)' }] })])).toEqual([]);
-    expect(localNotices([withMatch({ regexMatch: '(?i)/call/[a-z0-9.]+' })])).toEqual([]);
+describe('route regexes: RE2, as the cloud matches them, never refused locally', () => {
+  // The route file as written, through both local steps: the notices `pnpm start` prints, and the
+  // router that then serves it. JavaScript's RegExp would refuse both patterns (named groups are
+  // (?<v>…) there, inline flags do not exist); RE2 takes them.
+  const cases: [what: string, match: object, hit: RequestFacts, miss: RequestFacts][] = [
+    [
+      'a named group (?P<v>…) in a header regex',
+      { headers: [{ header: 'x-v', regexMatch: '(?P<v>a+)' }] },
+      { ...req(), headers: { 'x-v': 'aaa' } },
+      { ...req(), headers: { 'x-v': 'aab' } },
+    ],
+    [
+      'an inline flag (?i) in a path regex',
+      { regexMatch: '(?i)/call/[a-z0-9.]+' },
+      req('/CALL/Target1'),
+      req('/nope'),
+    ],
+  ];
+  it.each(cases)('%s: no notice, and the router matches it', (_what, match, hit, miss) => {
+    const route = withMatch(match);
+    expect(localNotices([route])).toEqual([]);
+    const router = new Router([route]);
+    expect(router.resolve('ab.meshapps.internal', hit)).toMatchObject({
+      ok: true,
+      decision: { service: 'x' },
+    });
+    expect(router.resolve('ab.meshapps.internal', miss)).toMatchObject({ ok: false, status: 404 });
   });
 });
 
