@@ -160,8 +160,10 @@ describe('getJson', () => {
     const took = performance.now() - started;
     expect(err.status).toBe(504);
     expect(err.message).toBe('upstream did not answer within 300 ms');
+    // Not before the budget: a timer never fires early (give or take the event loop's cached
+    // clock), however loaded the machine. How much later depends on the machine, so there is no
+    // upper bound: a hop that never gave up runs into the test's timeout.
     expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(1500);
   });
 
   it('answers 504 when the body stalls past the deadline', async () => {

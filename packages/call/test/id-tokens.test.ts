@@ -104,7 +104,7 @@ describe('the without-mesh call', () => {
         return new Promise(() => {});
       }
     }
-    const started = performance.now();
+    // The token never comes: only the hop's deadline can end this (else the test times out).
     const err = await callWithoutMesh(
       RUN_APP_HOST,
       '/',
@@ -116,7 +116,6 @@ describe('the without-mesh call', () => {
       hop: `client -> ${RUN_APP_HOST}`,
       message: 'no ID token within 200 ms',
     });
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(tls.seen).toHaveLength(0);
   });
 

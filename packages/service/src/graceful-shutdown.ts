@@ -7,7 +7,11 @@ export interface ShutdownOptions {
   /** Runs after the server closed (e.g. flush telemetry). */
   onClosed?: () => Promise<void>;
   exit?: (code: number) => void;
+  /** Resolves when the grace period is over: a timer of graceMs (tests pass their own clock). */
+  graceOver?: (graceMs: number) => Promise<void>;
 }
+
+const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * On SIGTERM: stop accepting, let in-flight requests finish, then exit.
@@ -25,7 +29,7 @@ export function closeGracefully(app: FastifyInstance, opts: ShutdownOptions = {}
     app.log.info({ signal }, 'shutting down: draining in-flight requests');
     const started = performance.now();
     const idleSweep = setInterval(() => app.server.closeIdleConnections(), 100);
-    const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
+    const deadline = (opts.graceOver ?? timer)(graceMs).then(() => 'timeout' as const);
     let code = 0;
     try {
       const outcome = await Promise.race([app.close().then(() => 'closed' as const), deadline]);

@@ -30,13 +30,20 @@ function connectOutcome(port: number): Promise<string> {
   });
 }
 
-async function slowService(answerAfterMs: number | 'never') {
+/** A promise with its resolve, for the moments the test decides (an answer, the grace timer). */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** GET /slow waits for `answer` to open; the test decides when in-flight requests finish. */
+async function heldService(answer: Promise<void>) {
   let started = 0;
   const service = await startService('proxy', (app) => {
     app.get('/slow', async () => {
       started++;
-      if (answerAfterMs === 'never') await new Promise(() => {});
-      await sleep(answerAfterMs as number);
+      await answer;
       return { message: 'proxy <- target1' };
     });
   });
@@ -47,19 +54,34 @@ async function slowService(answerAfterMs: number | 'never') {
   return { ...service, port, agent, started: () => started };
 }
 
+/** The grace timer, injected: records what it was asked for and ends when the test says. */
+function graceClock() {
+  const over = gate();
+  const asked: number[] = [];
+  const graceOver = (ms: number) => {
+    asked.push(ms);
+    return over.opened;
+  };
+  return { asked, end: over.open, graceOver };
+}
+
 describe('closeGracefully', () => {
+  // The grace period never ends here: an exit can only come from every connection closing,
+  // so an idle keep-alive socket that held app.close() open would hold the test until it times out.
   it('lets in-flight requests finish, does not wait for idle keep-alive sockets, then exits 0', async () => {
-    const svc = await slowService(300);
-    let exitedAt = 0;
+    const answer = gate();
+    const svc = await heldService(answer.opened);
+    const exits: number[] = [];
     let onClosedCalled = false;
     const exited = new Promise<number>((resolve) =>
       closeGracefully(svc.app, {
         signals: [SIGNAL],
+        graceOver: () => new Promise(() => {}),
         onClosed: async () => {
           onClosedCalled = true;
         },
         exit: (code) => {
-          exitedAt = performance.now();
+          exits.push(code);
           resolve(code);
         },
       }),
@@ -75,38 +97,51 @@ describe('closeGracefully', () => {
       return { status: res.statusCode, body: await res.body.json() };
     });
     await until(() => svc.started() === 10);
-    const signalledAt = performance.now();
     process.emit(SIGNAL);
     process.emit(SIGNAL); // a second signal changes nothing
 
-    await sleep(50);
+    await until(() => !svc.app.server.listening); // it stopped accepting…
     expect(await connectOutcome(svc.port)).toBe('ECONNREFUSED');
+    expect(exits).toEqual([]); // …and waits for the ten it holds
+    answer.open();
 
     const answers = await Promise.all(inflight);
     expect(answers).toEqual(Array(10).fill({ status: 200, body: { message: 'proxy <- target1' } }));
     expect(await exited).toBe(0);
+    expect(exits).toEqual([0]);
     expect(onClosedCalled).toBe(true);
-    expect(exitedAt - signalledAt).toBeLessThan(2000);
     expect(svc.sink.entries().map((e) => e.message)).toEqual(
       expect.arrayContaining(['shutting down: draining in-flight requests', 'stopped']),
     );
   });
 
-  it('cuts what is still open when the grace period ends, and exits 1', async () => {
-    const svc = await slowService('never');
+  it('cuts what is still open when the grace period ends, not before, and exits 1', async () => {
+    const svc = await heldService(new Promise(() => {})); // never answers
+    const clock = graceClock();
+    const exits: number[] = [];
     const exited = new Promise<number>((resolve) =>
-      closeGracefully(svc.app, { signals: [SIGNAL], graceMs: 300, exit: resolve }),
+      closeGracefully(svc.app, {
+        signals: [SIGNAL],
+        graceMs: 300,
+        graceOver: clock.graceOver,
+        exit: (code) => {
+          exits.push(code);
+          resolve(code);
+        },
+      }),
     );
     const stuck = request(`${svc.url}/slow`, { dispatcher: svc.agent }).then(
       (res) => `answered ${res.statusCode}`,
       (err: { code?: string }) => err.code ?? 'failed',
     );
     await until(() => svc.started() === 1);
-    const signalledAt = performance.now();
     process.emit(SIGNAL);
+    await until(() => clock.asked.length > 0 && !svc.app.server.listening);
+    expect(clock.asked).toEqual([300]);
+    expect(exits).toEqual([]); // draining, the stuck request still open
+
+    clock.end();
     expect(await exited).toBe(1);
-    expect(performance.now() - signalledAt).toBeGreaterThanOrEqual(290);
-    expect(performance.now() - signalledAt).toBeLessThan(1500);
     expect(await stuck).toMatch(/UND_ERR_SOCKET|ECONNRESET/);
     expect(svc.sink.entries().some((e) => e.severity === 'WARNING' && e.graceMs === 300)).toBe(true);
   });
