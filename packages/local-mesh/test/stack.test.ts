@@ -74,8 +74,10 @@ describe('demo 4: HTTPRoute traffic control', () => {
 
   it("500 × target split exactly by target.yaml's weights (99:1: 5 to target-green)", async () => {
     // Weights from the shipped route file: the count follows the route, never a second copy of it.
-    const route = loadRoutes(ROUTES_DIR, loadTopology(TOPOLOGY_FILE)).find((r) => r.route.name === 'route-target');
-    const destinations = route?.route.rules[0]?.action.destinations ?? [];
+    const route = loadRoutes(ROUTES_DIR, loadTopology(TOPOLOGY_FILE)).find(
+      (r) => r.route.name === 'route-target',
+    );
+    const destinations = route?.route.rules[0]?.action?.destinations ?? [];
     const weight = (service: string) =>
       destinations.find((d) => d.serviceName.endsWith(`/${service}`))?.weight ?? 0;
     const total = weight('target') + weight('target-green');
