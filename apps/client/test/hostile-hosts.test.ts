@@ -1,34 +1,24 @@
-import { IdTokens } from '@meshapps/call';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   asPathSegment,
-  Cleanup,
   HOSTILE_MESH_HOSTS,
   HOSTILE_RUN_APP_HOSTS,
-  mappedAgent,
-  recording,
+  runAppHost,
   startTcpStub,
   type TcpStub,
+  TEST_PROJECT_NUMBER,
+  TEST_REGION,
 } from '../../../packages/call/test/helpers/index.ts';
-import { get, mesh, type Started, startChainService } from './mesh.ts';
+import { mesh, startWorld, type World } from './world.ts';
 
-/** Counts token requests; a hostile host must never get as far as asking for one. */
-class CountingIdTokens extends IdTokens {
-  calls = 0;
-  override async get(_audience: string): Promise<string> {
-    this.calls++;
-    return 'header.payload.signature';
-  }
-}
-
-// Whatever the client dials lands on one trap: a TCP server counting connections that answers
-// like a healthy target. Every dispatch is recorded before any connect is even attempted.
-const cleanup = new Cleanup();
+// The client process, with the sidecar stand-in as its only way out (HTTP_PROXY and HTTPS_PROXY):
+// whatever it would send, the sidecar records before anything else happens. Mesh hosts it routes
+// lead to a trap that answers like a healthy target. ID tokens come from the metadata stand-in,
+// which counts every one asked for: a hostile host must never get as far as asking.
+let w: World;
 let trap: TcpStub;
-let dispatched: string[];
-let idTokens: CountingIdTokens;
-let client: Started;
 beforeAll(async () => {
+  w = await startWorld();
   trap = await startTcpStub((socket) =>
     socket.on('data', () =>
       socket.write(
@@ -36,25 +26,37 @@ beforeAll(async () => {
       ),
     ),
   );
-  cleanup.add(() => trap.close());
-  const { agent } = mappedAgent(() => trap.port);
-  cleanup.add(() => agent.destroy());
-  const recorder = recording(agent);
-  dispatched = recorder.dispatched;
-  idTokens = new CountingIdTokens();
-  client = await startChainService('client', { dispatcher: recorder.dispatcher, idTokens });
-  cleanup.add(() => client.app.close());
+  w.routes[mesh('target1')] = trap.port;
 });
-afterAll(() => cleanup.run());
+afterAll(async () => {
+  await trap?.close();
+  await w?.close();
+});
+
+// This project's run.app hosts are the ones the client may call (learnt from the metadata
+// server): the hostile spellings are turned into spellings of one of those, so each is refused
+// for what it is, not merely for being another project's.
+const THIS_PROJECT = `-${TEST_PROJECT_NUMBER}.${TEST_REGION}.run`;
+const HOSTILE_THIS_PROJECT = HOSTILE_RUN_APP_HOSTS.map((h) => h.replace('-abc.a.run', THIS_PROJECT));
+
+let sent: { requests: number; tunnels: number; tokens: number };
+beforeEach(() => {
+  sent = {
+    requests: w.sidecar.seen.length,
+    tunnels: w.sidecar.tunnelled.length,
+    tokens: w.metadata.identityRequests.length,
+  };
+});
 
 function expectNothingSent() {
-  expect(dispatched).toEqual([]);
+  expect(w.sidecar.seen.slice(sent.requests)).toEqual([]);
+  expect(w.sidecar.tunnelled.slice(sent.tunnels)).toEqual([]);
+  expect(w.metadata.identityRequests.slice(sent.tokens)).toEqual([]);
   expect(trap.connections()).toBe(0);
-  expect(idTokens.calls).toBe(0);
 }
 
 async function expectRefused(path: string, message?: RegExp) {
-  const res = await get(client.url, path);
+  const res = await w.get(path);
   expect(res.status, path).toBe(400);
   expect(res.body?.error?.status, path).toBe(400);
   expect(typeof res.body?.error?.message, path).toBe('string');
@@ -63,7 +65,7 @@ async function expectRefused(path: string, message?: RegExp) {
   return res;
 }
 
-describe('hostile hop hosts are refused with 400 before anything is dialled', () => {
+describe('hostile hop hosts are refused with 400 before anything is sent', () => {
   it(`covers ${HOSTILE_MESH_HOSTS.length} mesh-path hosts`, () => {
     expect(HOSTILE_MESH_HOSTS.length).toBeGreaterThanOrEqual(30);
   });
@@ -86,24 +88,32 @@ describe('hostile hop hosts are refused with 400 before anything is dialled', ()
     expectNothingSent();
   });
 
-  it.each(HOSTILE_RUN_APP_HOSTS)('/call-with-authheader/%s', async (host) => {
+  it.each(HOSTILE_THIS_PROJECT)('/call-with-authheader/%s', async (host) => {
     await expectRefused(`/call-with-authheader/${asPathSegment(host)}`, /host 1 refused: /);
     expectNothingSent();
   });
 
-  it.each(HOSTILE_RUN_APP_HOSTS)('/call-without-authheader/%s', async (host) => {
+  it.each(HOSTILE_THIS_PROJECT)('/call-without-authheader/%s', async (host) => {
     await expectRefused(`/call-without-authheader/${asPathSegment(host)}`, /host 1 refused: /);
     expectNothingSent();
   });
 
+  it("refuses another project's run.app services: only this project's, from the metadata server", async () => {
+    const allowed = `\\(\\*-${TEST_PROJECT_NUMBER}\\.${TEST_REGION}\\.run\\.app\\)`;
+    for (const host of [
+      'svc-999999999999.asia-northeast1.run.app',
+      `svc-${TEST_PROJECT_NUMBER}.us-central1.run.app`,
+    ]) {
+      await expectRefused(`/call-with-authheader/${host}`, new RegExp(`not in the allow-list ${allowed}`));
+    }
+    expectNothingSent();
+  });
+
   it('keeps the modes apart: no run.app host on the mesh path, no mesh host without the mesh', async () => {
-    await expectRefused('/call/svc-abc123-uc.a.run.app', /not in the allow-list \(\*\.meshapps\.internal\)/);
-    await expectRefused(`/call-with-authheader/${mesh('target1')}`, /not in the allow-list \(\*\.run\.app\)/);
+    await expectRefused(`/call/${runAppHost('svc')}`, /not in the allow-list \(\*\.meshapps\.internal\)/);
+    await expectRefused(`/call-with-authheader/${mesh('target1')}`, /not in the allow-list \(\*-\d+\./);
     await expectRefused(`/call-without-authheader/${mesh('target1')}`, /not in the allow-list/);
-    await expectRefused(
-      `/call-with-authheader/svc-abc123-uc.a.run.app/${mesh('target1')}`,
-      /^host 2 refused/,
-    );
+    await expectRefused(`/call-with-authheader/${runAppHost('svc')}/${mesh('target1')}`, /^host 2 refused/);
     expectNothingSent();
   });
 
@@ -124,11 +134,11 @@ describe('hostile hop hosts are refused with 400 before anything is dialled', ()
     expectNothingSent();
   });
 
-  // Last: proves the recorder and the trap would have seen a call.
-  it('(control) does dispatch and connect for an allowed host', async () => {
-    const res = await get(client.url, `/call/${mesh('target1')}`);
+  // Last: proves the sidecar and the trap would have seen a call.
+  it('(control) does send, and connect, for an allowed host', async () => {
+    const res = await w.get(`/call/${mesh('target1')}`);
     expect(res.text).toBe('{"message":"client <- trap"}');
-    expect(dispatched).toEqual([`http://${mesh('target1')}/`]);
+    expect(w.sidecar.seen.slice(sent.requests)).toEqual([`http://${mesh('target1')}/`]);
     expect(trap.connections()).toBe(1);
   });
 });

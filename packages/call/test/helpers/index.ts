@@ -5,7 +5,14 @@ export { type MappedAgent, mappedAgent, mappedConnect, type PortLookup, recordin
 export { type ForwardingProxy, startForwardingProxy } from './forwarding-proxy.ts';
 export { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './hostile-hosts.ts';
 export { decodeJwtPayload, fakeIdToken, TEST_SERVICE_ACCOUNT, withClaims } from './jwt.ts';
-export { type MetadataServer, startMetadataServer, useMetadataServer } from './metadata-server.ts';
+export {
+  type MetadataServer,
+  runAppHost,
+  startMetadataServer,
+  TEST_PROJECT_NUMBER,
+  TEST_REGION,
+  useMetadataServer,
+} from './metadata-server.ts';
 export { connectOutcome, listeningAddresses, nonLoopbackAddresses } from './network.ts';
 export { type AppProcess, REPO_ROOT, spawnApp } from './processes.ts';
 export {

@@ -15,6 +15,8 @@ export interface MetadataServer {
   host: string;
   /** Audiences of every identity request, in order. */
   identityRequests: string[];
+  /** Every ID token it handed out, in order (so a test can look for them where they must not be). */
+  issued: string[];
   /** Requests refused for a missing Metadata-Flavor header. */
   refused: number;
   /** Holds identity answers this long (a slow metadata server). */
@@ -22,8 +24,18 @@ export interface MetadataServer {
   close(): Promise<void>;
 }
 
+/** This project's run.app hosts, as the stub's project number and region make them. */
+export const TEST_PROJECT_NUMBER = '123456789012';
+export const TEST_REGION = 'asia-northeast1';
+export const runAppHost = (service: string) => `${service}-${TEST_PROJECT_NUMBER}.${TEST_REGION}.run.app`;
+
 export async function startMetadataServer(): Promise<MetadataServer> {
-  const state = { identityRequests: [] as string[], refused: 0, identityDelayMs: 0 };
+  const state = { identityRequests: [] as string[], issued: [] as string[], refused: 0, identityDelayMs: 0 };
+  const token = (audience: string) => {
+    const t = fakeIdToken(audience);
+    state.issued.push(t);
+    return t;
+  };
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://metadata');
@@ -41,14 +53,18 @@ export async function startMetadataServer(): Promise<MetadataServer> {
         return send(200, '');
       case '/computeMetadata/v1/project/project-id':
         return send(200, 'meshapps-test');
+      case '/computeMetadata/v1/project/numeric-project-id':
+        return send(200, TEST_PROJECT_NUMBER);
+      case '/computeMetadata/v1/instance/region':
+        return send(200, `projects/${TEST_PROJECT_NUMBER}/regions/${TEST_REGION}`);
       case '/computeMetadata/v1/instance/service-accounts/default/identity': {
         const audience = url.searchParams.get('audience') ?? '';
         state.identityRequests.push(audience);
         if (!audience) return send(400, 'non-empty audience parameter required');
-        if (!state.identityDelayMs) return send(200, fakeIdToken(audience));
+        if (!state.identityDelayMs) return send(200, token(audience));
         const timer = setTimeout(() => {
           timers.delete(timer);
-          send(200, fakeIdToken(audience));
+          send(200, token(audience));
         }, state.identityDelayMs);
         timers.add(timer);
         return;
@@ -62,6 +78,9 @@ export async function startMetadataServer(): Promise<MetadataServer> {
     host: `127.0.0.1:${port}`,
     get identityRequests() {
       return state.identityRequests;
+    },
+    get issued() {
+      return state.issued;
     },
     get refused() {
       return state.refused;

@@ -9,6 +9,8 @@ export interface AppProcess {
   port: number;
   /** stdout lines parsed as JSON (the service's log), in order. */
   logs: Record<string, unknown>[];
+  /** The same lines as printed. */
+  lines: string[];
   stderr: () => string;
   /** Resolves when the process ends: its exit code and when (performance.now()). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
@@ -27,6 +29,7 @@ export async function spawnApp(entry: string, env: Record<string, string>): Prom
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const printed: string[] = [];
   let stderr = '';
   child.stderr?.on('data', (c) => {
     stderr += c;
@@ -44,6 +47,7 @@ export async function spawnApp(entry: string, env: Record<string, string>): Prom
       buffered = lines.pop() ?? '';
       for (const line of lines) {
         if (!line.trim()) continue;
+        printed.push(line);
         let entry: Record<string, unknown>;
         try {
           entry = JSON.parse(line) as Record<string, unknown>;
@@ -63,6 +67,7 @@ export async function spawnApp(entry: string, env: Record<string, string>): Prom
     child,
     port,
     logs,
+    lines: printed,
     stderr: () => stderr,
     exited,
     stop: async () => {
