@@ -11,6 +11,7 @@ import { latencyPhase, SCENARIOS, throughputPhase } from './mesh-scenarios.ts';
 import { type Figure, goalsTable, verdict } from './report.ts';
 import { SETTINGS } from './settings.ts';
 import { startStack } from './stack.ts';
+import { stackMemoryPhase } from './stack-memory.ts';
 
 const USAGE = `usage: pnpm bench [-- options]
   --quick        a few seconds, no image build: checks that every figure can be produced
@@ -82,7 +83,10 @@ console.log(
 );
 console.log(`\n${goalsTable(figures)}\n\n${details.join('\n\n')}`);
 const failed = figures.filter((f) => verdict(f) === 'FAIL').length;
-console.log(`\n${figures.filter((f) => f.goal).length} goals: ${failed} not met`);
+const unreliable = figures.filter((f) => f.goal && verdict(f) === 'unreliable').length;
+console.log(
+  `\n${figures.filter((f) => f.goal).length} goals: ${failed} not met, ${unreliable} unreliable (noise as large as the figure: see its note)`,
+);
 if (values.json) {
   writeFileSync(
     values.json,
@@ -103,8 +107,10 @@ function checkSameAnswers(bodies: Record<string, string>): void {
   }
 }
 
-/** Stack start-up, then latency and throughput: mesh hop against the same hop wired directly. */
+/** The stack's memory, its start-up, then latency and throughput: mesh hop against the same hop wired directly. */
 async function meshPhases(): Promise<{ figures: Figure[]; details: string[] }> {
+  say("pnpm start as a process, idle: every process's memory…");
+  const memory = await stackMemoryPhase(settings.stack);
   say('starting the local mesh (as pnpm start does) and the direct-wired client and proxy…');
   const stack = await startStack();
   try {
@@ -122,8 +128,8 @@ async function meshPhases(): Promise<{ figures: Figure[]; details: string[] }> {
     say('throughput: closed loop, alternating slices…');
     const throughput = await throughputPhase(stack, load, settings.throughput);
     return {
-      figures: [ready, ...latency.figures, ...throughput.figures],
-      details: [...latency.details, ...throughput.details],
+      figures: [ready, ...memory.figures, ...latency.figures, ...throughput.figures],
+      details: [...memory.details, ...latency.details, ...throughput.details],
     };
   } finally {
     await stack.stop();

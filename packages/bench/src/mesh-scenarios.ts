@@ -1,10 +1,11 @@
 import type { LoadGenerator } from './load.ts';
 import { failedCount, type Target } from './load-runner.ts';
-import { CpuMeter, procAvailable } from './proc-stats.ts';
+import { unreliableBecause } from './noise.ts';
+import { CpuMeter, procAvailable, TICK_MS } from './proc-stats.ts';
 import type { Figure } from './report.ts';
 import { table } from './report.ts';
-import { type Stack, stackProcesses } from './stack.ts';
-import { type LatencySummary, medianSummary, summarise } from './stats.ts';
+import { MESH_PROCESS, type Stack, stackProcesses } from './stack.ts';
+import { type LatencySummary, median, medianSummary, summarise } from './stats.ts';
 
 export const SCENARIOS = {
   appAlone: 'app alone (client GET /)',
@@ -48,6 +49,8 @@ async function openRounds(
   s: LatencySettings,
 ): Promise<{
   summaries: Map<string, LatencySummary>;
+  /** Each round's summary per scenario, in order: the repeats a figure's spread comes from. */
+  rounds: Map<string, LatencySummary[]>;
   bodies: Record<string, string>;
   lagMs: number;
   why: Failures;
@@ -71,7 +74,7 @@ async function openRounds(
     lagMs = Math.max(lagMs, result.maxSendLagMs);
   }
   const summaries = new Map([...rounds].map(([name, rs]) => [name, medianSummary(rs)]));
-  return { summaries, bodies, lagMs, why };
+  return { summaries, rounds, bodies, lagMs, why };
 }
 
 /** Per scenario: what its failed requests were (`503`, `ECONNRESET`…), and how many of each. */
@@ -107,36 +110,35 @@ export async function latencyPhase(
 
   const h = (name: string) => hop.summaries.get(name) as LatencySummary;
   const o = (name: string) => overview.summaries.get(name) as LatencySummary;
-  const added = (p: 'p50' | 'p90') => h(t.mesh1.name)[p] - h(t.direct1.name)[p];
-  const added2 = (p: 'p50' | 'p90') => (o(t.mesh2.name)[p] - o(t.direct2.name)[p]) / 2;
+  const hr = (name: string) => hop.rounds.get(name) ?? [];
+  const or = (name: string) => overview.rounds.get(name) ?? [];
   const at = `at ${s.hopRate} req/s`;
   const figures: Figure[] = [
-    {
-      id: 'hop.added.p50',
-      label: `mesh hop: added latency p50 (mesh - direct, 1 hop ${at})`,
-      value: added('p50'),
-      unit: 'ms',
-    },
-    {
-      id: 'hop.added.p90',
-      label: `mesh hop: added latency p90 (mesh - direct, 1 hop ${at})`,
-      value: added('p90'),
-      unit: 'ms',
-      goal: { op: '<=', limit: 0.5 },
-    },
-    {
-      id: 'hop.added2.p50',
-      label: 'mesh hop: added latency p50 per hop, 2-hop chain (overview load)',
-      value: added2('p50'),
-      unit: 'ms',
-    },
-    {
-      id: 'hop.added2.p90',
-      label: 'mesh hop: added latency p90 per hop, 2-hop chain (overview load)',
-      value: added2('p90'),
-      unit: 'ms',
-    },
+    addedLatency(
+      { id: 'hop.added.p50', label: `mesh hop: added latency p50 (mesh - direct, 1 hop ${at})` },
+      { direct: hr(t.direct1.name), mesh: hr(t.mesh1.name), p: 'p50', hops: 1, sendLagMs: hop.lagMs },
+    ),
+    addedLatency(
+      {
+        id: 'hop.added.p90',
+        label: `mesh hop: added latency p90 (mesh - direct, 1 hop ${at})`,
+        goal: { op: '<=', limit: 0.5 },
+      },
+      { direct: hr(t.direct1.name), mesh: hr(t.mesh1.name), p: 'p90', hops: 1, sendLagMs: hop.lagMs },
+    ),
+    addedLatency(
+      { id: 'hop.added2.p50', label: 'mesh hop: added latency p50 per hop, 2-hop chain (overview load)' },
+      { direct: or(t.direct2.name), mesh: or(t.mesh2.name), p: 'p50', hops: 2, sendLagMs: overview.lagMs },
+    ),
+    addedLatency(
+      { id: 'hop.added2.p90', label: 'mesh hop: added latency p90 per hop, 2-hop chain (overview load)' },
+      { direct: or(t.direct2.name), mesh: or(t.mesh2.name), p: 'p90', hops: 2, sendLagMs: overview.lagMs },
+    ),
   ];
+  const perRound = (direct: string, mesh: string, rounds: (n: string) => LatencySummary[]) =>
+    rounds(direct)
+      .map((d, i) => `${fmtMs((rounds(mesh)[i]?.p90 ?? Number.NaN) - d.p90)}`)
+      .join(', ');
   const row = (name: string, x: LatencySummary) => [name, x.p50, x.p90, x.p99, x.mean, x.count, x.failed];
   const head = ['scenario', 'p50', 'p90', 'p99', 'mean', 'n', 'failed'];
   const details = [
@@ -149,11 +151,47 @@ export async function latencyPhase(
       all.map((x) => row(x.name, o(x.name))),
     ),
     `ratio mesh/direct at p50: 1 hop ${(o(t.mesh1.name).p50 / o(t.direct1.name).p50).toFixed(2)}, 2 hops ${(o(t.mesh2.name).p50 / o(t.direct2.name).p50).toFixed(2)}; load generator's worst send lag ${Math.max(hop.lagMs, overview.lagMs).toFixed(1)} ms`,
+    `Added latency is the median over rounds of mesh − direct within the same round (they ran interleaved), not the difference of the medians above. p90, mesh − direct, round by round (ms): 1 hop ${perRound(t.direct1.name, t.mesh1.name, hr)}; 2 hops ${perRound(t.direct2.name, t.mesh2.name, or)}`,
     ...failureLines(hop.why),
     ...failureLines(overview.why),
   ];
   return { figures, details, bodies: { ...overview.bodies, ...hop.bodies } };
 }
+
+/**
+ * Added latency at one percentile: mesh − direct, paired round by round (the two ran interleaved,
+ * so each round's pair shares the same minutes of a noisy machine), per hop, median over rounds.
+ * Unreliable when the noise is as large as the figure: negative, the generator's send lag, or
+ * the rounds' spread (noise.ts).
+ */
+export function addedLatency(
+  figure: Pick<Figure, 'id' | 'label' | 'goal'>,
+  m: {
+    direct: readonly LatencySummary[];
+    mesh: readonly LatencySummary[];
+    p: 'p50' | 'p90';
+    hops: number;
+    sendLagMs: number;
+  },
+): Figure {
+  const repeats = m.direct.map((d, i) => ((m.mesh[i]?.[m.p] ?? Number.NaN) - d[m.p]) / m.hops);
+  const value = median(repeats);
+  const unreliable = unreliableBecause({
+    value,
+    unit: 'ms',
+    repeats,
+    difference: true,
+    sendLagMs: m.sendLagMs,
+  });
+  return {
+    ...figure,
+    value,
+    unit: 'ms',
+    ...(unreliable.length ? { unreliable } : {}),
+  };
+}
+
+const fmtMs = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
 export interface ThroughputSettings {
   rounds: number;
@@ -178,11 +216,24 @@ export async function throughputPhase(
   const done = new Map(targets.map((x) => [x.name, { completed: 0, ms: 0 }]));
   const why: Failures = new Map();
   const cpu = new Map(targets.map((x) => [x.name, new Map<string, number>()]));
+  // Hops each scenario's request crosses in the mesh (sidecar + front each): the CPU-per-hop figure.
+  const hopsPerRequest = new Map([
+    [t.mesh1.name, 1],
+    [t.mesh2.name, 2],
+  ]);
+  const meshRounds: MeshRound[] = [];
   for (let r = 0; r < s.rounds; r++) {
+    const round: MeshRound = { cpuMs: 0, hops: 0 };
+    meshRounds.push(round);
     for (const target of targets) {
       meter.reset();
       const result = await load.closed({ target, connections: s.connections, durationMs: s.sliceMs });
       const spent = meter.read();
+      const hops = hopsPerRequest.get(target.name) ?? 0;
+      if (hops > 0) {
+        round.cpuMs += spent.get(MESH_PROCESS) ?? Number.NaN;
+        round.hops += hops * result.completed;
+      }
       const d = done.get(target.name) as { completed: number; ms: number };
       d.completed += result.completed;
       addFailures(why, target.name, result.why);
@@ -205,6 +256,7 @@ export async function throughputPhase(
     },
     { id: 'chain.mesh.rps', label: '2-hop chain through the mesh', value: rps(t.mesh2.name), unit: 'req/s' },
     { id: 'chain.direct.rps', label: '2-hop chain direct', value: rps(t.direct2.name), unit: 'req/s' },
+    meshCpuPerHop(meshRounds),
   ];
   const details = [
     `Closed loop, ${s.connections} connections, ${s.rounds} alternating slices of ${s.sliceMs / 1000} s per scenario:`,
@@ -225,7 +277,43 @@ export async function throughputPhase(
         ['process', ...targets.map((x) => x.name.split(' (')[0] as string)],
         names.map((n) => [n, ...targets.map((x) => Math.round(perRequest(x, n)))]),
       ),
+      `Mesh CPU per hop, round by round (µs; the mesh process over the mesh slices / hops served): ${meshRounds
+        .map((r) => (r.hops > 0 ? Math.round((r.cpuMs * 1000) / r.hops) : '—'))
+        .join(', ')}`,
     );
   }
   return { figures, details };
+}
+
+/** One round of the mesh scenarios' slices: the mesh process's CPU and the hops it served. */
+export interface MeshRound {
+  cpuMs: number;
+  hops: number;
+}
+
+/** Istio's published sidecar cost (perf-reliability.md §1): 0.20 vCPU per 1,000 req/s per sidecar. */
+const ISTIO_TWO_SIDECARS_US = 2 * ((0.2 / 1000) * 1e6);
+
+/**
+ * The mesh's CPU per hop: what the kernel counted for the mesh process (every sidecar and Cloud
+ * Run front of the local mesh runs there) over the mesh scenarios' slices, divided by the hops
+ * those slices served (a 1-hop request is one hop, a 2-hop one two). A hop costs a sidecar (the
+ * caller's) and a front (the callee's), as two Istio sidecars would.
+ */
+export function meshCpuPerHop(rounds: readonly MeshRound[]): Figure {
+  const figure = {
+    id: 'hop.cpu',
+    label:
+      "mesh CPU per hop (sidecar + front: the mesh process's CPU from the kernel / hops served, closed loop)",
+    unit: 'µs',
+    goal: { op: '<=' as const, limit: 300 },
+    note: `two Istio sidecars at Istio's published 0.20 vCPU per 1,000 req/s: ≈ ${ISTIO_TWO_SIDECARS_US.toFixed(0)} µs`,
+  };
+  if (!procAvailable) return { ...figure, value: null, note: 'needs Linux /proc (kernel CPU accounting)' };
+  const cpuMs = rounds.reduce((a, r) => a + r.cpuMs, 0);
+  const hops = rounds.reduce((a, r) => a + r.hops, 0);
+  const value = hops > 0 ? (cpuMs * 1000) / hops : Number.NaN;
+  const repeats = rounds.map((r) => (r.hops > 0 ? (r.cpuMs * 1000) / r.hops : Number.NaN));
+  const unreliable = unreliableBecause({ value, unit: 'µs', repeats, ticks: Math.round(cpuMs / TICK_MS) });
+  return { ...figure, value, ...(unreliable.length ? { unreliable } : {}) };
 }

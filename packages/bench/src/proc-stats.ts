@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
  */
 const HAS_PROC = existsSync('/proc/self/stat');
 /** USER_HZ: /proc reports CPU in clock ticks of 10 ms on Linux. */
-const TICK_MS = 10;
+export const TICK_MS = 10;
 
 /** Resident set size in MB (10^6 bytes), or NaN when the process is gone. */
 export function rssMb(pid: number): number {

@@ -7,12 +7,15 @@ export interface Figure {
   unit: string;
   goal?: { op: '<=' | '>='; limit: number };
   note?: string;
+  /** Why the figure cannot be told from its noise (noise.ts): then it is neither pass nor FAIL. */
+  unreliable?: string[];
 }
 
-export type Verdict = 'pass' | 'FAIL' | 'info' | 'skipped';
+export type Verdict = 'pass' | 'FAIL' | 'unreliable' | 'info' | 'skipped';
 
 export function verdict(f: Figure): Verdict {
   if (f.value === null || !Number.isFinite(f.value)) return 'skipped';
+  if (f.unreliable?.length) return 'unreliable';
   if (!f.goal) return 'info';
   return (f.goal.op === '<=' ? f.value <= f.goal.limit : f.value >= f.goal.limit) ? 'pass' : 'FAIL';
 }
@@ -31,7 +34,7 @@ export function goalsTable(figures: readonly Figure[]): string {
     formatValue(f.value, f.unit),
     f.goal ? `${f.goal.op === '<=' ? '≤' : '≥'} ${formatValue(f.goal.limit, f.unit)}` : '',
     verdict(f),
-    f.note ?? '',
+    [...(f.unreliable ?? []), ...(f.note ? [f.note] : [])].join('; '),
   ]);
   const head = ['figure', 'measured', 'goal', 'verdict', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));

@@ -1,9 +1,11 @@
 import type { AppAloneSettings } from './app-alone.ts';
 import type { LatencySettings, ThroughputSettings } from './mesh-scenarios.ts';
+import type { StackMemorySettings } from './stack-memory.ts';
 
 export interface BenchSettings {
   /** Build each app's image (Dockerfile replay) for the footprint and the image-entry figures. */
   images: boolean;
+  stack: StackMemorySettings;
   latency: LatencySettings;
   throughput: ThroughputSettings;
   app: AppAloneSettings;
@@ -16,6 +18,7 @@ export const SETTINGS: { full: BenchSettings; quick: BenchSettings } = {
   // About four minutes on 2 cores: three rounds of every latency figure, the 60 s sustained load.
   full: {
     images: true,
+    stack: { idleMs: 10_000 },
     latency: { rounds: 3, durationMs: 10_000, warmupMs: 2000, hopRate: 500, overviewRate: 600 },
     throughput: { rounds: 5, sliceMs: 1000, connections: CONNECTIONS },
     app: {
@@ -31,6 +34,7 @@ export const SETTINGS: { full: BenchSettings; quick: BenchSettings } = {
   // Every phase once, briefly: proves each figure can be produced (the smoke test), measures nothing.
   quick: {
     images: false,
+    stack: { idleMs: 1000 },
     latency: { rounds: 1, durationMs: 500, warmupMs: 100, hopRate: 100, overviewRate: 120 },
     throughput: { rounds: 1, sliceMs: 250, connections: 2 },
     app: {

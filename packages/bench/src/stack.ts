@@ -18,6 +18,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** The bench's own process, where startLocalMesh runs the LB stand-in, every sidecar and front. */
+export const MESH_PROCESS = 'local mesh process (sidecars, fronts, LB)';
+
 /** Every process of the stack by a readable name (Linux /proc; empty elsewhere). */
 export function stackProcesses(stack: Stack): Map<string, number> {
   const names = new Map<string, string>();
@@ -26,7 +29,7 @@ export function stackProcesses(stack: Stack): Map<string, number> {
   names.set(`proxy:${stack.direct.proxy.port}`, 'proxy (direct)');
   const pids = new Map<string, number>();
   for (const [key, pid] of childrenByService()) pids.set(names.get(key) ?? key, pid);
-  pids.set('local mesh process (sidecars, fronts, LB)', process.pid);
+  pids.set(MESH_PROCESS, process.pid);
   // Its own process since decision 011: every scenario's spans, direct ones included, end here.
   pids.set('trace collector', stack.mesh.traceCollectorPid);
   return pids;

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addedLatency, meshCpuPerHop } from '../src/mesh-scenarios.ts';
+import { unreliableBecause } from '../src/noise.ts';
 import { chargeByPackage, packageOf } from '../src/profile-summary.ts';
 import { type Figure, goalsTable, verdict } from '../src/report.ts';
 import { median, summarise } from '../src/stats.ts';
@@ -13,6 +15,8 @@ import { median, summarise } from '../src/stats.ts';
 /** Every figure the issue asks for, by id; the ones with a goal must carry it. */
 const GOALS: Record<string, string> = {
   'stack.ready': '≤ 3.00 s',
+  'stack.rss.idle': '≤ 1000 MB',
+  'hop.cpu': '≤ 300 µs',
   'hop.added.p90': '≤ 0.50 ms',
   'chain.throughput.ratio': '≥ 0.60×',
   'rss.idle.ratio': '≤ 1.50×',
@@ -68,7 +72,7 @@ describe('pnpm bench --quick', () => {
       expect(figure, id).toBeDefined();
       const line = lines.find((l) => l.startsWith(figure?.label ?? '?'));
       expect(line, id).toContain(goal);
-      expect(line, id).toMatch(/ (pass|FAIL|skipped)( |$)/);
+      expect(line, id).toMatch(/ (pass|FAIL|unreliable|skipped)( |$)/);
     }
   });
 
@@ -133,6 +137,63 @@ describe('stats', () => {
     expect(median([3, 1, 2, Number.NaN])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(summarise([2, 1, 3], 4)).toMatchObject({ count: 3, failed: 4, p50: 2, mean: 2 });
+  });
+});
+
+describe('noise: a figure that cannot be told from its noise reads unreliable, never pass', () => {
+  const rounds = (p90s: number[]) => p90s.map((p90) => ({ ...summarise([1]), p90 }));
+
+  it("the issue's run: paired per round, a negative difference is unreliable, not a pass", () => {
+    // Medians of each side taken apart gave 14 − 58 = −44 ms "≤ 0.50 ms pass"; paired, the rounds
+    // disagree with each other by far more than the figure.
+    const figure = addedLatency(
+      { id: 'hop.added.p90', label: 'added p90', goal: { op: '<=', limit: 0.5 } },
+      { direct: rounds([10.8, 60, 58]), mesh: rounds([15.5, 14, 12]), p: 'p90', hops: 1, sendLagMs: 0.4 },
+    );
+    expect(figure.value).toBe(-46);
+    expect(verdict(figure)).toBe('unreliable');
+    expect(figure.unreliable).toEqual([
+      'negative (-46.0 ms): the direct run was the slower one, so noise outweighs the difference',
+      'its 3 repeats spread 50.7 ms (-46.0 to 4.70), more than the figure',
+    ]);
+    expect(goalsTable([figure])).toMatch(/added p90\s+-46\.0 ms\s+≤ 0\.50 ms\s+unreliable\s+negative/);
+  });
+
+  it('a planted negative difference alone is enough', () => {
+    expect(
+      unreliableBecause({ value: -0.1, unit: 'ms', repeats: [-0.1, -0.1, -0.1], difference: true }),
+    ).toEqual(['negative (-0.10 ms): the direct run was the slower one, so noise outweighs the difference']);
+  });
+
+  it('so is a load generator that sent later than the figure, or a single round', () => {
+    expect(unreliableBecause({ value: 0.3, unit: 'ms', repeats: [0.3, 0.3, 0.3], sendLagMs: 2 })).toEqual([
+      'the load generator sent up to 2.00 ms late, more than the figure',
+    ]);
+    expect(unreliableBecause({ value: 0.3, unit: 'ms', repeats: [0.3] })).toEqual([
+      'measured once: no spread to judge it by',
+    ]);
+  });
+
+  it('a steady figure above its noise is judged against its goal', () => {
+    const figure = addedLatency(
+      { id: 'hop.added.p90', label: 'added p90', goal: { op: '<=', limit: 0.5 } },
+      { direct: rounds([2, 2.1, 1.9]), mesh: rounds([2.4, 2.5, 2.3]), p: 'p90', hops: 1, sendLagMs: 0.2 },
+    );
+    expect(figure.value).toBeCloseTo(0.4);
+    expect(figure.unreliable).toBeUndefined();
+    expect(verdict(figure)).toBe('pass');
+  });
+
+  it('mesh CPU per hop: the mesh process over hops served; too few kernel ticks are unreliable', () => {
+    // 3 rounds, 2 s of CPU for 5,000 hops each: 400 µs a hop, above the 300 µs goal.
+    const steady = meshCpuPerHop(Array.from({ length: 3 }, () => ({ cpuMs: 2000, hops: 5000 })));
+    expect(steady).toMatchObject({ value: 400, unit: 'µs', goal: { op: '<=', limit: 300 } });
+    expect(verdict(steady)).toBe(process.platform === 'linux' ? 'FAIL' : 'skipped');
+    const few = meshCpuPerHop([
+      { cpuMs: 40, hops: 200 },
+      { cpuMs: 50, hops: 200 },
+    ]);
+    expect(few.unreliable).toEqual(['from 9 kernel clock ticks of 10 ms: fewer than 20']);
   });
 });
 
