@@ -161,8 +161,8 @@ export async function latencyPhase(
 /**
  * Added latency at one percentile: mesh − direct, paired round by round (the two ran interleaved,
  * so each round's pair shares the same minutes of a noisy machine), per hop, median over rounds.
- * Unreliable when the noise is as large as the figure: negative, the generator's send lag, or
- * the rounds' spread (noise.ts).
+ * Unreliable when the noise is as large as the figure: negative, the generator's send lag, the
+ * rounds' spread, or failed requests the percentiles leave out (noise.ts).
  */
 export function addedLatency(
   figure: Pick<Figure, 'id' | 'label' | 'goal'>,
@@ -176,12 +176,17 @@ export function addedLatency(
 ): Figure {
   const repeats = m.direct.map((d, i) => ((m.mesh[i]?.[m.p] ?? Number.NaN) - d[m.p]) / m.hops);
   const value = median(repeats);
+  const share = (rounds: readonly LatencySummary[]) => {
+    const failed = rounds.reduce((a, r) => a + r.failed, 0);
+    return failed / Math.max(1, failed + rounds.reduce((a, r) => a + r.count, 0));
+  };
   const unreliable = unreliableBecause({
     value,
     unit: 'ms',
     repeats,
     difference: true,
     sendLagMs: m.sendLagMs,
+    failedShare: Math.max(share(m.direct), share(m.mesh)),
   });
   return {
     ...figure,

@@ -15,7 +15,12 @@ export interface NoiseEvidence {
   sendLagMs?: number;
   /** CPU from the kernel: the clock ticks (10 ms each) the figure was computed from. */
   ticks?: number;
+  /** Latency: the share (0–1) of requests that failed, which no percentile includes. */
+  failedShare?: number;
 }
+
+/** More failed requests than this, and the percentiles describe the survivors, not the load. */
+export const MAX_FAILED_SHARE = 0.01;
 
 /** Fewer kernel ticks than this leave a CPU figure more than ±5 % from its quantisation alone. */
 export const MIN_TICKS = 20;
@@ -44,6 +49,11 @@ export function unreliableBecause(e: NoiseEvidence): string[] {
         `its ${finite.length} repeats spread ${show(high - low)} (${round(low)} to ${round(high)}), more than the figure`,
       );
     }
+  }
+  if (e.failedShare !== undefined && e.failedShare > MAX_FAILED_SHARE) {
+    reasons.push(
+      `${(e.failedShare * 100).toFixed(1)} % of its requests failed, and no percentile counts them`,
+    );
   }
   if (e.ticks !== undefined && e.ticks < MIN_TICKS) {
     reasons.push(`from ${e.ticks} kernel clock ticks of 10 ms: fewer than ${MIN_TICKS}`);

@@ -174,6 +174,16 @@ describe('noise: a figure that cannot be told from its noise reads unreliable, n
     ]);
   });
 
+  it('so are percentiles that leave out more than 1 % of the requests, which failed', () => {
+    const failing = (p90s: number[]) => p90s.map((p90) => ({ ...summarise(Array(98).fill(1), 2), p90 }));
+    const figure = addedLatency(
+      { id: 'hop.added2.p90', label: 'added p90 per hop' },
+      { direct: rounds([2, 2, 2]), mesh: failing([6, 6, 6]), p: 'p90', hops: 2, sendLagMs: 0 },
+    );
+    expect(figure.value).toBe(2);
+    expect(figure.unreliable).toEqual(['2.0 % of its requests failed, and no percentile counts them']);
+  });
+
   it('a steady figure above its noise is judged against its goal', () => {
     const figure = addedLatency(
       { id: 'hop.added.p90', label: 'added p90', goal: { op: '<=', limit: 0.5 } },
