@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readRequestTarget } from '@meshapps/request-target';
 import { closeServer } from './close-server.ts';
 import { LOCAL_PROJECT } from './cloud-names.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
@@ -61,18 +62,13 @@ function answer(
   if (req.headers['x-forwarded-for'] !== undefined)
     return send(res, 403, 'text/html', 'Proxied requests are refused');
 
-  // `//x:99999/` and the like are paths here, not URLs to resolve (that would throw).
-  const target = req.url ?? '/';
-  let url: URL;
-  try {
-    url = new URL(`http://metadata.google.internal${target.startsWith('/') ? '' : '/'}${target}`);
-  } catch {
-    return send(res, 400, 'text/html', 'Bad Request: malformed path');
-  }
-  const path = url.pathname.replace(/^\/computeMetadata\/v1\/?/, '').replace(/\/+$/, '');
+  // `//x:99999/` and the like are paths here, not URLs to resolve; a proxy's absolute form is refused.
+  const target = readRequestTarget(req.url);
+  if (!target || target.absolute) return send(res, 400, 'text/html', 'Bad Request: malformed path');
+  const path = target.path.replace(/^\/computeMetadata\/v1\/?/, '').replace(/\/+$/, '');
   const account = /^instance\/service-accounts\/([^/]+)(?:\/(.*))?$/.exec(path);
   if (account && (account[1] === 'default' || account[1] === identity.email)) {
-    return answerAccount(account[2] ?? '', url, res, identity, issuer, events);
+    return answerAccount(account[2] ?? '', target.query, res, identity, issuer, events);
   }
   switch (path) {
     case 'instance':
@@ -107,7 +103,7 @@ function answer(
 
 function answerAccount(
   leaf: string,
-  url: URL,
+  query: string,
   res: ServerResponse,
   identity: MetadataIdentity,
   issuer: TokenIssuer,
@@ -126,7 +122,7 @@ function answerAccount(
     case 'scopes':
       return send(res, 200, 'application/text', `${SCOPE}\n`);
     case 'identity': {
-      const audience = url.searchParams.get('audience');
+      const audience = new URLSearchParams(query).get('audience');
       if (!audience) return send(res, 400, 'text/html', 'non-empty audience parameter required');
       events.onIdentity?.(identity.service, audience);
       return void issuer.issue(identity.email, audience).then(

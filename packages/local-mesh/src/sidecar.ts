@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
-import { originForm, type SpanRecord } from '@meshapps/trace-viewer';
+import { readRequestTarget } from '@meshapps/request-target';
+import type { SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
 import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
@@ -70,9 +71,9 @@ export async function startSidecar(
   const tunnelled = createServer(
     serverOptions(opts.timeouts),
     guarded(`egress proxy of ${opts.caller.name} (tunnel)`, (req, res) => {
-      const absolute = parseAbsolute(req.url);
-      if (absolute) req.url = absolute.pathAndQuery;
-      return routeMeshRequest(req, res, absolute?.host ?? req.headers.host ?? '');
+      const target = readRequestTarget(req.url);
+      if (target?.absolute?.scheme === 'http') req.url = pathAndQuery(target);
+      return routeMeshRequest(req, res, target?.absolute?.host ?? req.headers.host ?? '');
     }),
   );
 
@@ -83,16 +84,16 @@ export async function startSidecar(
   const server = createServer(
     serverOptions(opts.timeouts),
     guarded(`egress proxy of ${opts.caller.name}`, (req, res) => {
-      const absolute = parseAbsolute(req.url);
-      if (!absolute) {
+      const target = readRequestTarget(req.url);
+      if (target?.absolute?.scheme !== 'http') {
         return plain(
           res,
           400,
           `this is the egress proxy of ${opts.caller.name}: send absolute-form proxy requests (http://host/path)\n`,
         );
       }
-      req.url = absolute.pathAndQuery;
-      return routeMeshRequest(req, res, absolute.host);
+      req.url = pathAndQuery(target);
+      return routeMeshRequest(req, res, target.absolute.host);
     }),
   );
   const tunnels = new Set<Socket>();
@@ -166,15 +167,15 @@ async function routeMesh(
       `${opts.caller.name} is not in the mesh (topology: mesh: false), so ${hostname} does not resolve\n`,
     );
   }
-  const url = originForm(req.url);
-  if (!url) {
+  const url = readRequestTarget(req.url);
+  if (!url || url.absolute) {
     report(400);
     return plain(res, 400, 'the request target is not a path (/path?query)\n');
   }
   const result = opts.router.resolve(hostname, {
-    path: url.pathname,
+    path: url.path,
     headers: req.headers,
-    query: url.searchParams,
+    query: new URLSearchParams(url.query),
   });
   if (!result.ok) {
     // No route (404), or a rule that answers itself: directResponse, redirect, fault abort.
@@ -268,15 +269,9 @@ class TokenCache {
   }
 }
 
-/** `http://host[:port]/path?query` → its parts; anything else (or a malformed URL) → undefined. */
-function parseAbsolute(url: string | undefined): { host: string; pathAndQuery: string } | undefined {
-  if (!url?.startsWith('http://')) return undefined;
-  try {
-    const target = new URL(url);
-    return { host: target.host, pathAndQuery: target.pathname + target.search };
-  } catch {
-    return undefined;
-  }
+/** What the app receives of an absolute-form target: its path and query. */
+function pathAndQuery(target: { path: string; query: string }): string {
+  return target.query ? `${target.path}?${target.query}` : target.path;
 }
 
 function plain(res: ServerResponse, status: number, body: string): void {
