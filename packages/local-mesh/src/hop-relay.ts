@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { type CloudRunFront, commitAnswer, type FrontAnswer } from './cloud-run-front.ts';
+import type { CloudRunFront, FrontAnswer, FrontRequest } from './cloud-run-front.ts';
 import { type AttemptResult, type HopPolicy, qualifiesForRetry, retryBackoffMs } from './resilience.ts';
+import { clientGone, writeAnswer } from './write-answer.ts';
 
 /** Runs `fn` after `ms`; returns a cancel. Injected so tests can run a 2 s delay in 100 ms. */
 export type Schedule = (ms: number, fn: () => void) => () => void;
@@ -16,6 +17,8 @@ export const RETRY_BUFFER_BYTES = 1024 * 1024;
 
 export interface HopRelay {
   front: CloudRunFront;
+  /** The path and query to send (origin-form). */
+  url: string;
   /** The request headers to send (identity and route modifiers applied). */
   headers: IncomingHttpHeaders;
   editResponseHeaders: (headers: IncomingHttpHeaders) => void;
@@ -34,9 +37,10 @@ export interface HopOutcome {
 }
 
 /**
- * Relays one mesh request to the destination's Cloud Run front. Without a policy it streams
- * straight through; with one it behaves as Envoy's fault filter and router do: delay, abort,
- * then attempts under the route timeout, retrying only on the listed conditions.
+ * Relays one mesh request to the destination's Cloud Run front, once through each module: the
+ * policy is applied here (Envoy's fault filter, then its router: attempts under the route timeout,
+ * retrying only on the listed conditions), each attempt is one `front.send`, and the answer kept
+ * is written to the caller here (`writeAnswer`). Without a policy: one attempt, streamed.
  */
 export function relayHop(
   req: IncomingMessage,
@@ -45,21 +49,13 @@ export function relayHop(
   hop: HopRelay,
 ): HopOutcome {
   const outcome: HopOutcome = { iam: '', flags: [], attempts: 1 };
-  if (!policy) {
-    // The front answers a failure itself: the decision's promise never rejects.
-    void relayOnce(req, res, hop).then((iam) => {
-      outcome.iam = iam;
-    });
-    return outcome;
-  }
-  // The client went away before its answer was complete: stop whatever is still pending.
-  const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
-  const work = policy.fault
-    ? withFaults(req, res, policy.fault, hop, outcome, gone.signal)
-    : withRetries(req, res, policy, hop, outcome, gone.signal);
+  // The caller went away before its answer was complete: stop whatever is still pending.
+  const gone = clientGone(res);
+  const work = !policy
+    ? once(req, res, hop, outcome, gone)
+    : policy.fault
+      ? withFaults(req, res, policy.fault, hop, outcome, gone)
+      : withRetries(req, res, policy, hop, outcome, gone);
   work.catch(() => {
     // A client that vanished mid-body, or an answer that broke: never more than this request.
     if (!res.headersSent) localReply(res, 503, 'upstream connect error or disconnect/reset before headers');
@@ -68,14 +64,22 @@ export function relayHop(
   return outcome;
 }
 
-async function relayOnce(req: IncomingMessage, res: ServerResponse, hop: HopRelay): Promise<string> {
-  const decision = await hop.front.handle(req, res, {
-    source: 'mesh',
-    headers: hop.headers,
-    editResponseHeaders: hop.editResponseHeaders,
-    ...(hop.onUpstreamCut ? { onUpstreamCut: hop.onUpstreamCut } : {}),
-  });
-  return decision.reason;
+/** The request as the front gets it: the sidecar's headers, this body (the stream, or a buffer). */
+function message(req: IncomingMessage, hop: HopRelay, body: FrontRequest['body']): FrontRequest {
+  return { method: req.method ?? 'GET', url: hop.url, headers: hop.headers, body };
+}
+
+/** One attempt, the body streamed: no policy, or what is left once the fault filter lets it pass. */
+async function once(
+  req: IncomingMessage,
+  res: ServerResponse,
+  hop: HopRelay,
+  outcome: HopOutcome,
+  gone: AbortSignal,
+): Promise<void> {
+  const { decision, answer } = await hop.front.send(message(req, hop, req), 'mesh', gone);
+  outcome.iam = decision.reason;
+  writeAnswer(await answer, res, hop);
 }
 
 /** Envoy's fault filter runs before the router; the rule's timeout and retries are then off (CSM). */
@@ -98,7 +102,7 @@ async function withFaults(
     req.resume();
     return localReply(res, fault.abortStatus, 'fault filter abort');
   }
-  outcome.iam = await relayOnce(req, res, hop);
+  await once(req, res, hop, outcome, gone);
 }
 
 async function withRetries(
@@ -129,11 +133,7 @@ async function withRetries(
     const perTryMs = policy.retry?.perTryTimeoutMs;
     const cancelPerTry = perTryMs === undefined ? () => {} : hop.schedule(perTryMs, () => perTry.abort());
     const attemptSignal = AbortSignal.any([perTry.signal, over]);
-    const { decision, answer } = await hop.front.send(
-      { method: req.method ?? 'GET', url: req.url ?? '/', headers: hop.headers, body },
-      'mesh',
-      attemptSignal,
-    );
+    const { decision, answer } = await hop.front.send(message(req, hop, body), 'mesh', attemptSignal);
     outcome.iam = decision.reason;
     outcome.attempts = attempt + 1;
     const result = await Promise.race([answer, aborted(attemptSignal)]);
@@ -157,7 +157,7 @@ async function withRetries(
   }
 }
 
-/** Past this point the answer is the client's; a route timeout now can only cut it (Envoy). */
+/** Past this point the answer is the caller's; a route timeout now can only cut it (Envoy). */
 function commit(
   answer: FrontAnswer,
   res: ServerResponse,
@@ -171,7 +171,7 @@ function commit(
     attempt.abort();
     res.destroy();
   });
-  commitAnswer(answer, res, hop.editResponseHeaders, hop.onUpstreamCut);
+  writeAnswer(answer, res, hop);
 }
 
 function timedOut(res: ServerResponse, outcome: HopOutcome): void {

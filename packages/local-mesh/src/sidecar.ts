@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
-import { readRequestTarget } from '@meshapps/request-target';
+import { type RequestTarget, readRequestTarget } from '@meshapps/request-target';
 import type { SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
-import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
+import type { CloudRunFront } from './cloud-run-front.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
+import { withoutHopByHop } from './hop-by-hop.ts';
 import { realTime, relayHop, type Schedule } from './hop-relay.ts';
 import type { TokenIssuer } from './identity.ts';
 import type { RouteResolver } from './live-router.ts';
@@ -63,8 +64,12 @@ export async function startSidecar(
   opts: SidecarOptions,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const tokens = new TokenCache(opts.issuer, opts.callerEmail);
-  const routeMeshRequest = (req: IncomingMessage, res: ServerResponse, host: string) =>
-    routeMesh(req, res, host, opts, tokens);
+  const routeMeshRequest = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    host: string,
+    target: RequestTarget | undefined,
+  ) => routeMesh(req, res, host, target, opts, tokens);
 
   // Requests arriving inside a CONNECT tunnel to a mesh host (e.g. Node's built-in fetch with
   // NODE_USE_ENV_PROXY) are usually origin-form: routed by Host, unless the target is absolute.
@@ -72,8 +77,7 @@ export async function startSidecar(
     serverOptions(opts.timeouts),
     guarded(`egress proxy of ${opts.caller.name} (tunnel)`, (req, res) => {
       const target = readRequestTarget(req.url);
-      if (target?.absolute?.scheme === 'http') req.url = pathAndQuery(target);
-      return routeMeshRequest(req, res, target?.absolute?.host ?? req.headers.host ?? '');
+      return routeMeshRequest(req, res, target?.absolute?.host ?? req.headers.host ?? '', target);
     }),
   );
 
@@ -92,8 +96,7 @@ export async function startSidecar(
           `this is the egress proxy of ${opts.caller.name}: send absolute-form proxy requests (http://host/path)\n`,
         );
       }
-      req.url = pathAndQuery(target);
-      return routeMeshRequest(req, res, target.absolute.host);
+      return routeMeshRequest(req, res, target.absolute.host, target);
     }),
   );
   const tunnels = new Set<Socket>();
@@ -137,6 +140,7 @@ async function routeMesh(
   req: IncomingMessage,
   res: ServerResponse,
   host: string,
+  target: RequestTarget | undefined,
   opts: SidecarOptions,
   tokens: TokenCache,
 ): Promise<void> {
@@ -167,15 +171,15 @@ async function routeMesh(
       `${opts.caller.name} is not in the mesh (topology: mesh: false), so ${hostname} does not resolve\n`,
     );
   }
-  const url = readRequestTarget(req.url);
-  if (!url || url.absolute) {
+  // Inside a tunnel, origin-form (or http absolute-form); the direct listener checked its own.
+  if (!target || (target.absolute && target.absolute.scheme !== 'http')) {
     report(400);
     return plain(res, 400, 'the request target is not a path (/path?query)\n');
   }
   const result = opts.router.resolve(hostname, {
-    path: url.path,
+    path: target.path,
     headers: req.headers,
-    query: new URLSearchParams(url.query),
+    query: new URLSearchParams(target.query),
   });
   if (!result.ok) {
     // No route (404), or a rule that answers itself: directResponse, redirect, fault abort.
@@ -209,6 +213,8 @@ async function routeMesh(
   let upstreamCut = false;
   const hop = relayHop(req, res, decision.policy, {
     front,
+    // What the app receives: an origin-form target as sent; an absolute one as its path and query.
+    url: target.absolute ? pathAndQuery(target) : (req.url ?? '/'),
     headers,
     editResponseHeaders: (h) => applyHeaderModifiers(h, decision.responseHeaders),
     onUpstreamCut: () => {
@@ -270,7 +276,7 @@ class TokenCache {
 }
 
 /** What the app receives of an absolute-form target: its path and query. */
-function pathAndQuery(target: { path: string; query: string }): string {
+function pathAndQuery(target: RequestTarget): string {
   return target.query ? `${target.path}?${target.query}` : target.path;
 }
 
