@@ -8,6 +8,7 @@ import {
 import { Readable } from 'node:stream';
 import type { ServiceSpec } from '@meshapps/mesh-config';
 import { readRequestTarget } from '@meshapps/request-target';
+import { descriptors } from './descriptor-budget.ts';
 import { withoutHopByHop } from './hop-by-hop.ts';
 import type { TokenIssuer } from './identity.ts';
 import { clientGone, writeAnswer } from './write-answer.ts';
@@ -56,7 +57,12 @@ export interface Decision {
  */
 export class CloudRunFront {
   private readonly opts: FrontOptions;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  /**
+   * No cap on sockets to the app: with 256, 256 slow uploads held every one and the load balancer
+   * answered nothing (issue 22, 5). The bound is upstream of here: each socket carries one request
+   * of a client connection, and every listener's connections are capped (descriptor-budget.ts).
+   */
+  private readonly agent = new Agent({ keepAlive: true });
 
   constructor(opts: FrontOptions) {
     this.opts = opts;
@@ -169,15 +175,16 @@ export class CloudRunFront {
           }),
       );
       // Before the answer: Cloud Run's 503 (after it, the body stream fails and the client is cut).
-      upstream.on('error', () =>
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        descriptors.failed(err, `Cloud Run front of ${this.service}`);
         resolve(
           errorPage(
             { status: 503, reason: `${this.service} did not answer` },
             message.url,
             CLOUD_RUN_503.connectionError,
           ),
-        ),
-      );
+        );
+      });
       if (Buffer.isBuffer(message.body)) return void upstream.end(message.body);
       // HTTP/1.1 without content-length or transfer-encoding has no body (RFC 9112 §6.3): send
       // the request now instead of piping an empty stream (most mesh calls are such GETs).

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { readRequestTarget } from '@meshapps/request-target';
 import { closeServer } from './close-server.ts';
 import { LOCAL_PROJECT } from './cloud-names.ts';
+import { descriptors } from './descriptor-budget.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import type { TokenIssuer } from './identity.ts';
 import { serverOptions } from './timeouts.ts';
@@ -38,6 +39,7 @@ export async function startMetadataServer(
   answerClientErrors(server, `metadata server of ${identity.service}`);
   refuseConnect(server, `metadata server of ${identity.service}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  descriptors.add(server, `metadata server of ${identity.service}`);
   const { port } = server.address() as AddressInfo;
   return { host: `127.0.0.1:${port}`, close: () => closeServer(server) };
 }

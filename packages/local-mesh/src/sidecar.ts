@@ -6,6 +6,7 @@ import type { SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
 import type { CloudRunFront } from './cloud-run-front.ts';
+import { type DescriptorBudget, descriptors } from './descriptor-budget.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import { withoutHopByHop } from './hop-by-hop.ts';
 import { realTime, relayHop, type Schedule } from './hop-relay.ts';
@@ -14,7 +15,13 @@ import type { RouteResolver } from './live-router.ts';
 import { formatFlags } from './resilience.ts';
 import { applyHeaderModifiers } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
-import { type ListenerTimeouts, serverOptions, timeTunnelledConnections } from './timeouts.ts';
+import {
+  LISTENER_TIMEOUTS,
+  type ListenerTimeouts,
+  serverOptions,
+  timeTunnelledConnections,
+} from './timeouts.ts';
+import { handOver } from './tunnel.ts';
 
 export interface HopEvent {
   caller: string;
@@ -52,6 +59,8 @@ export interface SidecarOptions {
   schedule?: Schedule;
   /** The same for direct and tunnelled sockets (default: LISTENER_TIMEOUTS). */
   timeouts?: ListenerTimeouts;
+  /** Caps this listener's connections (default: the process's own budget). */
+  descriptors?: DescriptorBudget;
 }
 
 /**
@@ -64,6 +73,7 @@ export async function startSidecar(
   opts: SidecarOptions,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const tokens = new TokenCache(opts.issuer, opts.callerEmail);
+  const timeouts = opts.timeouts ?? LISTENER_TIMEOUTS;
   const routeMeshRequest = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -74,7 +84,7 @@ export async function startSidecar(
   // Requests arriving inside a CONNECT tunnel to a mesh host (e.g. Node's built-in fetch with
   // NODE_USE_ENV_PROXY) are usually origin-form: routed by Host, unless the target is absolute.
   const tunnelled = createServer(
-    serverOptions(opts.timeouts),
+    serverOptions(timeouts),
     guarded(`egress proxy of ${opts.caller.name} (tunnel)`, (req, res) => {
       const target = readRequestTarget(req.url);
       return routeMeshRequest(req, res, target?.absolute?.host ?? req.headers.host ?? '', target);
@@ -86,7 +96,7 @@ export async function startSidecar(
   timeTunnelledConnections(tunnelled);
 
   const server = createServer(
-    serverOptions(opts.timeouts),
+    serverOptions(timeouts),
     guarded(`egress proxy of ${opts.caller.name}`, (req, res) => {
       const target = readRequestTarget(req.url);
       if (target?.absolute?.scheme !== 'http') {
@@ -107,12 +117,9 @@ export async function startSidecar(
     socket.once('close', () => tunnels.delete(socket));
     try {
       const [host = '', port = ''] = (req.url ?? '').split(':');
-      const to = (next: Server) => {
-        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (head.length > 0) socket.unshift(head);
-        // The tunnelled socket gets the same header, request and idle timeouts as a direct one.
-        next.emit('connection', socket);
-      };
+      // The tunnelled socket gets the same header, request and idle timeouts as a direct one, and
+      // until its first byte ends on FIN or after the TLS handshake timeout (tunnel.ts).
+      const to = (next: Server) => handOver(socket, head, next, timeouts.tlsHandshakeMs);
       if (port === '443' && opts.runApp.hosts.has(host)) return to(opts.runApp.server);
       if (port === '80' && host.endsWith(`.${opts.meshDomain}`)) return to(tunnelled);
       socket.end(
@@ -124,6 +131,7 @@ export async function startSidecar(
   });
   answerClientErrors(server, `egress proxy of ${opts.caller.name}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  (opts.descriptors ?? descriptors).add(server, `egress proxy of ${opts.caller.name}`);
   const { port } = server.address() as AddressInfo;
   return {
     port,
