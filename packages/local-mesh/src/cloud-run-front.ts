@@ -204,6 +204,9 @@ export class CloudRunFront {
         resolve(errorPage(tooLarge, message.url));
         upstream.destroy();
       });
+      // A body that breaks off (its client went away mid-upload) ends the app's request too; the
+      // error is this request's alone: unheard, a stream's 'error' would end the whole process.
+      message.body.once('error', () => upstream.destroy());
       message.body.pipe(upstream);
     });
     return { decision, answer };

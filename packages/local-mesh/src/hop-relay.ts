@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import type { CloudRunFront, FrontAnswer, FrontRequest } from './cloud-run-front.ts';
 import { type AttemptResult, type HopPolicy, qualifiesForRetry, retryBackoffMs } from './resilience.ts';
+import type { NotKept, RetryBuffers } from './retry-buffers.ts';
 import { clientGone, writeAnswer } from './write-answer.ts';
 
 /** Runs `fn` after `ms`; returns a cancel. Injected so tests can run a 2 s delay in 100 ms. */
@@ -11,9 +11,6 @@ export const realTime: Schedule = (ms, fn) => {
   const timer = setTimeout(fn, ms);
   return () => clearTimeout(timer);
 };
-
-/** Envoy buffers a request body for retries up to its buffer limit (1 MiB by default). */
-export const RETRY_BUFFER_BYTES = 1024 * 1024;
 
 export interface HopRelay {
   front: CloudRunFront;
@@ -26,6 +23,8 @@ export interface HopRelay {
   onUpstreamCut?: () => void;
   random: () => number;
   schedule: Schedule;
+  /** Where retry bodies are kept, against the process's budget (retry-buffers.ts). */
+  retryBuffers: RetryBuffers;
 }
 
 /** What the hop log line and span say about the hop once it is over. */
@@ -34,6 +33,8 @@ export interface HopOutcome {
   /** Envoy response flags (UT, URX, FI, DI…). */
   flags: string[];
   attempts: number;
+  /** Set when a retry policy could not be applied because the body was not kept. */
+  notRetried?: NotKept;
 }
 
 /**
@@ -113,9 +114,16 @@ async function withRetries(
   outcome: HopOutcome,
   gone: AbortSignal,
 ): Promise<void> {
-  // The route timeout starts once the whole request is in (Envoy), so buffer first.
-  const body = policy.retry ? await bufferForRetries(req) : req;
-  // A body too large to keep cannot be sent twice: Envoy then gives up retrying, and so do we.
+  // The route timeout starts once the whole request is in (Envoy), so read the body first.
+  const read = policy.retry ? await hop.retryBuffers.read(req) : undefined;
+  if (read) res.once('close', read.release);
+  let body: FrontRequest['body'] = req;
+  if (read && 'kept' in read) body = read.kept;
+  if (read && 'stream' in read) {
+    body = read.stream;
+    outcome.notRetried = read.why;
+  }
+  // A body not kept cannot be sent twice: Envoy then gives up retrying, and so do we.
   const retries = Buffer.isBuffer(body) ? (policy.retry?.numRetries ?? 0) : 0;
   const conditions = policy.retry?.conditions ?? new Set<string>();
   const routeTimeout = new AbortController();
@@ -184,26 +192,6 @@ function localReply(res: ServerResponse, status: number, body: string): void {
   if (res.headersSent || res.destroyed || res.socket?.destroyed) return;
   res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-/** The whole body as one Buffer (sendable again), or, past the limit, a stream of all of it. */
-async function bufferForRetries(req: IncomingMessage): Promise<Buffer | Readable> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const it = req[Symbol.asyncIterator]();
-  for (let next = await it.next(); !next.done; next = await it.next()) {
-    chunks.push(next.value as Buffer);
-    size += (next.value as Buffer).length;
-    if (size > RETRY_BUFFER_BYTES) {
-      return Readable.from(
-        (async function* () {
-          yield* chunks;
-          for (let rest = await it.next(); !rest.done; rest = await it.next()) yield rest.value as Buffer;
-        })(),
-      );
-    }
-  }
-  return Buffer.concat(chunks);
 }
 
 function wait(schedule: Schedule, ms: number, signal: AbortSignal): Promise<void> {

@@ -71,7 +71,9 @@ const FLAG_WORDS: Record<string, string> = {
 export function formatHop(e: HopEvent): string {
   const to = e.service ? `${e.route} → ${e.service}` : 'no route';
   const status = e.flags ? `${e.status} ${e.flags}` : String(e.status);
-  const attempts = e.attempts && e.attempts > 1 ? `  ${e.attempts} attempts` : '';
+  const attempts =
+    (e.attempts && e.attempts > 1 ? `  ${e.attempts} attempts` : '') +
+    (e.notRetried ? `  (not retried: body ${e.notRetried})` : '');
   const words = (e.flags ?? '')
     .split(',')
     .flatMap((f) => FLAG_WORDS[f] ?? [])
