@@ -13,6 +13,7 @@ import { realTime, relayHop, type Schedule } from './hop-relay.ts';
 import type { TokenIssuer } from './identity.ts';
 import type { RouteResolver } from './live-router.ts';
 import { formatFlags } from './resilience.ts';
+import { type RetryBuffers, retryBuffers } from './retry-buffers.ts';
 import { applyHeaderModifiers } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
 import {
@@ -37,6 +38,8 @@ export interface HopEvent {
   flags?: string;
   /** Attempts, when a retry policy made more than one. */
   attempts?: number;
+  /** Why a retry policy did not apply to this request (its body was streamed, not kept). */
+  notRetried?: string;
 }
 
 export interface SidecarOptions {
@@ -61,6 +64,8 @@ export interface SidecarOptions {
   timeouts?: ListenerTimeouts;
   /** Caps this listener's connections (default: the process's own budget). */
   descriptors?: DescriptorBudget;
+  /** Where retry bodies are kept (default: the process's own budget). */
+  retryBuffers?: RetryBuffers;
 }
 
 /**
@@ -230,6 +235,7 @@ async function routeMesh(
     },
     random: opts.random ?? Math.random,
     schedule: opts.schedule ?? realTime,
+    retryBuffers: opts.retryBuffers ?? retryBuffers,
   });
   res.on('close', () => {
     // A caller that gives up (its deadline passed) still leaves a log line and a span, as in
@@ -242,12 +248,14 @@ async function routeMesh(
       service: decision.service,
       ...(flags ? { flags } : {}),
       ...(hop.attempts > 1 ? { attempts: hop.attempts } : {}),
+      ...(hop.notRetried ? { notRetried: hop.notRetried } : {}),
     });
     spans.end(status, {
       'meshapps.route': decision.route,
       'meshapps.iam': hop.iam,
       ...(flags ? { 'meshapps.response_flags': flags } : {}),
       ...(hop.attempts > 1 ? { 'meshapps.attempts': hop.attempts } : {}),
+      ...(hop.notRetried ? { 'meshapps.not_retried': hop.notRetried } : {}),
       ...(appAuthorization ? { 'meshapps.app_authorization': APP_AUTHORIZATION_REPLACED } : {}),
     });
   });
