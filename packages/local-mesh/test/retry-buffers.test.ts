@@ -147,4 +147,19 @@ describe('a hop under retry.yaml once the budget is spent', () => {
     expect(formatHop(hop as never)).toMatch(/503 {2}.*\(not retried: body over the retry buffer budget\)/);
     expect(small.heldBytes).toBe(0);
   });
+
+  it('a streamed body whose client goes away mid-upload ends that request only', async () => {
+    const socket = await rawSocket(mesh.port('client'));
+    socket.on('error', () => {});
+    socket.write(
+      `POST http://retry.meshapps.internal/ HTTP/1.1\r\nhost: retry.meshapps.internal\r\nx-request-no: 3\r\ncontent-length: 5000\r\n\r\n${'x'.repeat(1500)}`,
+    );
+    const deadline = Date.now() + 3000;
+    while (!attempts.has('3') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    socket.destroy();
+    while (mesh.hops.at(-1)?.flags !== 'DC' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(mesh.hops.at(-1)).toMatchObject({ status: 499, flags: 'DC' });
+    expect(await post(4, 600)).toMatchObject({ status: 200 });
+  });
 });
