@@ -61,8 +61,10 @@ export class CloudRunFront {
    * No cap on sockets to the app: with 256, 256 slow uploads held every one and the load balancer
    * answered nothing (issue 22, 5). The bound is upstream of here: each socket carries one request
    * of a client connection, and every listener's connections are capped (descriptor-budget.ts).
+   * A socket idle in the pool closes after 4 s (undici's default keep-alive), not at the app's
+   * 72 s: after a burst, the descriptors it took come back within seconds.
    */
-  private readonly agent = new Agent({ keepAlive: true });
+  private readonly agent = new Agent({ keepAlive: true, timeout: IDLE_UPSTREAM_MS });
 
   constructor(opts: FrontOptions) {
     this.opts = opts;
@@ -227,6 +229,9 @@ function ingressAllows(ingress: ServiceSpec['ingress'], source: Source): boolean
       return source === 'mesh' || source === 'load-balancer';
   }
 }
+
+/** How long a socket to an app waits in the front's pool for its next request. */
+export const IDLE_UPSTREAM_MS = 4000;
 
 /** Cloud Run's limit for an HTTP/1 request (https://cloud.google.com/run/quotas). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;

@@ -9,13 +9,15 @@ import type { FrontAnswer } from './cloud-run-front.ts';
 
 /**
  * Aborts when the client goes away before its answer is complete: the app then sees its request's
- * connection close, as Cloud Run cancels a request whose client disconnected.
+ * connection close, as Cloud Run cancels a request whose client disconnected. So too when the
+ * answer is complete but the request is not (an app that answered before reading a slow upload):
+ * nothing would ever end the app's request, and its socket would be held for good (issue 22, 5).
  */
 export function clientGone(res: ServerResponse): AbortSignal {
   const gone = new AbortController();
   if (res.destroyed) gone.abort();
   res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
+    if (!res.writableFinished || !res.req.complete) gone.abort();
   });
   return gone.signal;
 }
