@@ -17,8 +17,8 @@ import type { Server } from 'node:net';
  */
 export const DESCRIPTOR_BUDGET = {
   /**
-   * What the process holds besides connections: its listeners, three pipes to each of nine apps,
-   * the collector's channel, route files being read. 130–160 at idle (measured); twice that.
+   * What the process holds besides connections: its listeners, pipes to each of nine apps, the
+   * collector's channel, route files being read — 74–83 at idle (measured), so three times that.
    */
   reserved: 256,
   /**
