@@ -1,24 +1,26 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /**
  * The local mesh is one process: every listener (load balancer, participant entry, nine sidecars,
  * nine metadata servers) and every connection they open to the apps share its file-descriptor
- * limit. One listener that takes all of them takes every other listener down (issue 22, 3), so
- * each gets a connection cap, and the caps of all listeners together fit under the limit:
+ * limit. One listener that takes all of them takes every other listener down (issue 22, 3). So:
  *
- *   cap = min(MAX_PER_LISTENER, floor((limit − RESERVED) / (2 × listeners)))
+ * - each listener holds at most MAX_PER_LISTENER connections (Envoy's default per cluster), and
+ * - all listeners together at most ⌊(limit − RESERVED) / 2⌋: two descriptors per connection, the
+ *   client's and the one its front opens to the app (upstream sockets are never more than the
+ *   requests in flight, see cloud-run-front.ts). Once that is near, no listener may grow past
+ *   what is left, so the process never reaches its limit.
  *
- * Two descriptors per connection: the client's, and the one the front opens to the app for its
- * request (upstream sockets are never more than the requests in flight, see cloud-run-front.ts).
- * A connection over the cap is closed at accept by Node (`server.maxConnections`), as Envoy's
+ * A connection over a cap is closed at accept by Node (`server.maxConnections`), as Envoy's
  * connection limits do; the listener says so once a minute.
  */
 export const DESCRIPTOR_BUDGET = {
   /**
    * What the process holds besides connections: its listeners, pipes to each of nine apps, the
-   * collector's channel, route files being read — 74–83 at idle (measured), so three times that.
+   * collector's channel, lifelines, route files being read — 74–92 at idle (measured), so about
+   * three times that.
    */
   reserved: 256,
   /**
@@ -26,7 +28,7 @@ export const DESCRIPTOR_BUDGET = {
    * the local mesh never lets one listener hold more than CSM's Envoy would send one backend.
    */
   maxPerListener: 1024,
-  /** Below this a listener could not serve a browser and a load test at once: say so. */
+  /** Below this many connections per listener, all together, the limit is said to be too low. */
   minPerListener: 16,
 } as const;
 
@@ -49,9 +51,9 @@ export function openFileLimit(): number {
   return Number(out) > 0 ? Number(out) : 1024;
 }
 
-export function perListenerCap(limit: number, listeners: number): number {
-  const share = Math.floor((limit - DESCRIPTOR_BUDGET.reserved) / (2 * Math.max(1, listeners)));
-  return Math.max(DESCRIPTOR_BUDGET.minPerListener, Math.min(DESCRIPTOR_BUDGET.maxPerListener, share));
+/** How many connections all listeners of a process with this file limit may hold together. */
+export function sharedConnections(limit: number): number {
+  return Math.max(0, Math.floor((limit - DESCRIPTOR_BUDGET.reserved) / 2));
 }
 
 /**
@@ -60,13 +62,20 @@ export function perListenerCap(limit: number, listeners: number): number {
  */
 export class DescriptorBudget {
   readonly limit: number;
-  private readonly listeners = new Map<Server, string>();
+  /** Connections all listeners may hold together. */
+  readonly shared: number;
+  private readonly listeners = new Map<Server, { name: string; open: number }>();
+  /** Connections open now, all listeners together. */
+  private total = 0;
+  /** Whether the caps were last set below MAX_PER_LISTENER by the shared budget. */
+  private tight = false;
   private readonly lastSaid = new Map<string, number>();
   private say: (line: string) => void = (line) => console.error(line);
   private readonly now: () => number;
 
   constructor(limit = openFileLimit(), now: () => number = Date.now) {
     this.limit = limit;
+    this.shared = sharedConnections(limit);
     this.now = now;
   }
 
@@ -75,9 +84,9 @@ export class DescriptorBudget {
     this.say = say;
   }
 
-  /** The cap each listener has now. */
-  get cap(): number {
-    return perListenerCap(this.limit, this.listeners.size);
+  /** Connections all listeners hold now. */
+  get open(): number {
+    return this.total;
   }
 
   /**
@@ -86,20 +95,36 @@ export class DescriptorBudget {
    * are counted by the listener that accepted them.
    */
   add(server: Server, name: string): void {
-    this.listeners.set(server, name);
-    this.applyCaps();
-    server.once('close', () => {
-      this.listeners.delete(server);
-      this.applyCaps();
+    const entry = { name, open: 0 };
+    this.listeners.set(server, entry);
+    server.maxConnections = this.capOf(entry);
+    if (this.shared < DESCRIPTOR_BUDGET.minPerListener * this.listeners.size && this.due('low limit'))
+      this.say(
+        `local mesh: ulimit -n ${this.limit} is too low for ${this.listeners.size} listeners — together they may hold ` +
+          `${this.shared} connections and the process may run out of descriptors; raise it before pnpm start (ulimit -n 4096 or more)`,
+      );
+    server.on('connection', (socket: Socket) => {
+      entry.open++;
+      this.total++;
+      this.recap();
+      socket.once('close', () => {
+        entry.open--;
+        this.total--;
+        this.recap();
+      });
     });
+    server.once('close', () => this.listeners.delete(server));
     let refused = 0;
     server.on('drop', () => {
       refused++;
       if (!this.due(`drop ${name}`)) return;
+      const why =
+        entry.open >= DESCRIPTOR_BUDGET.maxPerListener
+          ? `its cap of ${DESCRIPTOR_BUDGET.maxPerListener}`
+          : `the process's ${this.shared} for all listeners (ulimit -n ${this.limit})`;
       this.say(
-        `${name}: connection cap reached (${server.maxConnections} open); new connections are refused until some close` +
-          (refused > 1 ? ` (${refused} refused so far)` : '') +
-          ` — the cap is this process's file limit (ulimit -n ${this.limit}) shared by ${this.listeners.size} listeners`,
+        `${name}: connection cap reached (${entry.open} open, ${why}); new connections are refused until some close` +
+          (refused > 1 ? ` (${refused} refused so far)` : ''),
       );
     });
     // Node reports an accept that failed for want of descriptors here (libuv often closes such
@@ -119,21 +144,23 @@ export class DescriptorBudget {
     if (this.due('descriptors'))
       this.say(
         `${where}: out of file descriptors (${err.code}) — the local mesh may hold ${this.limit} (ulimit -n); ` +
-          `each listener is capped at ${this.cap} connections. Raise the limit before pnpm start ` +
-          `(ulimit -n 65536), or find who holds connections (ls /proc/${process.pid}/fd | wc -l).`,
+          `its listeners hold ${this.total} connections, at most ${DESCRIPTOR_BUDGET.maxPerListener} each and ${this.shared} together. ` +
+          `Raise the limit before pnpm start (ulimit -n 65536), or find who holds connections (ls /proc/${process.pid}/fd | wc -l).`,
       );
     return true;
   }
 
-  private applyCaps(): void {
-    const cap = this.cap;
-    for (const server of this.listeners.keys()) server.maxConnections = cap;
-    const share = Math.floor((this.limit - DESCRIPTOR_BUDGET.reserved) / (2 * this.listeners.size));
-    if (share < DESCRIPTOR_BUDGET.minPerListener && this.due('low limit'))
-      this.say(
-        `local mesh: ulimit -n ${this.limit} is too low for ${this.listeners.size} listeners — each takes ${cap} connections ` +
-          `and the process may run out of descriptors; raise it before pnpm start (ulimit -n 4096 or more)`,
-      );
+  /** A listener may hold its cap, or what it holds plus what is left of the shared budget. */
+  private capOf(entry: { open: number }): number {
+    return Math.min(DESCRIPTOR_BUDGET.maxPerListener, entry.open + Math.max(0, this.shared - this.total));
+  }
+
+  /** Caps change only near the shared budget (and once more when leaving it): O(1) otherwise. */
+  private recap(): void {
+    const tight = this.shared - this.total < DESCRIPTOR_BUDGET.maxPerListener;
+    if (!tight && !this.tight) return;
+    this.tight = tight;
+    for (const [server, entry] of this.listeners) server.maxConnections = this.capOf(entry);
   }
 
   private due(key: string): boolean {

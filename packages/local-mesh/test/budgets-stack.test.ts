@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDLE_UPSTREAM_MS } from '../src/cloud-run-front.ts';
-import { perListenerCap } from '../src/descriptor-budget.ts';
+import { DESCRIPTOR_BUDGET, sharedConnections } from '../src/descriptor-budget.ts';
 import { rssMiB } from '../src/process-rss.ts';
 import { RETRY_BUFFER_LIMITS } from '../src/retry-buffers.ts';
 import { openTunnel, rawSocket } from './helpers/raw.ts';
@@ -26,7 +26,6 @@ const DESCRIPTOR_SLACK = 16;
  * streamed below. Were every body kept, as before the budget, the mesh would grow by 264 MiB.
  */
 const STREAM_SLACK_MIB = 128;
-const MESH_LISTENERS = 20; // 2 entries, 9 sidecars, 9 metadata servers
 const DELAY_6S = `name: route-delay6s
 hostnames:
   - delay6s.meshapps.internal
@@ -69,7 +68,7 @@ const cap = () => {
   const line = readFileSync(`/proc/${stack.pid}/limits`, 'utf8')
     .split('\n')
     .find((l) => l.startsWith('Max open files'));
-  return perListenerCap(Number(line?.split(/\s{2,}/)[1]), MESH_LISTENERS);
+  return Math.min(DESCRIPTOR_BUDGET.maxPerListener, sharedConnections(Number(line?.split(/\s{2,}/)[1])));
 };
 
 /** One GET through the load balancer on a connection of its own: its status and how long it took. */
@@ -216,7 +215,7 @@ describe('issue 22, 3: CONNECT tunnels to run.app that never start TLS', () => {
       probes = await probeWhileHeld(1000);
       await until(() => stack.lines.some((l) => l.includes('connection cap reached')));
       expect(stack.lines.find((l) => l.includes('connection cap reached'))).toMatch(
-        new RegExp(`egress proxy of without-mesh-client: connection cap reached \\(${cap()} open\\)`),
+        new RegExp(`egress proxy of without-mesh-client: connection cap reached \\(${cap()} open, `),
       );
       // Every other listener has its whole share: the participant's entry and the client's sidecar.
       atCap = descriptors();
