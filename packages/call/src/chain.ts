@@ -1,3 +1,4 @@
+import { readRequestTarget } from '@meshapps/request-target';
 import { HopError } from '@meshapps/service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
@@ -116,9 +117,11 @@ export function parseHops(
   hopLimit: number,
   service: string,
 ): { hosts: string[]; query: string } {
-  const q = rawUrl.indexOf('?');
-  const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  const query = q === -1 ? '' : rawUrl.slice(q);
+  const target = readRequestTarget(rawUrl);
+  if (!target)
+    throw new HopError(400, `the request target is not a path (/${mode}/<host>…)`, { chain: [service] });
+  const pathname = target.path;
+  const query = target.query ? `?${target.query}` : '';
   const segments = pathname.slice(`/${mode}`.length).split('/').slice(1);
   if (segments.length === 0 || (segments.length === 1 && segments[0] === '')) {
     throw new HopError(400, `name at least one host: /${mode}/<host>[/<host>…]`, { chain: [service] });

@@ -4,6 +4,12 @@
  */
 export const DEADLINE_HEADER = 'x-meshapps-timeout-ms';
 
+/**
+ * Whole milliseconds in decimal digits, as Envoy reads `x-envoy-upstream-rq-timeout-ms`
+ * (absl::SimpleAtoi): `0x10`, `1e3` or `12.5` is no budget at all, never 16 or 1000 ms.
+ */
+const MILLISECONDS = /^\+?\d+$/;
+
 /** Milliseconds on a monotonic clock; tests pass their own. */
 export type Clock = () => number;
 const monotonic: Clock = () => performance.now();
@@ -23,7 +29,8 @@ export class Deadline {
     hopTimeoutMs: number,
     now: Clock = monotonic,
   ): Deadline {
-    const given = Number(Array.isArray(inbound) ? inbound[0] : inbound);
+    const raw = (Array.isArray(inbound) ? inbound[0] : inbound)?.trim() ?? '';
+    const given = MILLISECONDS.test(raw) ? Number(raw) : Number.NaN;
     const budget = Number.isFinite(given) && given > 0 ? Math.min(given, hopTimeoutMs) : hopTimeoutMs;
     return new Deadline(budget, now);
   }

@@ -30,8 +30,17 @@ describe('Deadline', () => {
     expect(Deadline.fromInbound(['200', '9000'], 5000, now).remainingMs()).toBe(200);
   });
 
-  it.each(['abc', '0', '-5', '', 'Infinity'])('ignores a nonsense budget %j', (value) => {
-    expect(Deadline.fromInbound(value, 1000, manualClock().now).remainingMs()).toBe(1000);
+  it.each(['abc', '0', '-5', '', 'Infinity', '0x10', '0X10', '1e3', '12.5', '0b11', '0o7', '16ms'])(
+    'ignores a budget that is not a positive whole number of milliseconds in decimal (Envoy): %j',
+    (value) => {
+      expect(Deadline.fromInbound(value, 1000, manualClock().now).remainingMs()).toBe(1000);
+    },
+  );
+
+  it('reads decimal digits as Envoy does, a sign and surrounding blanks included', () => {
+    const { now } = manualClock();
+    expect(Deadline.fromInbound('+300', 5000, now).remainingMs()).toBe(300);
+    expect(Deadline.fromInbound(' 0300 ', 5000, now).remainingMs()).toBe(300);
   });
 
   it('passes on less than it has: 10 % reserve, at least 50 ms, never below 1 ms', () => {

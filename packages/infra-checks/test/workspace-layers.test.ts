@@ -5,20 +5,28 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The dependency direction docs/architecture.md draws, as data: each workspace package and the
- * workspace packages its code may import. Base packages import none; `service` (what every app
- * needs) imports no feature; features import `service`; apps wire them; tools are never imported.
+ * workspace packages its code may import. `request-target` (the one request-target reader) imports
+ * none and is imported by every package that reads a request line; the other base packages import
+ * it or nothing; `service` (what every app needs) imports no feature; features import `service`;
+ * apps wire them; tools are never imported.
  */
 const LAYERS: Record<string, string[]> = {
+  '@meshapps/request-target': [],
   '@meshapps/mesh-config': [],
   '@meshapps/measure': [],
-  '@meshapps/trace-viewer': [],
+  '@meshapps/trace-viewer': ['@meshapps/request-target'],
   '@meshapps/telemetry': [],
-  '@meshapps/service': ['@meshapps/telemetry'],
-  '@meshapps/call': ['@meshapps/service'],
+  '@meshapps/service': ['@meshapps/request-target', '@meshapps/telemetry'],
+  '@meshapps/call': ['@meshapps/request-target', '@meshapps/service'],
   '@meshapps/client': ['@meshapps/call', '@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/proxy': ['@meshapps/call', '@meshapps/service', '@meshapps/telemetry'],
   '@meshapps/target': ['@meshapps/service', '@meshapps/telemetry'],
-  '@meshapps/local-mesh': ['@meshapps/mesh-config', '@meshapps/telemetry', '@meshapps/trace-viewer'],
+  '@meshapps/local-mesh': [
+    '@meshapps/mesh-config',
+    '@meshapps/request-target',
+    '@meshapps/telemetry',
+    '@meshapps/trace-viewer',
+  ],
   '@meshapps/deploy': ['@meshapps/mesh-config'],
   '@meshapps/traffic': [
     '@meshapps/local-mesh',

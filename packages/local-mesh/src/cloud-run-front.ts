@@ -5,10 +5,13 @@ import {
   request,
   type ServerResponse,
 } from 'node:http';
-import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ServiceSpec } from '@meshapps/mesh-config';
+import { readRequestTarget } from '@meshapps/request-target';
+import { descriptors } from './descriptor-budget.ts';
+import { withoutHopByHop } from './hop-by-hop.ts';
 import type { TokenIssuer } from './identity.ts';
+import { clientGone, writeAnswer } from './write-answer.ts';
 
 /** Where a request reached a service from; Cloud Run's ingress setting decides on this. */
 export type Source = 'mesh' | 'load-balancer' | 'participant' | 'internet';
@@ -22,15 +25,6 @@ export interface FrontOptions {
   issuer: TokenIssuer;
   /** The app's port, once its process is listening. */
   appPort: () => number | undefined;
-}
-
-export interface Relay {
-  source: Source;
-  /** Headers to send instead of the inbound ones (the sidecar adds identity). */
-  headers?: IncomingHttpHeaders;
-  editResponseHeaders?: (headers: IncomingHttpHeaders) => void;
-  /** The app's answer broke off after it had begun (the client's connection is cut too). */
-  onUpstreamCut?: () => void;
 }
 
 /** One request as the front receives it; a Buffer body can be sent again (a retry). */
@@ -63,7 +57,14 @@ export interface Decision {
  */
 export class CloudRunFront {
   private readonly opts: FrontOptions;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  /**
+   * No cap on sockets to the app: with 256, 256 slow uploads held every one and the load balancer
+   * answered nothing (issue 22, 5). The bound is upstream of here: each socket carries one request
+   * of a client connection, and every listener's connections are capped (descriptor-budget.ts).
+   * A socket idle in the pool closes after 4 s (undici's default keep-alive), not at the app's
+   * 72 s: after a burst, the descriptors it took come back within seconds.
+   */
+  private readonly agent = new Agent({ keepAlive: true, timeout: IDLE_UPSTREAM_MS });
 
   constructor(opts: FrontOptions) {
     this.opts = opts;
@@ -104,24 +105,21 @@ export class CloudRunFront {
     return { status: 200, reason: 'invoker', caller };
   }
 
-  /** Admits or refuses `req`, then relays it to the app and its answer to `res`. */
-  handle(req: IncomingMessage, res: ServerResponse, relay: Relay): Promise<Decision> {
-    // A caller that went away takes its request with it: the app sees the connection close, as
-    // Cloud Run cancels a request whose client disconnected.
-    const gone = new AbortController();
-    if (res.destroyed) gone.abort();
-    res.on('close', () => {
-      if (!res.writableFinished) gone.abort();
-    });
+  /**
+   * A client at this front directly (the load balancer stand-in, the participant's entry, a run.app
+   * URL): admits or refuses `req`, sends it to the app and writes the answer to `res`. Mesh
+   * callers come through their sidecar's hop relay instead, which calls `send` itself.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, { source }: { source: Source }): Promise<Decision> {
     const sent = this.send(
-      { method: req.method ?? 'GET', url: req.url ?? '/', headers: relay.headers ?? req.headers, body: req },
-      relay.source,
-      gone.signal,
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: req },
+      source,
+      clientGone(res),
     );
     // A failure here ends this request only, never the process (an unhandled rejection would).
     sent
       .then(({ answer }) => answer)
-      .then((a) => commitAnswer(a, res, relay.editResponseHeaders, relay.onUpstreamCut))
+      .then((a) => writeAnswer(a, res))
       .catch(() => res.destroy());
     return sent.then(
       ({ decision }) => decision,
@@ -131,8 +129,8 @@ export class CloudRunFront {
 
   /**
    * Admits or refuses one request and, if admitted, sends it to the app. Nothing reaches a client
-   * here: the caller looks at the answer's status and headers, then commits it (`commitAnswer`) or
-   * drops it to try again (the sidecar's retries). `signal` abandons the attempt.
+   * here: the caller looks at the answer's status and headers, then writes it (`writeAnswer`) or
+   * drops it to try again (the hop relay's retries). `signal` abandons the attempt.
    */
   async send(
     message: FrontRequest,
@@ -179,15 +177,16 @@ export class CloudRunFront {
           }),
       );
       // Before the answer: Cloud Run's 503 (after it, the body stream fails and the client is cut).
-      upstream.on('error', () =>
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        descriptors.failed(err, `Cloud Run front of ${this.service}`);
         resolve(
           errorPage(
             { status: 503, reason: `${this.service} did not answer` },
             message.url,
             CLOUD_RUN_503.connectionError,
           ),
-        ),
-      );
+        );
+      });
       if (Buffer.isBuffer(message.body)) return void upstream.end(message.body);
       // HTTP/1.1 without content-length or transfer-encoding has no body (RFC 9112 §6.3): send
       // the request now instead of piping an empty stream (most mesh calls are such GETs).
@@ -207,6 +206,9 @@ export class CloudRunFront {
         resolve(errorPage(tooLarge, message.url));
         upstream.destroy();
       });
+      // A body that breaks off (its client went away mid-upload) ends the app's request too; the
+      // error is this request's alone: unheard, a stream's 'error' would end the whole process.
+      message.body.once('error', () => upstream.destroy());
       message.body.pipe(upstream);
     });
     return { decision, answer };
@@ -228,95 +230,8 @@ function ingressAllows(ingress: ServiceSpec['ingress'], source: Source): boolean
   }
 }
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-]);
-
-/**
- * The headers minus hop-by-hop ones (Node gives header names lower-cased). Copies the others
- * rather than spreading and deleting: `delete` turns the object into a slow dictionary, and this
- * runs three times per hop (sidecar, front's request, front's answer).
- */
-export function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {};
-  for (const name of Object.keys(headers)) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
-  return out;
-}
-
-/** Writes an answer to the client: the point after which it can no longer be retried. */
-export function commitAnswer(
-  answer: FrontAnswer,
-  res: ServerResponse,
-  editResponseHeaders?: (headers: IncomingHttpHeaders) => void,
-  onUpstreamCut?: () => void,
-): void {
-  if (res.destroyed || res.writableEnded) return void answer.body.resume();
-  if (answer.fromApp) editResponseHeaders?.(answer.headers);
-  const socket = res.socket;
-  if (!answer.fromApp && answer.headers.connection === 'close' && socket)
-    res.once('finish', () => lingerThenClose(socket, res.req));
-  res.writeHead(answer.status, answer.headers);
-  // `pipe` and three listeners rather than `pipeline`: pipeline aborts an AbortController of its
-  // own when each response finishes, and building that DOMException (with its stack) was 3.4% of
-  // the mesh process's CPU. The semantics kept are pipeline's: an app that dies mid-body cuts the
-  // client too, as on Cloud Run (after `onUpstreamCut` says why), and a client that goes away
-  // takes the app's answer with it.
-  const body = answer.body;
-  let cut = false;
-  const cutClient = () => {
-    if (cut) return;
-    cut = true;
-    if (res.destroyed) return;
-    onUpstreamCut?.();
-    res.destroy();
-  };
-  body.once('error', cutClient);
-  body.once('close', () => {
-    if (!body.readableEnded) cutClient();
-  });
-  res.once('close', () => {
-    if (!body.readableEnded) body.destroy();
-  });
-  res.on('error', () => {});
-  body.pipe(res);
-}
-
-/** How long, and for how many more bytes, a refused request's connection is read before it closes. */
-export const LINGER = { ms: 2000, bytes: 4 * 1024 * 1024 };
-
-/**
- * Ends a connection whose answer said `connection: close` while the client may still be sending
- * (a 413). Node's server has already sent FIN after the answer and would close the socket at once;
- * closing with the body's bytes unread makes the kernel send a reset, and a client still writing
- * then fails with EPIPE before it reads the 413. So, as nginx's lingering close does, the rest is
- * read and discarded for a bounded time and byte count (the client sees FIN and stops), then closed.
- */
-function lingerThenClose(socket: Socket, req: IncomingMessage): void {
-  // Node's `destroySoon` (connection: close) destroys the socket once its FIN is out; this takes
-  // over. Should Node name that listener differently, the socket just closes at once, as before.
-  socket.removeListener('finish', socket.destroy);
-  let discarded = 0;
-  const close = () => {
-    clearTimeout(timer);
-    socket.destroy();
-  };
-  const timer = setTimeout(close, LINGER.ms);
-  timer.unref();
-  socket.on('data', (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > LINGER.bytes) close();
-  });
-  socket.once('end', close);
-  // A request paused on a cut pipe would stop the parser from reading the socket: let it flow.
-  req.resume();
-  socket.resume();
-}
+/** How long a socket to an app waits in the front's pool for its next request. */
+export const IDLE_UPSTREAM_MS = 4000;
 
 /** Cloud Run's limit for an HTTP/1 request (https://cloud.google.com/run/quotas). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -347,7 +262,7 @@ export const CLOUD_RUN_503 = {
 /** Worded like Cloud Run's own error pages, plus one line saying why (the cloud does not say). */
 function errorPage(decision: Pick<Decision, 'status' | 'reason'>, url: string, detail?: string): FrontAnswer {
   const [title, heading] = TITLES[decision.status] ?? [`${decision.status}`, 'Error'];
-  const path = escapeHtml(url.split('?')[0] ?? '/');
+  const path = escapeHtml(readRequestTarget(url)?.path ?? '/');
   const line =
     detail ??
     (decision.status === 403

@@ -7,6 +7,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Cleanup } from './cleanup.ts';
 import type { CloudRunFront, Source } from './cloud-run-front.ts';
+import { descriptors } from './descriptor-budget.ts';
 import { EntryLife } from './drain.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import { type Listener, listenerOf } from './listener.ts';
@@ -99,6 +100,7 @@ export async function listen(
     );
     server.listen(at.port, host, resolve);
   });
+  descriptors.add(server, `${source} entry`);
   const { port: actual } = server.address() as AddressInfo;
   return { server, url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actual}`, life };
 }

@@ -44,9 +44,14 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
 
 /**
  * Node's parser refuses a malformed request line or header before any handler runs; answer it
- * as Node would (400, 408, 431) but with a JSON body saying which listener refused what.
+ * as Node would (400, 408, 431) but with a JSON body saying which listener refused what. So too
+ * an `Expect` other than `100-continue`, which Node answers with a bare 417 before any handler.
  */
 export function answerClientErrors(server: Server, listener: string): void {
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const expectation = String(req.headers.expect).slice(0, 64);
+    sendJsonError(res, 417, `${listener}: Expect: ${expectation} is not supported (only 100-continue)`);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, duplex: Duplex) => {
     const socket = duplex as Socket;
     const [status, title] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];

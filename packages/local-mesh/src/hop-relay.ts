@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { type CloudRunFront, commitAnswer, type FrontAnswer } from './cloud-run-front.ts';
+import type { CloudRunFront, FrontAnswer, FrontRequest } from './cloud-run-front.ts';
 import { type AttemptResult, type HopPolicy, qualifiesForRetry, retryBackoffMs } from './resilience.ts';
+import type { NotKept, RetryBuffers } from './retry-buffers.ts';
+import { clientGone, writeAnswer } from './write-answer.ts';
 
 /** Runs `fn` after `ms`; returns a cancel. Injected so tests can run a 2 s delay in 100 ms. */
 export type Schedule = (ms: number, fn: () => void) => () => void;
@@ -11,11 +12,10 @@ export const realTime: Schedule = (ms, fn) => {
   return () => clearTimeout(timer);
 };
 
-/** Envoy buffers a request body for retries up to its buffer limit (1 MiB by default). */
-export const RETRY_BUFFER_BYTES = 1024 * 1024;
-
 export interface HopRelay {
   front: CloudRunFront;
+  /** The path and query to send (origin-form). */
+  url: string;
   /** The request headers to send (identity and route modifiers applied). */
   headers: IncomingHttpHeaders;
   editResponseHeaders: (headers: IncomingHttpHeaders) => void;
@@ -23,6 +23,8 @@ export interface HopRelay {
   onUpstreamCut?: () => void;
   random: () => number;
   schedule: Schedule;
+  /** Where retry bodies are kept, against the process's budget (retry-buffers.ts). */
+  retryBuffers: RetryBuffers;
 }
 
 /** What the hop log line and span say about the hop once it is over. */
@@ -31,12 +33,15 @@ export interface HopOutcome {
   /** Envoy response flags (UT, URX, FI, DI…). */
   flags: string[];
   attempts: number;
+  /** Set when a retry policy could not be applied because the body was not kept. */
+  notRetried?: NotKept;
 }
 
 /**
- * Relays one mesh request to the destination's Cloud Run front. Without a policy it streams
- * straight through; with one it behaves as Envoy's fault filter and router do: delay, abort,
- * then attempts under the route timeout, retrying only on the listed conditions.
+ * Relays one mesh request to the destination's Cloud Run front, once through each module: the
+ * policy is applied here (Envoy's fault filter, then its router: attempts under the route timeout,
+ * retrying only on the listed conditions), each attempt is one `front.send`, and the answer kept
+ * is written to the caller here (`writeAnswer`). Without a policy: one attempt, streamed.
  */
 export function relayHop(
   req: IncomingMessage,
@@ -45,21 +50,13 @@ export function relayHop(
   hop: HopRelay,
 ): HopOutcome {
   const outcome: HopOutcome = { iam: '', flags: [], attempts: 1 };
-  if (!policy) {
-    // The front answers a failure itself: the decision's promise never rejects.
-    void relayOnce(req, res, hop).then((iam) => {
-      outcome.iam = iam;
-    });
-    return outcome;
-  }
-  // The client went away before its answer was complete: stop whatever is still pending.
-  const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
-  const work = policy.fault
-    ? withFaults(req, res, policy.fault, hop, outcome, gone.signal)
-    : withRetries(req, res, policy, hop, outcome, gone.signal);
+  // The caller went away before its answer was complete: stop whatever is still pending.
+  const gone = clientGone(res);
+  const work = !policy
+    ? once(req, res, hop, outcome, gone)
+    : policy.fault
+      ? withFaults(req, res, policy.fault, hop, outcome, gone)
+      : withRetries(req, res, policy, hop, outcome, gone);
   work.catch(() => {
     // A client that vanished mid-body, or an answer that broke: never more than this request.
     if (!res.headersSent) localReply(res, 503, 'upstream connect error or disconnect/reset before headers');
@@ -68,14 +65,22 @@ export function relayHop(
   return outcome;
 }
 
-async function relayOnce(req: IncomingMessage, res: ServerResponse, hop: HopRelay): Promise<string> {
-  const decision = await hop.front.handle(req, res, {
-    source: 'mesh',
-    headers: hop.headers,
-    editResponseHeaders: hop.editResponseHeaders,
-    ...(hop.onUpstreamCut ? { onUpstreamCut: hop.onUpstreamCut } : {}),
-  });
-  return decision.reason;
+/** The request as the front gets it: the sidecar's headers, this body (the stream, or a buffer). */
+function message(req: IncomingMessage, hop: HopRelay, body: FrontRequest['body']): FrontRequest {
+  return { method: req.method ?? 'GET', url: hop.url, headers: hop.headers, body };
+}
+
+/** One attempt, the body streamed: no policy, or what is left once the fault filter lets it pass. */
+async function once(
+  req: IncomingMessage,
+  res: ServerResponse,
+  hop: HopRelay,
+  outcome: HopOutcome,
+  gone: AbortSignal,
+): Promise<void> {
+  const { decision, answer } = await hop.front.send(message(req, hop, req), 'mesh', gone);
+  outcome.iam = decision.reason;
+  writeAnswer(await answer, res, hop);
 }
 
 /** Envoy's fault filter runs before the router; the rule's timeout and retries are then off (CSM). */
@@ -98,7 +103,7 @@ async function withFaults(
     req.resume();
     return localReply(res, fault.abortStatus, 'fault filter abort');
   }
-  outcome.iam = await relayOnce(req, res, hop);
+  await once(req, res, hop, outcome, gone);
 }
 
 async function withRetries(
@@ -109,9 +114,16 @@ async function withRetries(
   outcome: HopOutcome,
   gone: AbortSignal,
 ): Promise<void> {
-  // The route timeout starts once the whole request is in (Envoy), so buffer first.
-  const body = policy.retry ? await bufferForRetries(req) : req;
-  // A body too large to keep cannot be sent twice: Envoy then gives up retrying, and so do we.
+  // The route timeout starts once the whole request is in (Envoy), so read the body first.
+  const read = policy.retry ? await hop.retryBuffers.read(req) : undefined;
+  if (read) res.once('close', read.release);
+  let body: FrontRequest['body'] = req;
+  if (read && 'kept' in read) body = read.kept;
+  if (read && 'stream' in read) {
+    body = read.stream;
+    outcome.notRetried = read.why;
+  }
+  // A body not kept cannot be sent twice: Envoy then gives up retrying, and so do we.
   const retries = Buffer.isBuffer(body) ? (policy.retry?.numRetries ?? 0) : 0;
   const conditions = policy.retry?.conditions ?? new Set<string>();
   const routeTimeout = new AbortController();
@@ -129,11 +141,7 @@ async function withRetries(
     const perTryMs = policy.retry?.perTryTimeoutMs;
     const cancelPerTry = perTryMs === undefined ? () => {} : hop.schedule(perTryMs, () => perTry.abort());
     const attemptSignal = AbortSignal.any([perTry.signal, over]);
-    const { decision, answer } = await hop.front.send(
-      { method: req.method ?? 'GET', url: req.url ?? '/', headers: hop.headers, body },
-      'mesh',
-      attemptSignal,
-    );
+    const { decision, answer } = await hop.front.send(message(req, hop, body), 'mesh', attemptSignal);
     outcome.iam = decision.reason;
     outcome.attempts = attempt + 1;
     const result = await Promise.race([answer, aborted(attemptSignal)]);
@@ -157,7 +165,7 @@ async function withRetries(
   }
 }
 
-/** Past this point the answer is the client's; a route timeout now can only cut it (Envoy). */
+/** Past this point the answer is the caller's; a route timeout now can only cut it (Envoy). */
 function commit(
   answer: FrontAnswer,
   res: ServerResponse,
@@ -171,7 +179,7 @@ function commit(
     attempt.abort();
     res.destroy();
   });
-  commitAnswer(answer, res, hop.editResponseHeaders, hop.onUpstreamCut);
+  writeAnswer(answer, res, hop);
 }
 
 function timedOut(res: ServerResponse, outcome: HopOutcome): void {
@@ -184,26 +192,6 @@ function localReply(res: ServerResponse, status: number, body: string): void {
   if (res.headersSent || res.destroyed || res.socket?.destroyed) return;
   res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-/** The whole body as one Buffer (sendable again), or, past the limit, a stream of all of it. */
-async function bufferForRetries(req: IncomingMessage): Promise<Buffer | Readable> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const it = req[Symbol.asyncIterator]();
-  for (let next = await it.next(); !next.done; next = await it.next()) {
-    chunks.push(next.value as Buffer);
-    size += (next.value as Buffer).length;
-    if (size > RETRY_BUFFER_BYTES) {
-      return Readable.from(
-        (async function* () {
-          yield* chunks;
-          for (let rest = await it.next(); !rest.done; rest = await it.next()) yield rest.value as Buffer;
-        })(),
-      );
-    }
-  }
-  return Buffer.concat(chunks);
 }
 
 function wait(schedule: Schedule, ms: number, signal: AbortSignal): Promise<void> {

@@ -71,16 +71,30 @@ const FLAG_WORDS: Record<string, string> = {
 export function formatHop(e: HopEvent): string {
   const to = e.service ? `${e.route} → ${e.service}` : 'no route';
   const status = e.flags ? `${e.status} ${e.flags}` : String(e.status);
-  const attempts = e.attempts && e.attempts > 1 ? `  ${e.attempts} attempts` : '';
+  const attempts =
+    (e.attempts && e.attempts > 1 ? `  ${e.attempts} attempts` : '') +
+    (e.notRetried ? `  (not retried: body ${e.notRetried})` : '');
   const words = (e.flags ?? '')
     .split(',')
     .flatMap((f) => FLAG_WORDS[f] ?? [])
     .map((w) => `  (${w})`)
     .join('');
-  return `${prefix('mesh')} ${printable(`${e.caller} -> ${e.host}  ${to}  ${status}  ${e.ms.toFixed(1)} ms${attempts}${words}`)}`;
+  const host = clip(e.host, LOGGED_NAME_MAX);
+  return `${prefix('mesh')} ${printable(`${e.caller} -> ${host}  ${to}  ${status}  ${e.ms.toFixed(1)} ms${attempts}${words}`)}`;
 }
+
+/**
+ * Text from outside cut to `max` characters, saying how much was left out: a request can carry
+ * 16 KiB of audience or host, and one log line per request must not become megabytes a second.
+ */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** Longest audience or host a log line shows: a run.app URL is ~60 characters. */
+export const LOGGED_NAME_MAX = 200;
 
 /** A metadata server issued an ID token (the token itself is never shown). */
 export function formatIdentity(service: string, audience: string): string {
-  return `${prefix('metadata')} ${printable(`${service}: ID token issued for audience ${audience}`)}`;
+  return `${prefix('metadata')} ${printable(`${service}: ID token issued for audience ${clip(audience, LOGGED_NAME_MAX)}`)}`;
 }

@@ -1,6 +1,7 @@
 import { ROUTES_DIR, TOPOLOGY_FILE, type Topology } from '@meshapps/mesh-config';
 import { tracingChoices } from './app-environment.ts';
 import { Cleanup } from './cleanup.ts';
+import { descriptors } from './descriptor-budget.ts';
 import { bindEntries } from './entries.ts';
 import { TokenIssuer } from './identity.ts';
 import { type Listener, listenerOf } from './listener.ts';
@@ -73,6 +74,8 @@ export async function startLocalMesh(opts: LocalMeshOptions = {}): Promise<Local
   const config = readConfig(files, opts.envOverrides ?? {}, progress);
   const { topology } = config;
 
+  // Listeners at their connection cap, or the process out of descriptors, say so with the rest.
+  descriptors.reportTo(progress);
   const cleanup = new Cleanup();
   const stop = () => cleanup.run();
   const listeners: Listener[] = [];

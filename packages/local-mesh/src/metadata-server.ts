@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readRequestTarget } from '@meshapps/request-target';
 import { closeServer } from './close-server.ts';
 import { LOCAL_PROJECT } from './cloud-names.ts';
+import { descriptors } from './descriptor-budget.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
 import type { TokenIssuer } from './identity.ts';
 import { serverOptions } from './timeouts.ts';
@@ -37,6 +39,7 @@ export async function startMetadataServer(
   answerClientErrors(server, `metadata server of ${identity.service}`);
   refuseConnect(server, `metadata server of ${identity.service}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  descriptors.add(server, `metadata server of ${identity.service}`);
   const { port } = server.address() as AddressInfo;
   return { host: `127.0.0.1:${port}`, close: () => closeServer(server) };
 }
@@ -61,18 +64,13 @@ function answer(
   if (req.headers['x-forwarded-for'] !== undefined)
     return send(res, 403, 'text/html', 'Proxied requests are refused');
 
-  // `//x:99999/` and the like are paths here, not URLs to resolve (that would throw).
-  const target = req.url ?? '/';
-  let url: URL;
-  try {
-    url = new URL(`http://metadata.google.internal${target.startsWith('/') ? '' : '/'}${target}`);
-  } catch {
-    return send(res, 400, 'text/html', 'Bad Request: malformed path');
-  }
-  const path = url.pathname.replace(/^\/computeMetadata\/v1\/?/, '').replace(/\/+$/, '');
+  // `//x:99999/` and the like are paths here, not URLs to resolve; a proxy's absolute form is refused.
+  const target = readRequestTarget(req.url);
+  if (!target || target.absolute) return send(res, 400, 'text/html', 'Bad Request: malformed path');
+  const path = target.path.replace(/^\/computeMetadata\/v1\/?/, '').replace(/\/+$/, '');
   const account = /^instance\/service-accounts\/([^/]+)(?:\/(.*))?$/.exec(path);
   if (account && (account[1] === 'default' || account[1] === identity.email)) {
-    return answerAccount(account[2] ?? '', url, res, identity, issuer, events);
+    return answerAccount(account[2] ?? '', target.query, res, identity, issuer, events);
   }
   switch (path) {
     case 'instance':
@@ -107,7 +105,7 @@ function answer(
 
 function answerAccount(
   leaf: string,
-  url: URL,
+  query: string,
   res: ServerResponse,
   identity: MetadataIdentity,
   issuer: TokenIssuer,
@@ -126,7 +124,7 @@ function answerAccount(
     case 'scopes':
       return send(res, 200, 'application/text', `${SCOPE}\n`);
     case 'identity': {
-      const audience = url.searchParams.get('audience');
+      const audience = new URLSearchParams(query).get('audience');
       if (!audience) return send(res, 400, 'text/html', 'non-empty audience parameter required');
       events.onIdentity?.(identity.service, audience);
       return void issuer.issue(identity.email, audience).then(

@@ -1,18 +1,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ServiceSpec } from '@meshapps/mesh-config';
-import { originForm, type SpanRecord } from '@meshapps/trace-viewer';
+import { type RequestTarget, readRequestTarget } from '@meshapps/request-target';
+import type { SpanRecord } from '@meshapps/trace-viewer';
 import { closeServer } from './close-server.ts';
 import { runAppHost } from './cloud-names.ts';
-import { type CloudRunFront, withoutHopByHop } from './cloud-run-front.ts';
+import type { CloudRunFront } from './cloud-run-front.ts';
+import { type DescriptorBudget, descriptors } from './descriptor-budget.ts';
 import { answerClientErrors, guarded, refuseConnect } from './guard.ts';
+import { withoutHopByHop } from './hop-by-hop.ts';
 import { realTime, relayHop, type Schedule } from './hop-relay.ts';
 import type { TokenIssuer } from './identity.ts';
 import type { RouteResolver } from './live-router.ts';
 import { formatFlags } from './resilience.ts';
+import { type RetryBuffers, retryBuffers } from './retry-buffers.ts';
 import { applyHeaderModifiers } from './router.ts';
 import { startHopSpans } from './sidecar-spans.ts';
-import { type ListenerTimeouts, serverOptions, timeTunnelledConnections } from './timeouts.ts';
+import {
+  LISTENER_TIMEOUTS,
+  type ListenerTimeouts,
+  serverOptions,
+  timeTunnelledConnections,
+} from './timeouts.ts';
+import { handOver } from './tunnel.ts';
 
 export interface HopEvent {
   caller: string;
@@ -28,6 +38,8 @@ export interface HopEvent {
   flags?: string;
   /** Attempts, when a retry policy made more than one. */
   attempts?: number;
+  /** Why a retry policy did not apply to this request (its body was streamed, not kept). */
+  notRetried?: string;
 }
 
 export interface SidecarOptions {
@@ -50,6 +62,10 @@ export interface SidecarOptions {
   schedule?: Schedule;
   /** The same for direct and tunnelled sockets (default: LISTENER_TIMEOUTS). */
   timeouts?: ListenerTimeouts;
+  /** Caps this listener's connections (default: the process's own budget). */
+  descriptors?: DescriptorBudget;
+  /** Where retry bodies are kept (default: the process's own budget). */
+  retryBuffers?: RetryBuffers;
 }
 
 /**
@@ -62,17 +78,21 @@ export async function startSidecar(
   opts: SidecarOptions,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const tokens = new TokenCache(opts.issuer, opts.callerEmail);
-  const routeMeshRequest = (req: IncomingMessage, res: ServerResponse, host: string) =>
-    routeMesh(req, res, host, opts, tokens);
+  const timeouts = opts.timeouts ?? LISTENER_TIMEOUTS;
+  const routeMeshRequest = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    host: string,
+    target: RequestTarget | undefined,
+  ) => routeMesh(req, res, host, target, opts, tokens);
 
   // Requests arriving inside a CONNECT tunnel to a mesh host (e.g. Node's built-in fetch with
   // NODE_USE_ENV_PROXY) are usually origin-form: routed by Host, unless the target is absolute.
   const tunnelled = createServer(
-    serverOptions(opts.timeouts),
+    serverOptions(timeouts),
     guarded(`egress proxy of ${opts.caller.name} (tunnel)`, (req, res) => {
-      const absolute = parseAbsolute(req.url);
-      if (absolute) req.url = absolute.pathAndQuery;
-      return routeMeshRequest(req, res, absolute?.host ?? req.headers.host ?? '');
+      const target = readRequestTarget(req.url);
+      return routeMeshRequest(req, res, target?.absolute?.host ?? req.headers.host ?? '', target);
     }),
   );
 
@@ -81,18 +101,17 @@ export async function startSidecar(
   timeTunnelledConnections(tunnelled);
 
   const server = createServer(
-    serverOptions(opts.timeouts),
+    serverOptions(timeouts),
     guarded(`egress proxy of ${opts.caller.name}`, (req, res) => {
-      const absolute = parseAbsolute(req.url);
-      if (!absolute) {
+      const target = readRequestTarget(req.url);
+      if (target?.absolute?.scheme !== 'http') {
         return plain(
           res,
           400,
           `this is the egress proxy of ${opts.caller.name}: send absolute-form proxy requests (http://host/path)\n`,
         );
       }
-      req.url = absolute.pathAndQuery;
-      return routeMeshRequest(req, res, absolute.host);
+      return routeMeshRequest(req, res, target.absolute.host, target);
     }),
   );
   const tunnels = new Set<Socket>();
@@ -103,12 +122,9 @@ export async function startSidecar(
     socket.once('close', () => tunnels.delete(socket));
     try {
       const [host = '', port = ''] = (req.url ?? '').split(':');
-      const to = (next: Server) => {
-        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (head.length > 0) socket.unshift(head);
-        // The tunnelled socket gets the same header, request and idle timeouts as a direct one.
-        next.emit('connection', socket);
-      };
+      // The tunnelled socket gets the same header, request and idle timeouts as a direct one, and
+      // until its first byte ends on FIN or after the TLS handshake timeout (tunnel.ts).
+      const to = (next: Server) => handOver(socket, head, next, timeouts.tlsHandshakeMs);
       if (port === '443' && opts.runApp.hosts.has(host)) return to(opts.runApp.server);
       if (port === '80' && host.endsWith(`.${opts.meshDomain}`)) return to(tunnelled);
       socket.end(
@@ -120,6 +136,7 @@ export async function startSidecar(
   });
   answerClientErrors(server, `egress proxy of ${opts.caller.name}`);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  (opts.descriptors ?? descriptors).add(server, `egress proxy of ${opts.caller.name}`);
   const { port } = server.address() as AddressInfo;
   return {
     port,
@@ -136,6 +153,7 @@ async function routeMesh(
   req: IncomingMessage,
   res: ServerResponse,
   host: string,
+  target: RequestTarget | undefined,
   opts: SidecarOptions,
   tokens: TokenCache,
 ): Promise<void> {
@@ -166,15 +184,15 @@ async function routeMesh(
       `${opts.caller.name} is not in the mesh (topology: mesh: false), so ${hostname} does not resolve\n`,
     );
   }
-  const url = originForm(req.url);
-  if (!url) {
+  // Inside a tunnel, origin-form (or http absolute-form); the direct listener checked its own.
+  if (!target || (target.absolute && target.absolute.scheme !== 'http')) {
     report(400);
     return plain(res, 400, 'the request target is not a path (/path?query)\n');
   }
   const result = opts.router.resolve(hostname, {
-    path: url.pathname,
+    path: target.path,
     headers: req.headers,
-    query: url.searchParams,
+    query: new URLSearchParams(target.query),
   });
   if (!result.ok) {
     // No route (404), or a rule that answers itself: directResponse, redirect, fault abort.
@@ -208,6 +226,8 @@ async function routeMesh(
   let upstreamCut = false;
   const hop = relayHop(req, res, decision.policy, {
     front,
+    // What the app receives: an origin-form target as sent; an absolute one as its path and query.
+    url: target.absolute ? pathAndQuery(target) : (req.url ?? '/'),
     headers,
     editResponseHeaders: (h) => applyHeaderModifiers(h, decision.responseHeaders),
     onUpstreamCut: () => {
@@ -215,6 +235,7 @@ async function routeMesh(
     },
     random: opts.random ?? Math.random,
     schedule: opts.schedule ?? realTime,
+    retryBuffers: opts.retryBuffers ?? retryBuffers,
   });
   res.on('close', () => {
     // A caller that gives up (its deadline passed) still leaves a log line and a span, as in
@@ -227,12 +248,14 @@ async function routeMesh(
       service: decision.service,
       ...(flags ? { flags } : {}),
       ...(hop.attempts > 1 ? { attempts: hop.attempts } : {}),
+      ...(hop.notRetried ? { notRetried: hop.notRetried } : {}),
     });
     spans.end(status, {
       'meshapps.route': decision.route,
       'meshapps.iam': hop.iam,
       ...(flags ? { 'meshapps.response_flags': flags } : {}),
       ...(hop.attempts > 1 ? { 'meshapps.attempts': hop.attempts } : {}),
+      ...(hop.notRetried ? { 'meshapps.not_retried': hop.notRetried } : {}),
       ...(appAuthorization ? { 'meshapps.app_authorization': APP_AUTHORIZATION_REPLACED } : {}),
     });
   });
@@ -268,15 +291,9 @@ class TokenCache {
   }
 }
 
-/** `http://host[:port]/path?query` → its parts; anything else (or a malformed URL) → undefined. */
-function parseAbsolute(url: string | undefined): { host: string; pathAndQuery: string } | undefined {
-  if (!url?.startsWith('http://')) return undefined;
-  try {
-    const target = new URL(url);
-    return { host: target.host, pathAndQuery: target.pathname + target.search };
-  } catch {
-    return undefined;
-  }
+/** What the app receives of an absolute-form target: its path and query. */
+function pathAndQuery(target: RequestTarget): string {
+  return target.query ? `${target.path}?${target.query}` : target.path;
 }
 
 function plain(res: ServerResponse, status: number, body: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withoutHopByHop } from '../src/cloud-run-front.ts';
+import { withoutHopByHop } from '../src/hop-by-hop.ts';
 
 describe('withoutHopByHop', () => {
   it('drops every hop-by-hop header and keeps the rest, values and order unchanged', () => {

@@ -52,6 +52,21 @@ describe('defect 2: the metadata server reads any request target as a path', () 
     expect((await get('/computeMetadata/v1/project/project-id')).text).toContain('meshapps-local');
   });
 
+  it("Node's bare 417 for an Expect other than 100-continue: the mesh's JSON error shape instead", async () => {
+    const socket = await rawSocket(port());
+    const { text } = await exchange(
+      socket,
+      'GET /computeMetadata/v1/project/project-id HTTP/1.1\r\nhost: x\r\nmetadata-flavor: Google\r\nexpect: 200-ok\r\nconnection: close\r\n\r\n',
+    );
+    expect(statusOf(text)).toBe(417);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: {
+        status: 417,
+        message: 'metadata server of client: Expect: 200-ok is not supported (only 100-continue)',
+      },
+    });
+  });
+
   it('a malformed request line gets 400 with a JSON reason', async () => {
     const socket = await rawSocket(port());
     const { text } = await exchange(socket, 'GET /\x01 HTTP/1.1\r\n\r\n');
@@ -67,6 +82,22 @@ describe('defect 9: what reaches the terminal', () => {
     const line = formatIdentity('client', hostile);
     for (const c of ['\r', '\n', '\x1b', '\u2028']) expect(line).not.toContain(c);
     expect(line).toContain('https://x\\r\\n\\x1b[2J\\x1b[31mlocal-mesh');
+  });
+
+  it('an identity or hop line is bounded however long the audience or host (issue 22, 15)', () => {
+    const long = `https://x${'a'.repeat(16 * 1024)}`;
+    const identity = formatIdentity('client', long);
+    expect(identity.length).toBeLessThan(400);
+    expect(identity).toContain(`(${long.length - 200} more characters)`);
+    const hop = formatHop({
+      caller: 'client',
+      host: `${'h'.repeat(16 * 1024)}.meshapps.internal`,
+      status: 403,
+      ms: 1,
+    });
+    expect(hop.length).toBeLessThan(400);
+    // Escaping happens after the cut: 200 control characters stay a few hundred bytes.
+    expect(formatIdentity('client', '\x1b'.repeat(16 * 1024)).length).toBeLessThan(1200);
   });
 
   it('hop hosts and app lines are escaped too; tabs and plain text are kept', () => {

@@ -13,7 +13,13 @@ import { clientSidecar, meshService, target1Front } from './helpers/target1.ts';
 
 // One caller's egress proxy with target1 behind its Cloud Run front, reachable as a mesh host and
 // as its run.app URL, with timeouts short enough to watch (the same for every socket).
-const TIMEOUTS: ListenerTimeouts = { headersMs: 300, requestMs: 2000, keepAliveMs: 300, checkEveryMs: 50 };
+const TIMEOUTS: ListenerTimeouts = {
+  headersMs: 300,
+  requestMs: 2000,
+  keepAliveMs: 300,
+  checkEveryMs: 50,
+  tlsHandshakeMs: 300,
+};
 const RUN_APP = 'target1-123456789012.asia-northeast1.run.app';
 const spec = (name: string): ServiceSpec => meshService(name, { ingress: 'all' });
 

@@ -1,3 +1,4 @@
+import { readRequestTarget } from '@meshapps/request-target';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -42,7 +43,10 @@ export async function createService(opts: ServiceOptions): Promise<FastifyInstan
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   app.setNotFoundHandler((req, reply) => {
-    const err = new HopError(404, `no route for ${req.method} ${req.url.split('?')[0]}`);
+    const err = new HopError(
+      404,
+      `no route for ${req.method} ${readRequestTarget(req.url)?.path ?? req.url}`,
+    );
     return reply.code(404).send(err.toBody());
   });
 

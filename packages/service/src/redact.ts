@@ -1,4 +1,4 @@
-import { requestTarget } from '@meshapps/telemetry';
+import { readRequestTarget } from '@meshapps/request-target';
 
 /**
  * Credentials never reach a log: any key below, at any depth and in any letter case, is censored
@@ -50,7 +50,7 @@ function censor(value: unknown): unknown {
  * (`GET http://user:pw@host/x`) keeps only its path: never its credentials.
  */
 export function loggableUrl(url: string | undefined): string {
-  const target = requestTarget(url);
+  const target = readRequestTarget(url);
   if (!target) return CENSOR;
   if (!target.query) return target.path;
   const names = target.query.split('&').map((pair) => `${pair.split('=')[0]}=${CENSOR}`);

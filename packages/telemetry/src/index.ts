@@ -16,7 +16,6 @@ export {
   traceLogFields,
 } from './log-fields.ts';
 export { LOCAL_PROJECT_ID } from './project-id.ts';
-export { requestTarget } from './request-target.ts';
 export {
   exportsToGoogle,
   GOOGLE_TELEMETRY_ENDPOINT,

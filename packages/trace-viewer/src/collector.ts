@@ -24,11 +24,10 @@ const FLUSH_MS = 100;
 /** Spans waiting while the collector is down or slow; beyond this the oldest are dropped. */
 const MAX_PENDING = 20_000;
 const RESTART_BACKOFF_MS = [250, 500, 1000, 2000, 5000];
-// src/ runs as TypeScript (Node strips the types), dist/ as JavaScript.
-const ENTRY = new URL(
-  import.meta.url.endsWith('.ts') ? './collector-process.ts' : './collector-process.js',
-  import.meta.url,
-);
+// src/ runs as TypeScript (Node strips the types), dist/ as JavaScript. From sources, the child
+// resolves workspace packages to their sources too (the `source` export condition).
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const ENTRY = new URL(FROM_SOURCES ? './collector-process.ts' : './collector-process.js', import.meta.url);
 
 /**
  * The trace viewer and OTLP collector in a process of its own: a huge or hostile export costs
@@ -114,7 +113,7 @@ async function spawnCollector(
   // switch that descriptor to blocking writes, and then a slow reader of our output (a test
   // runner, a pager) would stall the whole mesh.
   const proc = fork(ENTRY, [JSON.stringify(options)], {
-    execArgv: ['--max-old-space-size=768'],
+    execArgv: [...(FROM_SOURCES ? ['--conditions=source'] : []), '--max-old-space-size=768'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   // A failed fork or a write to a channel that just closed is reported here; unheard, it would

@@ -8,7 +8,6 @@ export {
   type ServiceGraphView,
   type StatusClass,
 } from './graph.ts';
-export { originForm } from './origin-form.ts';
 export { spansFromOtlpJson } from './otlp-json.ts';
 export { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 export {

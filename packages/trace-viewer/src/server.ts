@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip, type ZlibOptions } from 'node:zlib';
+import { readRequestTarget } from '@meshapps/request-target';
 import { adjustClockSkew } from './clock-skew.ts';
 import { ServiceGraph } from './graph.ts';
 import { graphTraces } from './graph-traces.ts';
-import { originForm } from './origin-form.ts';
 import { spansFromOtlpJson } from './otlp-json.ts';
 import { spansFromOtlpProtobuf } from './otlp-protobuf.ts';
 import { isTraceId, type SpanRecord } from './span-record.ts';
@@ -127,9 +127,11 @@ async function handle(
   store: TraceStore,
   graph: ServiceGraph,
 ): Promise<void> {
-  const url = originForm(req.url);
-  if (!url) return sendJson(res, 400, { error: 'the request target is not a path (/path?query)' });
-  const path = url.pathname;
+  // Origin-form only: this is no proxy, so an absolute-form target is refused like a malformed one.
+  const target = readRequestTarget(req.url);
+  if (!target || target.absolute)
+    return sendJson(res, 400, { error: 'the request target is not a path (/path?query)' });
+  const path = target.path;
 
   if (path === '/v1/traces') {
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST OTLP traces here' });
@@ -139,11 +141,11 @@ async function handle(
 
   if (path === '/api/graph') return sendJson(res, 200, graph.snapshot());
   if (path === '/api/graph/traces') {
-    const { status, body } = graphTraces(url.searchParams, graph, store);
+    const { status, body } = graphTraces(new URLSearchParams(target.query), graph, store);
     return sendJson(res, status, body);
   }
   if (path === '/api/traces') {
-    const limit = Number(url.searchParams.get('limit') ?? 50);
+    const limit = Number(new URLSearchParams(target.query).get('limit') ?? 50);
     return sendJson(res, 200, { traces: store.list(Number.isInteger(limit) && limit > 0 ? limit : 50) });
   }
   if (path.startsWith('/api/traces/')) {

@@ -13,6 +13,7 @@ import { runAppHost, serviceAccountEmail } from '../../src/cloud-names.ts';
 import { CloudRunFront } from '../../src/cloud-run-front.ts';
 import type { Schedule } from '../../src/hop-relay.ts';
 import { TokenIssuer } from '../../src/identity.ts';
+import type { RetryBuffers } from '../../src/retry-buffers.ts';
 import { Router } from '../../src/router.ts';
 import { type HopEvent, startSidecar } from '../../src/sidecar.ts';
 
@@ -43,6 +44,8 @@ export async function startMiniMesh(opts: {
   callers: string[];
   random: () => number;
   schedule: Schedule;
+  /** Where the sidecars keep retry bodies (default: the process's own budget). */
+  retryBuffers?: RetryBuffers;
 }): Promise<MiniMesh> {
   const issuer = new TokenIssuer();
   const servers: Server[] = [];
@@ -84,6 +87,7 @@ export async function startMiniMesh(opts: {
         onHop: (e) => hops.push(e),
         random: opts.random,
         schedule: opts.schedule,
+        ...(opts.retryBuffers ? { retryBuffers: opts.retryBuffers } : {}),
       }),
     );
   }

@@ -1,0 +1,207 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DESCRIPTOR_BUDGET,
+  DescriptorBudget,
+  openFileLimit,
+  sharedConnections,
+} from '../src/descriptor-budget.ts';
+import { exchange, rawSocket, statusOf } from './helpers/raw.ts';
+
+// Issue 22, 3 and 14: one listener could take every descriptor of the mesh process, and running
+// out said nothing. Now each listener holds at most 1,024 connections, all of them together fit
+// under the process's limit, a listener at a cap says so, and EMFILE says what to do.
+
+describe('the caps, from the process limit', () => {
+  it('1,024 per listener (Envoy), and two descriptors per connection for all of them under the limit', () => {
+    expect(DESCRIPTOR_BUDGET.maxPerListener).toBe(1024);
+    // This machine's 20,000: nine listeners may be full at once before the shared budget binds.
+    expect(sharedConnections(20_000)).toBe(Math.floor((20_000 - DESCRIPTOR_BUDGET.reserved) / 2));
+    expect(sharedConnections(20_000)).toBe(9872);
+    expect(2 * sharedConnections(20_000) + DESCRIPTOR_BUDGET.reserved).toBeLessThanOrEqual(20_000);
+    expect(sharedConnections(200)).toBe(0);
+  });
+
+  it('near the shared budget, a listener grows only by what is left of it; closing gives it back', async () => {
+    const budget = new DescriptorBudget(DESCRIPTOR_BUDGET.reserved + 2 * 30);
+    budget.reportTo(() => {});
+    const [a, b] = [
+      createServer((s) => s.on('error', () => {})),
+      createServer((s) => s.on('error', () => {})),
+    ];
+    const held: Socket[] = [];
+    try {
+      for (const s of [a, b]) {
+        await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+        budget.add(s, 'x');
+      }
+      const port = (s: Server) => (s.address() as { port: number }).port;
+      for (let i = 0; i < 25; i++) held.push(await rawSocket(port(a)));
+      await until(async () => budget.open === 25);
+      expect(b.maxConnections).toBe(5);
+      for (let i = 0; i < 8; i++) held.push(await rawSocket(port(b)));
+      await until(async () => (await connections(b)) === 5);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await connections(b)).toBe(5);
+      expect(budget.open).toBe(30);
+      for (const s of held.splice(0, 10)) s.destroy();
+      await until(async () => budget.open <= 20);
+      expect(b.maxConnections).toBeGreaterThanOrEqual(15);
+    } finally {
+      for (const s of held) s.destroy();
+      a.close();
+      b.close();
+    }
+  });
+
+  it('a limit too low for the listeners is said, with what to do', () => {
+    const lines: string[] = [];
+    const budget = new DescriptorBudget(DESCRIPTOR_BUDGET.reserved + 40);
+    budget.reportTo((l) => lines.push(l));
+    const servers = [createServer(), createServer()];
+    for (const s of servers) budget.add(s, 'x');
+    expect(lines).toEqual([
+      expect.stringMatching(/^local mesh: ulimit -n 296 is too low for 2 listeners.*ulimit -n 4096/),
+    ]);
+  });
+
+  it('reads the limit of this very process', () => {
+    const limit = openFileLimit();
+    expect(limit).toBeGreaterThan(0);
+    const shell = spawn('sh', ['-c', 'ulimit -n']);
+    return new Promise<void>((resolve) => {
+      let out = '';
+      shell.stdout.on('data', (d) => {
+        out += d;
+      });
+      shell.on('close', () => {
+        expect(String(limit)).toBe(out.trim() === 'unlimited' ? 'Infinity' : out.trim());
+        resolve();
+      });
+    });
+  });
+});
+
+describe('a listener at its cap', () => {
+  const lines: string[] = [];
+  let now = 0;
+  const budget = new DescriptorBudget(DESCRIPTOR_BUDGET.reserved + 2 * 20, () => now);
+  budget.reportTo((l) => lines.push(l));
+  let server: Server;
+  const held: Socket[] = [];
+  beforeAll(async () => {
+    server = createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    budget.add(server, 'test listener');
+  });
+  afterAll(() => {
+    for (const s of held) s.destroy();
+    server.close();
+  });
+  const open = async (n: number) => {
+    for (let i = 0; i < n; i++) held.push(await rawSocket((server.address() as { port: number }).port));
+  };
+  const accepted = () => new Promise<number>((r) => server.getConnections((_e, n) => r(n ?? 0)));
+
+  it('takes exactly its cap, refuses the rest at accept, and says so once', async () => {
+    expect(server.maxConnections).toBe(20);
+    await open(25);
+    await until(async () => lines.length > 0);
+    expect(await accepted()).toBe(20);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^test listener: connection cap reached \(20 open, the process's 20 for all listeners \(ulimit -n 296\)\)/,
+    );
+  });
+
+  it('takes connections again once some close, and says it again only a minute later', async () => {
+    for (const s of held.splice(0, 5)) s.destroy();
+    await until(async () => (await accepted()) <= 15);
+    await open(5);
+    expect(await accepted()).toBeLessThanOrEqual(20);
+    await open(3); // over the cap again, within the minute: counted, not said
+    expect(lines).toHaveLength(1);
+    now += 61_000;
+    await open(1);
+    await until(async () => lines.length > 1);
+    expect(lines[1]).toMatch(/refused so far/);
+  });
+
+  it('EMFILE (or ENFILE) is said once a minute with what to do; other errors are not its business', () => {
+    const said = lines.length;
+    const emfile = Object.assign(new Error('x'), { code: 'EMFILE' });
+    expect(budget.failed(emfile, 'somewhere')).toBe(true);
+    expect(budget.failed(emfile, 'somewhere')).toBe(true);
+    expect(budget.failed(Object.assign(new Error('x'), { code: 'ECONNRESET' }), 'x')).toBe(false);
+    expect(lines.slice(said)).toHaveLength(1);
+    expect(lines.at(-1)).toMatch(
+      /^somewhere: out of file descriptors \(EMFILE\).*ulimit -n 65536.*\/proc\/\d+\/fd/,
+    );
+  });
+});
+
+describe('a mesh process out of descriptors, for real', () => {
+  let app: HttpServer;
+  let child: ChildProcess;
+  const out: string[] = [];
+  let port = 0;
+  const say = (line: string) => child.stdin?.write(`${line}\n`);
+  beforeAll(async () => {
+    // `connection: close`: every request needs a new socket to the app (none waits in the pool).
+    app = createHttpServer((_req, res) =>
+      res.writeHead(200, { connection: 'close' }).end('{"message":"client"}'),
+    );
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    child = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        join(import.meta.dirname, 'helpers/emfile-front.ts'),
+        String((app.address() as { port: number }).port),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => out.push(l));
+    await until(async () => out.some((l) => l.startsWith('port ')), 20_000);
+    port = Number(out.find((l) => l.startsWith('port '))?.slice(5));
+  });
+  afterAll(async () => {
+    child.kill();
+    app.closeAllConnections();
+    app.close();
+  });
+
+  it("a request whose front cannot open a socket to the app: Cloud Run's 503, and one line saying what to do", async () => {
+    // A keep-alive connection opened while descriptors are left; then the process runs out.
+    const socket = await rawSocket(port);
+    const get = 'GET / HTTP/1.1\r\nhost: lb\r\n\r\n';
+    expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(200);
+    say('fill');
+    await until(async () => out.includes('full'));
+    expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(503);
+    expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(503);
+    const said = out.filter((l) => l.includes('out of file descriptors'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^Cloud Run front of client: out of file descriptors \(EMFILE\) — .*ulimit -n 65536/,
+    );
+    say('free');
+    await until(async () => out.includes('free'));
+    expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(200);
+    socket.destroy();
+  });
+});
+
+const connections = (s: Server) => new Promise<number>((r) => s.getConnections((_e, n) => r(n ?? 0)));
+
+async function until(done: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
