@@ -1,4 +1,3 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLOUD_RUN_403_HTML,
   Cleanup,
@@ -6,7 +5,8 @@ import {
   request,
   startHttpStub,
   startTcpStub,
-} from '../../../packages/call/test/helpers/index.ts';
+} from '@meshapps/test-fixtures';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, mesh, startWorld, type World } from './world.ts';
 
 /**

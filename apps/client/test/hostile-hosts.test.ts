@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   asPathSegment,
   HOSTILE_MESH_HOSTS,
@@ -8,7 +7,8 @@ import {
   type TcpStub,
   TEST_PROJECT_NUMBER,
   TEST_REGION,
-} from '../../../packages/call/test/helpers/index.ts';
+} from '@meshapps/test-fixtures';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mesh, startWorld, type World } from './world.ts';
 
 // The client process, with the sidecar stand-in as its only way out (HTTP_PROXY and HTTPS_PROXY):

@@ -1,11 +1,5 @@
+import { CLOUD_RUN_403_HTML, json, runAppHost, startTlsStub, type TlsStub } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLOUD_RUN_403_HTML,
-  json,
-  runAppHost,
-  startTlsStub,
-  type TlsStub,
-} from '../../../packages/call/test/helpers/index.ts';
 import { mesh, startWorld, type World } from './world.ts';
 
 // The logs client, proxy and target1 print to stdout (Cloud Run reads them from there), after

@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLOUD_RUN_403_HTML,
   decodeJwtPayload,
@@ -7,7 +6,8 @@ import {
   startTlsStub,
   TEST_SERVICE_ACCOUNT,
   type TlsStub,
-} from '../../../packages/call/test/helpers/index.ts';
+} from '@meshapps/test-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, type World } from './world.ts';
 
 /**

@@ -12,7 +12,7 @@ import {
   spawnApp,
   startForwardingProxy,
   startMetadataServer,
-} from '../../../packages/call/test/helpers/index.ts';
+} from '@meshapps/test-fixtures';
 
 /**
  * apps/client/src/main.ts as Cloud Run and the local mesh run it: its own process, told only by

@@ -1,6 +1,5 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   Agent,
   Cleanup,
@@ -9,7 +8,8 @@ import {
   spawnApp,
   startForwardingProxy,
   startHttpStub,
-} from '../../../packages/call/test/helpers/index.ts';
+} from '@meshapps/test-fixtures';
+import { afterEach, describe, expect, it } from 'vitest';
 
 /**
  * The real proxy app, as Cloud Run runs it: its own process, PORT and K_SERVICE from the

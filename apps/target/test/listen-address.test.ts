@@ -1,12 +1,12 @@
 import { isIPv4 } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AppProcess,
   connectOutcome,
   listeningAddresses,
   nonLoopbackAddresses,
   spawnApp,
-} from '../../../packages/call/test/helpers/index.ts';
+} from '@meshapps/test-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * LISTEN_ADDRESS, an app setting: unset, an app listens on every interface as Cloud Run's

@@ -1,5 +1,5 @@
+import { type AppProcess, request, spawnApp } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppProcess, request, spawnApp } from '../../../packages/call/test/helpers/index.ts';
 
 /** The real target app in its own process: one app, deployed under many names. */
 let app: AppProcess;

@@ -1,9 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HopError } from '@meshapps/service';
-import { ProxyAgent } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { getJson } from '../src/index.ts';
 import {
   Agent,
   CLOUD_RUN_403_HTML,
@@ -14,7 +11,10 @@ import {
   resetMidBody,
   startHttpStub,
   startTcpStub,
-} from './helpers/index.ts';
+} from '@meshapps/test-fixtures';
+import { ProxyAgent } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { getJson } from '../src/index.ts';
 
 const HOP = 'client -> target1.meshapps.internal';
 const cleanup = new Cleanup();

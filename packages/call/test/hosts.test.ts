@@ -1,7 +1,7 @@
 import { HopError } from '@meshapps/service';
+import { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from '@meshapps/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { type AllowList, checkHost, parseHops } from '../src/index.ts';
-import { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './helpers/hostile-hosts.ts';
 
 const MESH: AllowList = { suffixes: ['.meshapps.internal'] };
 const RUN_APP: AllowList = { suffixes: ['.run.app'] };

@@ -1,5 +1,3 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { callWithoutMesh, callWithoutToken, type HopContext, IdTokens } from '../src/index.ts';
 import {
   Cleanup,
   decodeJwtPayload,
@@ -10,7 +8,9 @@ import {
   startTlsStub,
   TEST_SERVICE_ACCOUNT,
   useMetadataServer,
-} from './helpers/index.ts';
+} from '@meshapps/test-fixtures';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { callWithoutMesh, callWithoutToken, type HopContext, IdTokens } from '../src/index.ts';
 
 const RUN_APP_HOST = 'without-mesh-target-abc123-uc.a.run.app';
 const AUDIENCE = `https://${RUN_APP_HOST}`;

@@ -8,9 +8,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type StartedMesh, startMesh } from '@meshapps/local-mesh/mesh-process';
 import { REPO_ROOT } from '@meshapps/mesh-config';
+import { type Browser, launchChromium, type Page } from '@meshapps/test-fixtures/chromium';
+import { type Box, drawnGraph, readabilityProblems } from '@meshapps/test-fixtures/graph-geometry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, launchChromium, type Page } from '../../trace-viewer/test/chromium.ts';
-import { type Box, drawnGraph, readabilityProblems } from '../../trace-viewer/test/graph-geometry.ts';
 import { PICTURES_DIR } from '../src/pictures.ts';
 
 const UPDATE = process.env.MESHAPPS_UPDATE_PICTURES === '1';

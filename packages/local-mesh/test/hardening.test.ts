@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { runLoad } from '@meshapps/measure';
+import { connectOutcome, listeningAddresses, nonLoopbackAddresses } from '@meshapps/test-fixtures';
 import fc from 'fast-check';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectOutcome, listeningAddresses, nonLoopbackAddresses } from '../../call/test/helpers/index.ts';
 import { rssMiB } from '../src/process-rss.ts';
 import { spawnConnectionPerRequest } from './helpers/connection-per-request.ts';
 import { callPaths, FUZZ, loopbackSpellings, type RawRequest, rawRequests, wire } from './helpers/fuzz.ts';

@@ -1,8 +1,8 @@
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchChromium } from '@meshapps/test-fixtures/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../trace-viewer/test/chromium.ts';
 import { getJson, type Stack, startStack } from './helpers/stack.ts';
 
 // Demo 5 against the real stack: one trace across every hop, sidecars included.

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
+import { request } from '@meshapps/test-fixtures';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { request } from '../../call/test/helpers/index.ts';
 import { createLogger, createService, HopError } from '../src/index.ts';
 import { logSink, startService } from './support.ts';
 

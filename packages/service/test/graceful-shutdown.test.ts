@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, Cleanup, request } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent, Cleanup, request } from '../../call/test/helpers/index.ts';
 import { closeGracefully } from '../src/index.ts';
 import { startService } from './support.ts';
 

@@ -1,9 +1,16 @@
 // End to end: real app processes with the preload, exporting to the local trace viewer, hops
 // through an HTTP_PROXY forwarding proxy (the sidecar's role). One trace must span every hop.
+
+import {
+  CLOUD_RUN_403_HTML,
+  type ForwardingProxy,
+  type HttpStub,
+  json,
+  startForwardingProxy,
+  startHttpStub,
+} from '@meshapps/test-fixtures';
 import { type SpanView, startTraceViewer, type TraceViewer } from '@meshapps/trace-viewer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ForwardingProxy, startForwardingProxy } from '../../call/test/helpers/forwarding-proxy.ts';
-import { CLOUD_RUN_403_HTML, type HttpStub, json, startHttpStub } from '../../call/test/helpers/servers.ts';
 import { eventually, newSpanId, newTraceId, type ServiceProcess, startService } from './support.ts';
 
 const PROJECT = 'meshapps-test';

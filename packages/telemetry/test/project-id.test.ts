@@ -1,5 +1,5 @@
+import { type HttpStub, startHttpStub } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HttpStub, startHttpStub } from '../../call/test/helpers/servers.ts';
 import { fetchProjectId } from '../src/project-id.ts';
 
 let stub: HttpStub | undefined;

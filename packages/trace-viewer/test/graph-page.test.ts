@@ -1,11 +1,12 @@
-// The service graph page in headless Chromium (chromium.ts: Debian's, never downloaded): readable at
-// a glance, from the graph to the traces and back, bounded against hostile input, offline.
-import type { Browser, Page } from 'playwright-core';
+// The service graph page in headless Chromium (`@meshapps/test-fixtures/chromium`: Debian's, never
+// downloaded): readable at a glance, from the graph to the traces and back, bounded against hostile
+// input, offline.
+
+import { type Browser, launchChromium, mainThreadTasks, type Page } from '@meshapps/test-fixtures/chromium';
+import { type DrawnGraph, drawnGraph, readabilityProblems } from '@meshapps/test-fixtures/graph-geometry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SpanRecord, startTraceViewer, type TraceViewer } from '../src/index.ts';
-import { launchChromium, mainThreadTasks } from './chromium.ts';
 import { meshHop, newSpanId, newTraceId } from './fixtures.ts';
-import { type DrawnGraph, drawnGraph, readabilityProblems } from './graph-geometry.ts';
 
 let browser: Browser;
 const viewers: TraceViewer[] = [];

@@ -1,11 +1,10 @@
-// The viewer page in a real headless Chromium (chromium.ts: Debian's, never downloaded).
+// The viewer page in a real headless Chromium (`@meshapps/test-fixtures/chromium`: Debian's, never downloaded).
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { type Browser, launchChromium } from '@meshapps/test-fixtures/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTraceViewer, type TraceViewer } from '../src/index.ts';
-import { launchChromium } from './chromium.ts';
 import { chainTrace, newTraceId } from './fixtures.ts';
 
 let viewer: TraceViewer;

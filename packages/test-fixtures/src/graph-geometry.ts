@@ -1,5 +1,6 @@
 // The service graph as Chromium drew it: boxes of services, of their names and of edge labels, in
-// page pixels. The page tests (here and in docs-check's pictures) judge readability on these.
+// page pixels. The page tests (trace-viewer's graph page, docs-check's pictures) judge
+// readability on these.
 import type { Page } from 'playwright-core';
 
 export interface Box {

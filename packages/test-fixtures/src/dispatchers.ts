@@ -1,4 +1,4 @@
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector } from 'undici';
 
 /** Where each hostname really is: a port on 127.0.0.1, or undefined (does not resolve). */
 export type PortLookup = Record<string, number> | ((hostname: string) => number | undefined);
@@ -34,14 +34,4 @@ export interface MappedAgent {
 export function mappedAgent(ports: PortLookup, tls: { ca?: string } = {}): MappedAgent {
   const { connect, connects } = mappedConnect(ports, tls);
   return { agent: new Agent({ connect }), connects };
-}
-
-/** Wraps a dispatcher and records every request handed to it (`origin + path`), before any connect. */
-export function recording(inner: Dispatcher): { dispatcher: Dispatcher; dispatched: string[] } {
-  const dispatched: string[] = [];
-  const dispatcher = inner.compose((dispatch) => (opts, handler) => {
-    dispatched.push(`${String(opts.origin ?? '')}${opts.path}`);
-    return dispatch(opts, handler);
-  });
-  return { dispatcher, dispatched };
 }

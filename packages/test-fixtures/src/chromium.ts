@@ -1,4 +1,4 @@
-// Headless Chromium for the page tests (this package's and local-mesh's, by relative path):
+// Headless Chromium for the page tests (trace-viewer's, local-mesh's and docs-check's):
 // Debian's /usr/bin/chromium only, driven by playwright-core; no test tool ever downloads a browser
 // (.ci/run installs the package).
 import { existsSync } from 'node:fs';
