@@ -121,6 +121,18 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
     expect(waits.map((w) => w.ms)).toEqual([1000, 1000]);
   });
 
+  it('once its wait is over, a pending restart asks for a port before the event loop turns', async () => {
+    // The control for the next test: one turn of the event loop is enough to see a restart begin.
+    const { policy, waits } = gatedPolicy();
+    const { proc, events, state } = await supervised(policy);
+    process.kill(proc.pid as number, 'SIGKILL');
+    await until('the restart line', () => events.length === 1);
+    expect(state.freePortCalls).toBe(0);
+    waits[0]?.open();
+    await new Promise((r) => setImmediate(r));
+    expect(state.freePortCalls).toBe(1);
+  });
+
   it('stop() while a restart is pending starts nothing new', async () => {
     const { policy, waits } = gatedPolicy();
     const { proc, events, state } = await supervised(policy);
@@ -128,9 +140,8 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
     await until('the restart line', () => events.length === 1);
     await proc.stop(1000);
     waits[0]?.open();
-    // The wait is over (positive marker: the gate resolved and the event loop turned); nothing started.
+    // The same turn of the event loop in which the control above saw its restart ask for a port.
     await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 50));
     expect(state.freePortCalls).toBe(0);
     expect(proc.running).toBe(false);
   });

@@ -13,9 +13,6 @@ interface Anchor {
   perfMs: number;
 }
 
-let anchor: Anchor | undefined;
-let checkedAt = Number.NEGATIVE_INFINITY;
-
 /**
  * The tick of Date.now() to its next millisecond, placed between the performance.now() readings
  * around the last call that still returned the old value and the first that returned the new one.
@@ -49,14 +46,27 @@ export function anchorAtTick(
   return { wallMs: best.wallMs, perfMs: best.perfMs };
 }
 
-/** Milliseconds since the Unix epoch, fractional, on the shared time base. */
-export function preciseNowMs(): number {
-  const perf = performance.now();
-  if (!anchor) anchor = anchorAtTick();
-  else if (perf - checkedAt > 10_000) {
-    // The wall clock can be stepped (NTP, a suspended laptop): follow it when it moved.
-    checkedAt = perf;
-    if (Math.abs(anchor.wallMs + (perf - anchor.perfMs) - Date.now()) > 1.5) anchor = anchorAtTick();
-  }
-  return anchor.wallMs + (performance.now() - anchor.perfMs);
+/**
+ * A clock on the shared time base, reading the two clocks it is given (the real ones by default;
+ * a test gives stand-ins, so what it asserts is exact, not a window).
+ */
+export function sharedWallClock(
+  wall: () => number = Date.now,
+  perf: () => number = () => performance.now(),
+): () => number {
+  let anchor: Anchor | undefined;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  return () => {
+    const now = perf();
+    if (!anchor) anchor = anchorAtTick(wall, perf);
+    else if (now - checkedAt > 10_000) {
+      // The wall clock can be stepped (NTP, a suspended laptop): follow it when it moved.
+      checkedAt = now;
+      if (Math.abs(anchor.wallMs + (now - anchor.perfMs) - wall()) > 1.5) anchor = anchorAtTick(wall, perf);
+    }
+    return anchor.wallMs + (perf() - anchor.perfMs);
+  };
 }
+
+/** Milliseconds since the Unix epoch, fractional, on the shared time base. */
+export const preciseNowMs: () => number = sharedWallClock();

@@ -3,28 +3,66 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { withSharedClock } from '../src/shared-clock.ts';
-import { anchorAtTick, preciseNowMs } from '../src/wall-clock.ts';
+import { anchorAtTick, sharedWallClock } from '../src/wall-clock.ts';
+
+/**
+ * A stand-in machine: its true time moves only when performance.now() is read, 1/256 ms a read
+ * (exact in binary, so every sum below is exact), and Date.now() is the floor of that time plus
+ * whatever step the test gives the wall clock. Date.now() ticks over at perf 0.75, 1.75, …
+ */
+function fakeMachine() {
+  const EPOCH = 1_000_000.25; // the true wall time at perf 0
+  const at = { perf: 52 / 256, step: 0 };
+  return {
+    at,
+    perf: () => {
+      at.perf += 1 / 256;
+      return at.perf;
+    },
+    wall: () => Math.floor(EPOCH + at.perf + at.step),
+    /** The true time of the last performance.now() read, on the (stepped) wall clock. */
+    trueNow: () => EPOCH + at.perf + at.step,
+  };
+}
 
 describe('the shared wall clock', () => {
   it('anchors the monotonic clock at the moment Date.now() ticks over', () => {
-    // A stand-in pair of clocks: Date.now() ticks at perf 0.73, 1.73, …; each read costs 5 µs.
-    let perf = 0.2;
-    const perfNow = () => (perf += 0.005);
-    const wallNow = () => 1_000_000 + Math.floor(perf - 0.73 + 1);
-    const anchor = anchorAtTick(wallNow, perfNow);
-    expect(anchor.wallMs).toBe(1_000_001);
-    // The tick happened at perf 0.73, and the anchor sits within one read of it.
-    expect(Math.abs(anchor.perfMs - 0.73)).toBeLessThan(0.01);
+    const machine = fakeMachine();
+    // The last read of the old millisecond was at 191/256, the first of the new at 192/256 = 0.75:
+    // the anchor sits between them, which on this machine is the tick itself.
+    expect(anchorAtTick(machine.wall, machine.perf)).toEqual({ wallMs: 1_000_001, perfMs: 0.75 });
   });
 
-  it('reads within a millisecond of Date.now(), never behind what Date.now() already says', () => {
+  it('reads the true time at each read, never behind what Date.now() already says', () => {
+    const machine = fakeMachine();
+    const clock = sharedWallClock(machine.wall, machine.perf);
     for (let i = 0; i < 1000; i++) {
-      const before = Date.now();
-      const now = preciseNowMs();
-      const after = Date.now();
-      expect(now).toBeGreaterThanOrEqual(before - 0.05);
-      expect(now).toBeLessThan(after + 1.05);
+      const now = clock();
+      expect(now).toBe(machine.trueNow());
+      expect(Math.floor(now)).toBe(machine.wall());
+      if (i % 100 === 0) machine.at.perf += 0.25; // between reads, time passes too
     }
+  });
+
+  it('follows a wall clock stepped by more than 1.5 ms, at its next check (every 10 s)', () => {
+    const machine = fakeMachine();
+    const clock = sharedWallClock(machine.wall, machine.perf);
+    clock();
+    clock(); // the first check: the anchor holds
+    machine.at.step = 5; // NTP steps the wall clock 5 ms ahead
+    expect(clock()).toBe(machine.trueNow() - 5); // the monotonic time base, until the next check
+    machine.at.perf += 10_000;
+    expect(clock()).toBe(machine.trueNow()); // anchored again, on the stepped clock
+  });
+
+  it('keeps its time base through a step of 1.5 ms or less', () => {
+    const machine = fakeMachine();
+    const clock = sharedWallClock(machine.wall, machine.perf);
+    clock();
+    clock();
+    machine.at.step = 1.5;
+    machine.at.perf += 10_000;
+    expect(clock()).toBe(machine.trueNow() - 1.5);
   });
 });
 
