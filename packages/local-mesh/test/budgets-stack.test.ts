@@ -21,11 +21,16 @@ const PROBE_MS = 1000;
 /** Descriptors the mesh process may hold above its idle count once an attack is over. */
 const DESCRIPTOR_SLACK = 16;
 /**
- * Memory beyond the retry budget, MiB: bodies streamed past the budget pass through the mesh as
- * 64 KiB reads that V8 frees lazily (and glibc keeps for reuse) — ~80-95 MiB for the 200 MiB
- * streamed below. Were every body kept, as before the budget, the mesh would grow by 264 MiB.
+ * Held uploads under a retry policy, and the share of what they offer the mesh may grow by. With
+ * the 64 MiB budget the mesh keeps 64 MiB and streams the rest, whose 64 KiB reads V8 and glibc
+ * give back lazily: +186 to +235 MiB for 527 MiB offered (0.35-0.45), measured on the 2-core
+ * machine at load 3-5. Were every body kept, as before the budget (or with the budget planted out),
+ * it grows by +522 (0.99). The bound sits between, and is not derived from the budget constant, so
+ * raising the constant fails the test. (At 300 uploads the two were +117..+202 against +268: too
+ * close for a loaded CI worker.)
  */
-const STREAM_SLACK_MIB = 128;
+const HELD_UPLOADS = 600;
+const KEPT_SHARE_LIMIT = 0.7;
 const DELAY_6S = `name: route-delay6s
 hostnames:
   - delay6s.meshapps.internal
@@ -247,7 +252,7 @@ describe('issue 22, 5: 300 slow uploads to the load balancer', () => {
     try {
       uploads.push(
         ...(await Promise.all(
-          Array.from({ length: 300 }, async () => {
+          Array.from({ length: 600 }, async () => {
             const s = await rawSocket(Number(new URL(stack.lb).port));
             s.on('error', () => {});
             s.write(
@@ -277,12 +282,12 @@ describe('issue 22, 5: 300 slow uploads to the load balancer', () => {
 
 describe('issue 22, 9: held uploads to a route with a retry policy', () => {
   const body = Buffer.alloc(900 * 1024, 'x');
-  /** 300 uploads of 900 KiB, declared 1 MiB, held open: 264 MiB offered to the retry buffers. */
+  /** HELD_UPLOADS uploads of 900 KiB, declared 1 MiB, held open: 527 MiB offered to the retry buffers. */
   function holdUploads(): Promise<Socket[]> {
     // Through the client's sidecar: target2 admits the client, so each body goes to the app (or is
     // kept) rather than being read and discarded by a 403 as fast as the test can send it.
     return Promise.all(
-      Array.from({ length: 300 }, async () => {
+      Array.from({ length: HELD_UPLOADS }, async () => {
         const s = await rawSocket(egress('client'));
         s.on('error', () => {});
         s.write(
@@ -298,12 +303,14 @@ describe('issue 22, 9: held uploads to a route with a retry policy', () => {
     const idleDescriptors = descriptors();
     const idle = rss();
     const budget = RETRY_BUFFER_LIMITS.totalBytes / 1024 / 1024;
+    const offered = (HELD_UPLOADS * body.length) / 1024 / 1024;
+    const limit = KEPT_SHARE_LIMIT * offered;
     let peak = idle;
     let held: Socket[] = [];
     let probes: number[] = [];
     try {
       held = await holdUploads();
-      // 264 MiB arrive at once: the mesh takes them in (a throughput matter on 2 shared cores),
+      // 527 MiB arrive at once: the mesh takes them in (a throughput matter on 2 shared cores),
       // then the uploads are held, each with its body kept or streamed to the app.
       await asleep([stack.pid], () => {
         peak = Math.max(peak, rss());
@@ -317,11 +324,11 @@ describe('issue 22, 9: held uploads to a route with a retry policy', () => {
     await until(() => descriptors() <= idleDescriptors + DESCRIPTOR_SLACK);
     const after = rss();
     say(
-      `300 held 900 KiB uploads to a retry route: mesh RSS idle ${idle.toFixed(0)} MiB, peak ${peak.toFixed(0)}, after ${after.toFixed(0)} (budget ${budget} MiB + ${STREAM_SLACK_MIB} MiB for streams)`,
+      `${HELD_UPLOADS} held 900 KiB uploads (${offered.toFixed(0)} MiB) to a retry route: mesh RSS idle ${idle.toFixed(0)} MiB, peak ${peak.toFixed(0)}, after ${after.toFixed(0)} (budget ${budget} MiB; growth must stay below ${limit.toFixed(0)})`,
       probes,
     );
-    expect(peak - idle).toBeLessThan(budget + STREAM_SLACK_MIB);
-    expect(after - idle).toBeLessThan(budget + STREAM_SLACK_MIB);
+    expect(peak - idle).toBeLessThan(limit);
+    expect(after - idle).toBeLessThan(limit);
     expect(descriptors()).toBeLessThanOrEqual(idleDescriptors + DESCRIPTOR_SLACK);
   });
 });
