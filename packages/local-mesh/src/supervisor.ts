@@ -1,6 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { saysListeningOn } from './ports.ts';
+import { readInTurns, spawnReadInTurns } from './read-in-turns.ts';
 
 // Preloaded into every instance: it ends the instance when this process is gone (see the file).
 // src/ runs as TypeScript (Node strips the types), dist/ as JavaScript.
@@ -77,7 +79,8 @@ export class ServiceProcess {
   }
 
   start(onLog: (line: LogLine) => void): void {
-    const child = spawn(process.execPath, ['--import', LIFELINE, ...this.spec.args], {
+    // Its output is read in turns, as a logging agent reads it (read-in-turns.ts).
+    const child = spawnReadInTurns(process.execPath, ['--import', LIFELINE, ...this.spec.args], {
       cwd: this.spec.cwd,
       env: this.spec.env,
       // Descriptor 3 is the lifeline: we hold its other end and never write; the preload ends
@@ -111,7 +114,9 @@ export class ServiceProcess {
       });
     });
     for (const stream of ['stdout', 'stderr'] as const) {
-      const rl = createInterface({ input: child[stream] as NodeJS.ReadableStream });
+      const input = child[stream] as Readable;
+      readInTurns(input);
+      const rl = createInterface({ input });
       rl.on('line', (line) => {
         onLog({ service: this.spec.name, stream, line });
         if (this.child !== child) return; // a late line of an instance already replaced
