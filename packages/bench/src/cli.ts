@@ -5,6 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startTraceViewer } from '@meshapps/trace-viewer';
 import { appAlonePhase } from './app-alone.ts';
+import { hopCpuPhase } from './hop-cpu.ts';
 import { buildImages, footprintFigures, type Images, largestPackages } from './image.ts';
 import { LoadGenerator } from './load.ts';
 import { latencyPhase, SCENARIOS, throughputPhase } from './mesh-scenarios.ts';
@@ -127,9 +128,11 @@ async function meshPhases(): Promise<{ figures: Figure[]; details: string[] }> {
     checkSameAnswers(latency.bodies);
     say('throughput: closed loop, alternating slices…');
     const throughput = await throughputPhase(stack, load, settings.throughput);
+    say(`mesh CPU per hop: ${settings.hopCpu.rate} req/s through a sidecar, then through a bare proxy…`);
+    const hopCpu = await hopCpuPhase(stack, load, settings.hopCpu);
     return {
-      figures: [ready, ...memory.figures, ...latency.figures, ...throughput.figures],
-      details: [...memory.details, ...latency.details, ...throughput.details],
+      figures: [ready, ...memory.figures, ...hopCpu.figures, ...latency.figures, ...throughput.figures],
+      details: [...memory.details, ...latency.details, ...throughput.details, ...hopCpu.details],
     };
   } finally {
     await stack.stop();

@@ -1,10 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
 
 /** One URL under load; `name` labels its figures. */
 export interface Target {
   name: string;
   url: string;
+  /**
+   * Sent through this HTTP proxy, as an app sends through HTTP_PROXY: an `http://` URL goes to
+   * the proxy in absolute form (undici's ProxyAgent, which the apps' EnvHttpProxyAgent uses).
+   */
+  proxy?: string;
 }
 
 export interface OpenLoopJob {
@@ -50,12 +55,24 @@ export interface ClosedLoopResult {
 
 export type LoadResult = OpenLoopResult | ClosedLoopResult;
 
-const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, headersTimeout: 10_000 });
+const POOL = { connections: 256, keepAliveTimeout: 30_000, headersTimeout: 10_000 };
+const agent = new Agent(POOL);
+const proxies = new Map<string, ProxyAgent>();
+
+function dispatcherFor(target: Target): Dispatcher {
+  if (!target.proxy) return agent;
+  let proxy = proxies.get(target.proxy);
+  if (!proxy) {
+    proxy = new ProxyAgent({ ...POOL, uri: target.proxy });
+    proxies.set(target.proxy, proxy);
+  }
+  return proxy;
+}
 
 /** GET once: the body on 200, else what went wrong (the status, or the error's code). Never rejects. */
-async function get(url: string): Promise<{ body: string } | { failure: string }> {
+async function get(target: Target): Promise<{ body: string } | { failure: string }> {
   try {
-    const res = await request(url, { dispatcher: agent });
+    const res = await request(target.url, { dispatcher: dispatcherFor(target) });
     const body = await res.body.text();
     return res.statusCode === 200 ? { body } : { failure: String(res.statusCode) };
   } catch (err) {
@@ -105,7 +122,7 @@ export async function runOpenLoop(job: OpenLoopJob): Promise<OpenLoopResult> {
     // Timers fire to the millisecond, so a request may leave up to 1 ms early: then it is timed
     // from when it left. Late, it is timed from when it was due (the waiting counts).
     const from = Math.min(due, sentAt);
-    const p = get(target.url).then((answer) => {
+    const p = get(target).then((answer) => {
       if (due < measureFrom) return;
       if ('failure' in answer) {
         count(why[target.name] as Record<string, number>, answer.failure);
@@ -130,7 +147,7 @@ export async function runClosedLoop(job: ClosedLoopJob): Promise<ClosedLoopResul
   const end = started + job.durationMs;
   const connection = async () => {
     while (performance.now() < end) {
-      const answer = await get(job.target.url);
+      const answer = await get(job.target);
       if ('failure' in answer) {
         count(why, answer.failure);
       } else {

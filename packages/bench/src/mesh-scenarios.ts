@@ -261,7 +261,7 @@ export async function throughputPhase(
     },
     { id: 'chain.mesh.rps', label: '2-hop chain through the mesh', value: rps(t.mesh2.name), unit: 'req/s' },
     { id: 'chain.direct.rps', label: '2-hop chain direct', value: rps(t.direct2.name), unit: 'req/s' },
-    meshCpuPerHop(meshRounds),
+    chainCpuPerHop(meshRounds),
   ];
   const details = [
     `Closed loop, ${s.connections} connections, ${s.rounds} alternating slices of ${s.sliceMs / 1000} s per scenario:`,
@@ -296,23 +296,18 @@ export interface MeshRound {
   hops: number;
 }
 
-/** Istio's published sidecar cost (perf-reliability.md §1): 0.20 vCPU per 1,000 req/s per sidecar. */
-const ISTIO_TWO_SIDECARS_US = 2 * ((0.2 / 1000) * 1e6);
-
 /**
- * The mesh's CPU per hop: what the kernel counted for the mesh process (every sidecar and Cloud
- * Run front of the local mesh runs there) over the mesh scenarios' slices, divided by the hops
- * those slices served (a 1-hop request is one hop, a 2-hop one two). A hop costs a sidecar (the
- * caller's) and a front (the callee's), as two Istio sidecars would.
+ * The mesh process's CPU per hop in the chain (closed loop): what the kernel counted for it over
+ * the mesh scenarios' slices, divided by the hops served (a 1-hop request one, a 2-hop one two).
+ * For information: besides the sidecars and fronts it holds reading every app's log lines, and
+ * per-hop CPU rises as the rate falls (fewer events per wake-up), so this figure moves with what
+ * the apps cost. The goal is judged on hop.cpu (hop-cpu.ts), at a fixed rate.
  */
-export function meshCpuPerHop(rounds: readonly MeshRound[]): Figure {
+export function chainCpuPerHop(rounds: readonly MeshRound[]): Figure {
   const figure = {
-    id: 'hop.cpu',
-    label:
-      "mesh CPU per hop (sidecar + front: the mesh process's CPU from the kernel / hops served, closed loop)",
+    id: 'hop.cpu.chain',
+    label: 'mesh process CPU per hop in the chain (closed loop; apps\' log reading included)',
     unit: 'µs',
-    goal: { op: '<=' as const, limit: 300 },
-    note: `two Istio sidecars at Istio's published 0.20 vCPU per 1,000 req/s: ≈ ${ISTIO_TWO_SIDECARS_US.toFixed(0)} µs`,
   };
   if (!procAvailable) return { ...figure, value: null, note: 'needs Linux /proc (kernel CPU accounting)' };
   const cpuMs = rounds.reduce((a, r) => a + r.cpuMs, 0);

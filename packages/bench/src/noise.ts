@@ -9,14 +9,19 @@ export interface NoiseEvidence {
   unit: string;
   /** The same figure from each repeat (round or slice); fewer than two: no spread to judge by. */
   repeats: readonly number[];
-  /** A difference of two measurements (mesh − direct): below 0, the noise is larger than it. */
-  difference?: boolean;
+  /**
+   * A difference of two measurements (mesh − direct): below 0, the noise is larger than it. A
+   * string says what a negative one would mean (default: the direct run was the slower one).
+   */
+  difference?: true | string;
   /** Open loop: how late the load generator sent at worst (ms); its lag is in every latency. */
   sendLagMs?: number;
   /** CPU from the kernel: the clock ticks (10 ms each) the figure was computed from. */
   ticks?: number;
   /** Latency: the share (0–1) of requests that failed, which no percentile includes. */
   failedShare?: number;
+  /** Why failures spoil this figure (default: no percentile counts them). */
+  failedSpoils?: string;
 }
 
 /** More failed requests than this, and the percentiles describe the survivors, not the load. */
@@ -32,7 +37,7 @@ export function unreliableBecause(e: NoiseEvidence): string[] {
   const reasons: string[] = [];
   if (e.difference && e.value < 0) {
     reasons.push(
-      `negative (${show(e.value)}): the direct run was the slower one, so noise outweighs the difference`,
+      `negative (${show(e.value)}): ${typeof e.difference === 'string' ? e.difference : 'the direct run was the slower one'}, so noise outweighs the difference`,
     );
   }
   if (e.sendLagMs !== undefined && e.sendLagMs > size) {
@@ -52,7 +57,7 @@ export function unreliableBecause(e: NoiseEvidence): string[] {
   }
   if (e.failedShare !== undefined && e.failedShare > MAX_FAILED_SHARE) {
     reasons.push(
-      `${(e.failedShare * 100).toFixed(1)} % of its requests failed, and no percentile counts them`,
+      `${(e.failedShare * 100).toFixed(1)} % of its requests failed, and ${e.failedSpoils ?? 'no percentile counts them'}`,
     );
   }
   if (e.ticks !== undefined && e.ticks < MIN_TICKS) {

@@ -1,4 +1,5 @@
 import type { AppAloneSettings } from './app-alone.ts';
+import type { HopCpuSettings } from './hop-cpu.ts';
 import type { LatencySettings, ThroughputSettings } from './mesh-scenarios.ts';
 import type { StackMemorySettings } from './stack-memory.ts';
 
@@ -8,6 +9,7 @@ export interface BenchSettings {
   stack: StackMemorySettings;
   latency: LatencySettings;
   throughput: ThroughputSettings;
+  hopCpu: HopCpuSettings;
   app: AppAloneSettings;
 }
 
@@ -21,6 +23,8 @@ export const SETTINGS: { full: BenchSettings; quick: BenchSettings } = {
     stack: { idleMs: 10_000 },
     latency: { rounds: 3, durationMs: 10_000, warmupMs: 2000, hopRate: 500, overviewRate: 600 },
     throughput: { rounds: 5, sliceMs: 1000, connections: CONNECTIONS },
+    // Istio's rate (perf-reliability.md §1); about 40 s with the bare-proxy slices.
+    hopCpu: { rounds: 3, rate: 1000, durationMs: 5000, warmupMs: 1000 },
     app: {
       startRounds: 5,
       idleMs: 2000,
@@ -37,6 +41,7 @@ export const SETTINGS: { full: BenchSettings; quick: BenchSettings } = {
     stack: { idleMs: 1000 },
     latency: { rounds: 1, durationMs: 500, warmupMs: 100, hopRate: 100, overviewRate: 120 },
     throughput: { rounds: 1, sliceMs: 250, connections: 2 },
+    hopCpu: { rounds: 1, rate: 100, durationMs: 300, warmupMs: 100 },
     app: {
       startRounds: 1,
       idleMs: 100,
