@@ -43,7 +43,7 @@ export function spawnMesh(args: string[], opts: SpawnMeshOptions = {}): MeshRun 
   const collect = (opts.output ?? 'collect') === 'collect';
   const [command, argv] = opts.viaPnpm
     ? ['pnpm', ['start', '--', ...args]]
-    : [process.execPath, ['--conditions=source', join(root, 'packages/local-mesh/src/cli.ts'), ...args]];
+    : [process.execPath, ['--conditions=source', join(root, 'packages/local-mesh/src/start.js'), ...args]];
   const child = spawn(command, argv, {
     cwd: root,
     env: { ...process.env, ...(collect ? { NO_COLOR: '1' } : {}), ...opts.env },

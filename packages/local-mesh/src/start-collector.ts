@@ -1,5 +1,6 @@
 import { startTraceCollector, type TraceCollector } from '@meshapps/trace-viewer';
 import type { Cleanup } from './cleanup.ts';
+import { compileCacheEnv } from './compile-cache.ts';
 import { portInUse } from './entries.ts';
 
 /**
@@ -16,6 +17,8 @@ export async function startCollector(
     host: '127.0.0.1',
     port,
     onEvent: (line) => progress(line),
+    // Warm, it never loads the TypeScript stripper (decision 110), as the apps (decision 053).
+    env: compileCacheEnv(),
   }).catch((err: NodeJS.ErrnoException) => {
     throw portInUse(err, port, '--trace-port', 'the trace viewer');
   });

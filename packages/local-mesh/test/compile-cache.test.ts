@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
@@ -13,5 +14,34 @@ describe('compileCacheEnv', () => {
   it("lets the developer's own NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE win", () => {
     expect(compileCacheEnv({ NODE_COMPILE_CACHE: '/tmp/cc' })).toEqual({ NODE_COMPILE_CACHE: '/tmp/cc' });
     expect(compileCacheEnv({ NODE_DISABLE_COMPILE_CACHE: '1' })).toEqual({ NODE_DISABLE_COMPILE_CACHE: '1' });
+  });
+});
+
+describe("pnpm start's own process (src/start.js)", () => {
+  // Node says what its compile cache does when NODE_DEBUG_NATIVE=COMPILE_CACHE.
+  const start = (env: Record<string, string | undefined>) => {
+    const { NODE_COMPILE_CACHE: _, NODE_DISABLE_COMPILE_CACHE: __, ...rest } = process.env;
+    return spawnSync(
+      process.execPath,
+      ['--conditions=source', join(REPO_ROOT, 'packages/local-mesh/src/start.js'), '--help'],
+      { cwd: REPO_ROOT, encoding: 'utf8', env: { ...rest, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...env } },
+    );
+  };
+
+  it('turns the cache on before the first TypeScript file, in the folder the apps use', () => {
+    const run = start({});
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('usage: pnpm start');
+    const dir = compileCacheEnv({}).NODE_COMPILE_CACHE as string;
+    expect(run.stderr).toContain(`[compile cache] resolved path ${dir} `);
+    // cli.ts is looked up in the cache: its stripped form comes from there once warm, so the
+    // type stripper is never loaded (a TypeScript entry would be stripped before any cache).
+    expect(run.stderr).toMatch(/for StrippedTypeScript file:\/\/\S+\/packages\/local-mesh\/src\/cli\.ts/);
+  });
+
+  it("lets the developer's NODE_DISABLE_COMPILE_CACHE win", () => {
+    const run = start({ NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('[compile cache] resolved path');
   });
 });

@@ -7,6 +7,8 @@ import type { SpanRecord } from './span-record.ts';
 export interface TraceCollectorOptions extends TraceViewerOptions {
   /** A line worth showing: the collector exited and is started again, or it printed something. */
   onEvent?: (message: string) => void;
+  /** Added to the collector process's environment (the local mesh: Node's compile cache). */
+  env?: Record<string, string>;
 }
 
 export interface TraceCollector {
@@ -35,9 +37,9 @@ const ENTRY = new URL(FROM_SOURCES ? './collector-process.ts' : './collector-pro
  * dies it is started again on the same port, and spans recorded meanwhile are kept (bounded).
  */
 export async function startTraceCollector(opts: TraceCollectorOptions = {}): Promise<TraceCollector> {
-  const { onEvent, ...viewerOptions } = opts;
+  const { onEvent, env = {}, ...viewerOptions } = opts;
   const say = onEvent ?? (() => {});
-  let child = await spawnCollector(viewerOptions, say);
+  let child = await spawnCollector(viewerOptions, env, say);
   const port = Number(new URL(child.ready.url).port);
   let pending: SpanRecord[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -68,7 +70,7 @@ export async function startTraceCollector(opts: TraceCollectorOptions = {}): Pro
   const restart = async () => {
     if (closing) return;
     try {
-      child = await spawnCollector({ ...viewerOptions, port }, say);
+      child = await spawnCollector({ ...viewerOptions, port }, env, say);
       watch(child.process);
       flush();
     } catch (err) {
@@ -106,6 +108,7 @@ export async function startTraceCollector(opts: TraceCollectorOptions = {}): Pro
 
 async function spawnCollector(
   options: TraceViewerOptions,
+  env: Record<string, string>,
   say: (line: string) => void,
 ): Promise<{ process: ChildProcess; ready: { url: string; otlpEndpoint: string } }> {
   // Its own heap limit: an export that would need more kills the collector, not the mesh.
@@ -114,6 +117,7 @@ async function spawnCollector(
   // runner, a pager) would stall the whole mesh.
   const proc = fork(ENTRY, [JSON.stringify(options)], {
     execArgv: [...(FROM_SOURCES ? ['--conditions=source'] : []), '--max-old-space-size=768'],
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   // A failed fork or a write to a channel that just closed is reported here; unheard, it would
