@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReplayResult } from '@meshapps/infra-checks/docker-replay';
+import { CLOUD_RUN_HEAP } from '@meshapps/local-mesh';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { type AppSpec, type BenchApp, startApp } from './apps.ts';
 import type { LoadGenerator } from './load.ts';
@@ -23,14 +24,6 @@ export interface AppAloneSettings {
   sustainedRate: number;
 }
 
-/**
- * V8's heap as Node sizes it inside a 512 MiB Cloud Run instance (var.memory in
- * infra/terraform/variables.tf): Node derives the heap from the container's memory limit, and
- * these two flags give exactly the heap_size_limit it picks there (271581184 bytes, as node:22
- * reports under `docker run -m 512m`, denoland/deno#29077). On this machine's 24 GB, V8 would
- * let the young generation grow to 192 MB under load — memory an instance never has.
- */
-export const CLOUD_RUN_HEAP = ['--max-old-space-size=256', '--max-semi-space-size=1'];
 
 /**
  * perf-reliability.md §1: no official figure; a bare `http` server did 38k req/s, 27k with the

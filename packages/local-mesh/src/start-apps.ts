@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Topology } from '@meshapps/mesh-config';
 import { appDir, appEnvironment, LOCAL_LISTEN_ADDRESS } from './app-environment.ts';
 import type { Cleanup } from './cleanup.ts';
+import { CLOUD_RUN_HEAP } from './instance-heap.ts';
 import type { Listener } from './listener.ts';
 import { freePort } from './ports.ts';
 import type { ServiceEnvironment } from './service-environments.ts';
@@ -54,6 +55,18 @@ export async function startApps(
   return processes;
 }
 
+/**
+ * How every app is started: V8's heap as in its Cloud Run instance, and as in the image, telemetry
+ * preloaded before the app's own code; from sources (the `source` export condition).
+ */
+export const APP_ARGS: readonly string[] = [
+  ...CLOUD_RUN_HEAP,
+  '--conditions=source',
+  '--import',
+  '@meshapps/telemetry/register',
+  'src/main.ts',
+];
+
 /** One process per service, not yet started, each with its own HOME under a state directory. */
 async function createProcesses(opts: AppsOptions, cleanup: Cleanup): Promise<ServiceProcess[]> {
   const { state } = opts;
@@ -65,8 +78,7 @@ async function createProcesses(opts: AppsOptions, cleanup: Cleanup): Promise<Ser
     processes.push(
       new ServiceProcess({
         name: spec.name,
-        // As in the image: telemetry is preloaded before the app's own code.
-        args: ['--conditions=source', '--import', '@meshapps/telemetry/register', 'src/main.ts'],
+        args: [...APP_ARGS],
         cwd: appDir(spec),
         port,
         env: appEnvironment(spec, {
