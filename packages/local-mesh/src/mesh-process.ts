@@ -37,13 +37,23 @@ export interface SpawnMeshOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * How `pnpm start` runs node: package.json's start script is `exec node` and these (a test holds
+ * the two together). The young generation is capped at 4 MB: V8 sizes it for the machine (16 MB
+ * semi-spaces here, 32 MB committed after start-up, idle), the hop's CPU measured no different
+ * (decision 112). The bench's own process, which runs the mesh in `pnpm bench`, gets the same.
+ */
+export const MESH_NODE_ARGS: readonly string[] = ['--conditions=source', '--max-semi-space-size=4'];
+/** `pnpm start`'s entry: the compile cache first, then the CLI (start.js says why). */
+export const MESH_ENTRY = 'packages/local-mesh/src/start.js';
+
 /** The local mesh as a process, as `pnpm start -- ARGS` runs it. Collected output is NO_COLOR. */
 export function spawnMesh(args: string[], opts: SpawnMeshOptions = {}): MeshRun {
   const root = opts.root ?? REPO_ROOT;
   const collect = (opts.output ?? 'collect') === 'collect';
   const [command, argv] = opts.viaPnpm
     ? ['pnpm', ['start', '--', ...args]]
-    : [process.execPath, ['--conditions=source', join(root, 'packages/local-mesh/src/start.js'), ...args]];
+    : [process.execPath, [...MESH_NODE_ARGS, join(root, MESH_ENTRY), ...args]];
   const child = spawn(command, argv, {
     cwd: root,
     env: { ...process.env, ...(collect ? { NO_COLOR: '1' } : {}), ...opts.env },

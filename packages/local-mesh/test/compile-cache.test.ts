@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { describe, expect, it } from 'vitest';
 import { compileCacheEnv } from '../src/compile-cache.ts';
+import { MESH_ENTRY, MESH_NODE_ARGS } from '../src/mesh-process.ts';
 
 describe('compileCacheEnv', () => {
   it("gives every app Node's compile cache under .meshapps/ (gitignored, outside the image context)", () => {
@@ -45,3 +47,16 @@ describe("pnpm start's own process (src/start.js)", () => {
     expect(run.stderr).not.toContain('[compile cache] resolved path');
   });
 });
+
+describe('how pnpm start runs node', () => {
+  it("package.json's start script is exec node, MESH_NODE_ARGS and the entry spawnMesh runs", () => {
+    const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson).scripts;
+    expect(scripts.start).toBe(`exec node ${[...MESH_NODE_ARGS, MESH_ENTRY].join(' ')}`);
+    // pnpm bench runs the local mesh in its own process: with the same heap as pnpm start's.
+    expect(scripts.bench).toBe(`node ${MESH_NODE_ARGS.join(' ')} packages/bench/src/cli.ts`);
+  });
+});
+
+interface PackageJson {
+  scripts: Record<string, string>;
+}
