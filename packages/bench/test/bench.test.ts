@@ -31,6 +31,8 @@ const GOALS: Record<string, string> = {
 const INFO = [
   'telemetry.cpu.per.request',
   'hop.cpu.chain',
+  'stack.pss.idle',
+  'stack.rss.idle.first',
   'hop.added.p50',
   'hop.added2.p50',
   'hop.added2.p90',
