@@ -24,7 +24,6 @@ export interface AppAloneSettings {
   sustainedRate: number;
 }
 
-
 /**
  * perf-reliability.md §1: no official figure; a bare `http` server did 38k req/s, 27k with the
  * SDK and a BatchSpanProcessor (−29 %), i.e. 1e6/27k − 1e6/38k ≈ 10.7 µs more per request.

@@ -11,7 +11,13 @@ const server = http.createServer((req, res) => {
   if (req.url?.startsWith('/')) return void res.end('bare proxy');
   const target = new URL(req.url ?? '');
   const headers = { ...req.headers, host: target.host };
-  const options = { host: '127.0.0.1', port: upstream, path: target.pathname + target.search, headers, agent };
+  const options = {
+    host: '127.0.0.1',
+    port: upstream,
+    path: target.pathname + target.search,
+    headers,
+    agent,
+  };
   const sent = http.request({ ...options, method: req.method }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);

@@ -52,7 +52,8 @@ export async function hopCpuPhase(
 ): Promise<{ figures: Figure[]; details: string[] }> {
   const client = stack.mesh.processes.find((p) => p.spec.name === 'client')?.spec;
   const target2 = stack.mesh.processes.find((p) => p.spec.name === 'target2')?.spec;
-  if (!client?.env.HTTP_PROXY || !target2) throw new Error('the topology has no client in the mesh, or no target2');
+  if (!client?.env.HTTP_PROXY || !target2)
+    throw new Error('the topology has no client in the mesh, or no target2');
   const url = `http://target2.${stack.mesh.topology.mesh.domain}/`;
   const bare = await startApp({
     name: 'bare proxy',
@@ -66,7 +67,11 @@ export async function hopCpuPhase(
       ['bare proxy', bare.pid],
     ]);
     const slices = {
-      mesh: { name: 'load generator → client sidecar → target2 front → target2', url, proxy: client.env.HTTP_PROXY },
+      mesh: {
+        name: 'load generator → client sidecar → target2 front → target2',
+        url,
+        proxy: client.env.HTTP_PROXY,
+      },
       bare: { name: 'load generator → bare Node proxy → target2', url, proxy: bare.url },
     };
     const rounds: HopRound[] = [];
@@ -87,7 +92,13 @@ export async function hopCpuPhase(
       details: [
         `Mesh CPU per hop: ${s.rate} req/s held open loop for ${s.durationMs / 1000} s after ${s.warmupMs / 1000} s, ${s.rounds} rounds; µs of CPU per request from the kernel:`,
         table(
-          ['round', 'mesh process, mesh slice', 'mesh process, bare slice', 'hop (difference)', 'bare Node proxy'],
+          [
+            'round',
+            'mesh process, mesh slice',
+            'mesh process, bare slice',
+            'hop (difference)',
+            'bare Node proxy',
+          ],
           rounds.map((x, i) => [i + 1, x.meshUs, x.otherUs, x.meshUs - x.otherUs, x.floorUs]),
         ),
       ],
@@ -100,7 +111,12 @@ export async function hopCpuPhase(
 async function measure(load: LoadGenerator, meter: CpuMeter, target: Target, s: HopCpuSettings) {
   await load.open({ targets: [target], ratePerTarget: s.rate, durationMs: s.warmupMs, warmupMs: 0 });
   meter.reset();
-  const result = await load.open({ targets: [target], ratePerTarget: s.rate, durationMs: s.durationMs, warmupMs: 0 });
+  const result = await load.open({
+    targets: [target],
+    ratePerTarget: s.rate,
+    durationMs: s.durationMs,
+    warmupMs: 0,
+  });
   const spent = meter.read();
   const served = result.samples[target.name]?.length ?? 0;
   const failed = Object.values(result.why[target.name] ?? {}).reduce((a, b) => a + b, 0);

@@ -306,7 +306,7 @@ export interface MeshRound {
 export function chainCpuPerHop(rounds: readonly MeshRound[]): Figure {
   const figure = {
     id: 'hop.cpu.chain',
-    label: 'mesh process CPU per hop in the chain (closed loop; apps\' log reading included)',
+    label: "mesh process CPU per hop in the chain (closed loop; apps' log reading included)",
     unit: 'µs',
   };
   if (!procAvailable) return { ...figure, value: null, note: 'needs Linux /proc (kernel CPU accounting)' };

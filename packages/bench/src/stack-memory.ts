@@ -73,7 +73,9 @@ export async function stackMemoryPhase(
         `pnpm start, idle ${s.idleMs / 1000} s after ready: memory of every process it runs (MB). RSS counts the pages the processes share (node's own code) once in each; PSS divides them among their users, so its sum, ${sum(warm, 2).toFixed(0)} MB, is what the machine holds. The first start after a clone (compile cache empty) beside it:`,
         table(
           ['process', 'RSS MB', 'PSS MB', 'first start RSS MB'],
-          warm.sort((a, b) => b[1] - a[1]).map(([name, rss, p]) => [name, rss, p, coldRss.get(name) ?? Number.NaN]),
+          warm
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, rss, p]) => [name, rss, p, coldRss.get(name) ?? Number.NaN]),
         ),
       ],
     };

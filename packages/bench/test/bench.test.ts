@@ -218,8 +218,16 @@ describe('noise: a figure that cannot be told from its noise reads unreliable, n
     // A planted negative difference, and too few ticks, are noise, not a pass.
     const negative = meshCpuPerHop([round(50, 60), round(52, 60), round(51, 60)], 1000);
     expect(verdict(negative)).toBe('unreliable');
-    expect(negative.unreliable?.[0]).toMatch(/^negative \(-9\.00 µs\): the mesh process spent less with the hops/);
-    const few = meshCpuPerHop([{ ...round(400, 50), ticks: 9 }, { ...round(400, 50), ticks: 9 }], 1000);
+    expect(negative.unreliable?.[0]).toMatch(
+      /^negative \(-9\.00 µs\): the mesh process spent less with the hops/,
+    );
+    const few = meshCpuPerHop(
+      [
+        { ...round(400, 50), ticks: 9 },
+        { ...round(400, 50), ticks: 9 },
+      ],
+      1000,
+    );
     expect(few.unreliable).toEqual(['from 18 kernel clock ticks of 10 ms: fewer than 20']);
     const failing = meshCpuPerHop([round(400, 50), { ...round(400, 50), failed: 200 }], 1000);
     expect(failing.unreliable).toEqual(['2.0 % of its requests failed, and a failed request is not a hop']);

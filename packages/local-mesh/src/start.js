@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 if (!process.env.NODE_DISABLE_COMPILE_CACHE) {
   const directory =
-    process.env.NODE_COMPILE_CACHE || fileURLToPath(new URL('../../../.meshapps/compile-cache', import.meta.url));
+    process.env.NODE_COMPILE_CACHE ||
+    fileURLToPath(new URL('../../../.meshapps/compile-cache', import.meta.url));
   enableCompileCache(directory);
   // Inherited by the processes this one starts with its environment (the trace collector).
   process.env.NODE_COMPILE_CACHE = directory;

@@ -50,7 +50,8 @@ describe("pnpm start's own process (src/start.js)", () => {
 
 describe('how pnpm start runs node', () => {
   it("package.json's start script is exec node, MESH_NODE_ARGS and the entry spawnMesh runs", () => {
-    const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson).scripts;
+    const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson)
+      .scripts;
     expect(scripts.start).toBe(`exec node ${[...MESH_NODE_ARGS, MESH_ENTRY].join(' ')}`);
     // pnpm bench runs the local mesh in its own process: with the same heap as pnpm start's.
     expect(scripts.bench).toBe(`node ${MESH_NODE_ARGS.join(' ')} packages/bench/src/cli.ts`);
