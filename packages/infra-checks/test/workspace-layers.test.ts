@@ -66,6 +66,7 @@ const TEST_REACH: Record<string, string[]> = {
   '@meshapps/telemetry': ['@meshapps/test-fixtures', '@meshapps/trace-viewer'],
   '@meshapps/trace-viewer': ['@meshapps/test-fixtures'],
   '@meshapps/local-mesh': ['@meshapps/call', '@meshapps/measure', '@meshapps/test-fixtures'],
+  '@meshapps/traffic': ['@meshapps/test-fixtures'],
   '@meshapps/docs-check': ['@meshapps/test-fixtures'],
   '@meshapps/client': ['@meshapps/test-fixtures'],
   '@meshapps/proxy': ['@meshapps/test-fixtures'],

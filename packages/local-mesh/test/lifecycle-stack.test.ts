@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, TOPOLOGY_FILE } from '@meshapps/mesh-config';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type LocalMesh, startLocalMesh } from '../src/mesh.ts';
 import type { HopEvent } from '../src/sidecar.ts';
 import type { RestartPolicy } from '../src/supervisor.ts';
 import { seeded } from './helpers/mini-mesh.ts';
-import { runNodeCli } from './helpers/node-cli.ts';
 
 // The real apps, each its own process, behind the example resilience routes — only the four
 // services those routes need (a trimmed copy of the topology, made here, so starting is quick).
@@ -77,7 +77,7 @@ describe('resilience example routes on the real stack', () => {
   });
 
   it('split:check measures the 50 % abort as documented in abort50.yaml', async () => {
-    const { code, out: output } = await runNodeCli('packages/traffic/src/split-check.ts', [
+    const { code, out: output } = await runSourceCli('packages/traffic/src/split-check.ts', [
       '--url',
       `${mesh.loadBalancerUrl}/call/abort50.meshapps.internal`,
       '-n',

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedMesh, startMesh } from '../src/mesh-process.ts';
-import { runNodeCli } from './helpers/node-cli.ts';
 
 // The real stack, started as `pnpm start` runs it, then treated as a crash would treat it: its
 // trace collector killed, then the mesh process itself SIGKILLed — no code of its own runs after
@@ -95,7 +95,7 @@ describe('a mesh that dies without stopping leaves nothing behind', () => {
     await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
     const taken = String((held.address() as { port: number }).port);
     // The next start fails fast on a taken port, after tidying up: no apps start for this.
-    const next = await runNodeCli(
+    const next = await runSourceCli(
       'packages/local-mesh/src/cli.ts',
       ['--port', taken, '--participant-port', '0', '--trace-port', '0'],
       { TMPDIR: tmp },

@@ -1,6 +1,6 @@
 import { loadRoutes, loadTopology, ROUTES_DIR, TOPOLOGY_FILE } from '@meshapps/mesh-config';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runNodeCli } from './helpers/node-cli.ts';
 import { getJson, type Stack, startStack } from './helpers/stack.ts';
 
 // The real stack, as `pnpm start` runs it: every service its own process. Weighted routes split
@@ -60,7 +60,7 @@ describe('demo 1–3: chains through the mesh, IAM decides', () => {
 
 describe('demo 4: HTTPRoute traffic control', () => {
   it('1000 × target23 is consistent with 50:50 (split:check passes)', async () => {
-    const run = await runNodeCli('packages/traffic/src/split-check.ts', [
+    const run = await runSourceCli('packages/traffic/src/split-check.ts', [
       '--url',
       `${stack.lb}/call/target23.meshapps.internal`,
       '-n',

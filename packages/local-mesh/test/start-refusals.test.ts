@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runNodeCli } from './helpers/node-cli.ts';
 
 // What the participant's machine can get wrong is said before a single app starts, with the path
 // or the flag to change (issue 22, items 14 and 15). "starting 9 services" marks that apps started.
@@ -26,7 +26,7 @@ function scratch(): string {
 describe('refused before anything starts', () => {
   it('a --ready-file that cannot be written: the path and why, and no "ready" first', async () => {
     const file = join(scratch(), 'no-such-folder', 'ready.json');
-    const { code, out } = await runNodeCli(CLI, [...FREE, '--ready-file', file]);
+    const { code, out } = await runSourceCli(CLI, [...FREE, '--ready-file', file]);
     expect(code).toBe(2);
     expect(out).toContain(`pnpm start: --ready-file ${file}: cannot write there (ENOENT)`);
     expect(out).not.toMatch(/local-mesh\s+ready\./);
@@ -38,7 +38,7 @@ describe('refused before anything starts', () => {
     await new Promise<void>((r) => held?.listen(0, '127.0.0.1', r));
     const taken = (held.address() as { port: number }).port;
     scratch();
-    const { code, out } = await runNodeCli(CLI, [...FREE, '--port', String(taken)]);
+    const { code, out } = await runSourceCli(CLI, [...FREE, '--port', String(taken)]);
     expect(code).toBe(1);
     expect(out).toContain(
       `local mesh not started: port ${taken} is in use: pass --port <free port> (the load-balancer of client)`,
@@ -48,7 +48,7 @@ describe('refused before anything starts', () => {
 
   it('a temporary folder that cannot be written: that folder, and TMPDIR as the way out', async () => {
     const missing = join(scratch(), 'gone');
-    const { code, out } = await runNodeCli(CLI, FREE, { TMPDIR: missing });
+    const { code, out } = await runSourceCli(CLI, FREE, { TMPDIR: missing });
     expect(code).toBe(1);
     expect(out).toContain(
       `local mesh not started: cannot write the local mesh's temporary files: ${missing}: ENOENT. Free some space there, or give the mesh another temporary folder: TMPDIR=/a/folder/with/room pnpm start`,

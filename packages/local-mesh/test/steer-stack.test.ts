@@ -2,9 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUTES_DIR, TOPOLOGY_FILE } from '@meshapps/mesh-config';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runNodeCli } from './helpers/node-cli.ts';
 import { getJson, type Stack, startStack } from './helpers/stack.ts';
 
 // Steering the running stack: route edits applied live, and pnpm canary walking a healthy release.
@@ -44,7 +44,7 @@ const write = (name: string, text: string) => {
 const weighted = (target: number, green: number) =>
   original.replace('weight: 99', `weight: ${target}`).replace('weight: 1\n', `weight: ${green}\n`);
 const splitCheck = (expect: string) =>
-  runNodeCli('packages/traffic/src/split-check.ts', [
+  runSourceCli('packages/traffic/src/split-check.ts', [
     ...['--url', `${stack.lb}/call/target.meshapps.internal`, '-n', '400', '--expect', expect],
   ]);
 
@@ -92,7 +92,7 @@ describe('routes that change live', () => {
 
 describe('pnpm canary against the running stack', () => {
   it('walks a healthy target-green 1 → 10 → 50 → 100, printing each step, and leaves the route at 0/100', async () => {
-    const { code, out } = await runNodeCli('packages/traffic/src/canary/cli.ts', [
+    const { code, out } = await runSourceCli('packages/traffic/src/canary/cli.ts', [
       ...['--route', 'target', '--to', 'target-green', '--steps', '1,10,50,100'],
       ...['--url', `${stack.lb}/call/target.meshapps.internal`, '--routes', routes()],
       // Fewer answers per step than the defaults need (34 rather than 146 at 1 %): same logic, faster.

@@ -15,7 +15,14 @@ export {
   useMetadataServer,
 } from './metadata-server.ts';
 export { connectOutcome, listeningAddresses, nonLoopbackAddresses } from './network.ts';
-export { type AppProcess, REPO_ROOT, spawnApp } from './processes.ts';
+export {
+  type AppProcess,
+  type CommandRun,
+  REPO_ROOT,
+  runCommand,
+  runSourceCli,
+  spawnApp,
+} from './processes.ts';
 export {
   CLOUD_RUN_403_HTML,
   Cleanup,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -77,4 +78,47 @@ export async function spawnApp(entry: string, env: Record<string, string>): Prom
       }
     },
   };
+}
+
+/** What a command printed (stdout and stderr interleaved as they came) and how it ended. */
+export interface CommandRun {
+  code: number | null;
+  out: string;
+}
+
+/**
+ * Runs a command from the repository root to its end without blocking the test's event loop
+ * (a stack the test started keeps answering meanwhile). It inherits this process's environment
+ * with NO_COLOR=1; `env` adds to (or overrides) it, e.g. a PATH with stand-ins first.
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CommandRun> {
+  const child = spawn(command, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    out += c;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })));
+}
+
+/**
+ * Runs one of the repository's CLIs from its sources as its `pnpm` script does
+ * (`node --conditions=source packages/…/src/x.ts`); `script` is relative to the repository root.
+ */
+export function runSourceCli(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CommandRun> {
+  return runCommand(process.execPath, ['--conditions=source', join(REPO_ROOT, script), ...args], env);
 }

@@ -2,9 +2,9 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUTES_DIR, renderRoute } from '@meshapps/mesh-config';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runTrafficCli } from './helpers/cli.ts';
 import { type FakeLb, startFakeLb } from './helpers/fake-lb.ts';
 
 /**
@@ -43,8 +43,8 @@ afterEach(async () => {
 });
 
 function canary(): Promise<{ code: number | null; out: string }> {
-  return runTrafficCli(
-    'canary/cli.ts',
+  return runSourceCli(
+    'packages/traffic/src/canary/cli.ts',
     [
       ...[
         '--route',
@@ -119,7 +119,7 @@ describe('pnpm canary --cloud, with gcloud and the load balancer stood in for', 
   });
 
   it('refuses up front a walk whose step cannot pass within --max-requests', async () => {
-    const { code, out } = await runTrafficCli('canary/cli.ts', [
+    const { code, out } = await runSourceCli('packages/traffic/src/canary/cli.ts', [
       ...['--route', 'target', '--to', 'target-green', '--steps', '1,100', '--max-requests', '10000'],
       ...['--cloud', '--project', 'demo-project', '--url', `${lb.url}/call/target.meshapps.internal`],
       ...['--routes', join(dir, 'routes')],

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type StartedMesh, startMesh } from '@meshapps/local-mesh/mesh-process';
 import { ROUTES_DIR } from '@meshapps/mesh-config';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runTrafficCli } from './helpers/cli.ts';
 
 // A release that fails on purpose (FAIL_PERCENT=20 on target-green, for this run only): pnpm
 // canary, with its default gate, rolls back at the first step it can decide and exits 1.
@@ -26,7 +26,7 @@ it('rolls back a release failing 20 % of its requests at the first step, restori
   expect(stack.lines).toContainEqual(
     expect.stringContaining('target-green: FAIL_PERCENT=20 (--env, this run only)'),
   );
-  const { code, out } = await runTrafficCli('canary/cli.ts', [
+  const { code, out } = await runSourceCli('packages/traffic/src/canary/cli.ts', [
     ...['--route', 'target', '--to', 'target-green', '--steps', '10,50,100'],
     ...[
       '--url',

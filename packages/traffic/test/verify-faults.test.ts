@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { runSourceCli } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runTrafficCli } from './helpers/cli.ts';
 import { copyInfra, type InfraCopy, startStack } from './helpers/stack.ts';
 
 // `pnpm verify` against a deployment that drifted from the repository in two ways at once, each
@@ -20,7 +20,7 @@ beforeAll(async () => {
     ...['--even-splits', '--topology', infra.topology],
     ...['--env', 'target-green:FAIL_PERCENT=20'],
   ]);
-  run = await runTrafficCli('verify/cli.ts', ['--url', stack.lb]);
+  run = await runSourceCli('packages/traffic/src/verify/cli.ts', ['--url', stack.lb]);
 }, 90_000);
 afterAll(async () => {
   expect(await stack?.stop()).toBe(0);

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@meshapps/mesh-config';
+import { runCommand, runSourceCli } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTrafficCli } from './helpers/cli.ts';
 import { copyInfra, type InfraCopy, startStack } from './helpers/stack.ts';
 
 // `pnpm verify` against `pnpm start` (the load balancer stand-in answers as the cloud's does). The
@@ -22,21 +20,7 @@ afterAll(async () => {
 });
 
 /** `pnpm verify --url …` itself, as the organiser types it (no `--`). */
-function pnpmVerify(url: string): Promise<{ code: number | null; out: string }> {
-  const child = spawn('pnpm', ['--silent', 'verify', '--url', url], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += c;
-  });
-  child.stderr.on('data', (c) => {
-    out += c;
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })));
-}
+const pnpmVerify = (url: string) => runCommand('pnpm', ['--silent', 'verify', '--url', url]);
 
 // Each run is 1,092 requests through the real chain: ~5 s on a quiet 2-core machine, 15 s or more
 // when it is shared; the timeouts leave room for that, the work is bounded by verify itself.
@@ -68,7 +52,7 @@ describe('pnpm verify against pnpm start', () => {
     writeFileSync(file, original.replace('weight: 50', 'weight: 90').replace('weight: 50', 'weight: 10'));
     try {
       await until(() => stack.lines.slice(from).some((l) => /routes applied: route-target23 /.test(l)));
-      const { code, out } = await runTrafficCli('verify/cli.ts', ['--url', stack.lb]);
+      const { code, out } = await runSourceCli('packages/traffic/src/verify/cli.ts', ['--url', stack.lb]);
       expect(code, out).toBe(1);
       expect(out).toMatch(/^verify: 2 misses \(1092 requests in \d+\.\d s\):$/m);
       expect(out).toMatch(
