@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { join } from 'node:path';
+import { REPO_ROOT, spawnApp } from '@meshapps/test-fixtures';
 
 export interface ServiceProcess {
   port: number;
@@ -11,66 +8,35 @@ export interface ServiceProcess {
   /** stdout lines parsed as JSON (the service's log), in order. */
   logs: Record<string, unknown>[];
   stderr: () => string;
+  /** SIGTERM (drain, flush telemetry, exit), SIGKILL if it has not exited within 3 s. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts `apps/<app>` the way the local mesh does: from its directory, from sources, with the
- * telemetry preload, with only the environment given (plus PATH) on PORT=0. Resolves once it
- * logs where it listens.
+ * telemetry preload (and the SDK on unless `env` turns it off), with only the environment given
+ * (plus PATH) on PORT=0. Resolves once it logs where it listens.
  */
 export async function startService(app: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', '@meshapps/telemetry/register', 'src/main.ts'],
-    {
-      cwd: `${REPO_ROOT}apps/${app}`,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const started = await spawnApp(
+    'src/main.ts',
+    { OTEL_SDK_DISABLED: 'false', ...env },
+    { cwd: join(REPO_ROOT, 'apps', app), nodeArgs: ['--import', '@meshapps/telemetry/register'] },
   );
-  const logs: Record<string, unknown>[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = once(child, 'exit');
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (chunk) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          entry = { nonJson: line };
-        }
-        logs.push(entry);
-        const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(String(entry.message ?? ''));
-        if (m) resolve(Number(m[1]));
-      }
-    });
-    void exited.then(([code]) => reject(new Error(`${app} exited (${code}) before listening:\n${stderr}`)));
-  });
+  const { child, exited } = started;
   return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    logs,
-    stderr: () => stderr,
-    stop: () => stop(child, exited),
+    port: started.port,
+    url: `http://127.0.0.1:${started.port}`,
+    logs: started.logs,
+    stderr: started.stderr,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
-}
-
-async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export function newTraceId(): string {

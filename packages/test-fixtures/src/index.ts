@@ -21,6 +21,7 @@ export {
   REPO_ROOT,
   runCommand,
   runSourceCli,
+  type SpawnOptions,
   spawnApp,
 } from './processes.ts';
 export {

@@ -19,13 +19,25 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** Where it starts (default: the repository root); `entry` is relative to it. */
+  cwd?: string;
+  /** Node flags after `--conditions=source`, e.g. the telemetry preload's `--import`. */
+  nodeArgs?: string[];
+}
+
 /**
  * Runs an app from its sources exactly as `pnpm start` does (`node --conditions=source …`),
- * with only the environment given (plus PATH), on PORT=0; resolves once it logs where it listens.
+ * with only the environment given (plus PATH, and OTEL_SDK_DISABLED=true unless `env` says
+ * otherwise), on PORT=0; resolves once it logs where it listens.
  */
-export async function spawnApp(entry: string, env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', entry], {
-    cwd: REPO_ROOT,
+export async function spawnApp(
+  entry: string,
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Promise<AppProcess> {
+  const child = spawn(process.execPath, ['--conditions=source', ...(options.nodeArgs ?? []), entry], {
+    cwd: options.cwd ?? REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', OTEL_SDK_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
