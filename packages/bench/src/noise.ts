@@ -25,10 +25,10 @@ export interface NoiseEvidence {
 }
 
 /** More failed requests than this, and the percentiles describe the survivors, not the load. */
-export const MAX_FAILED_SHARE = 0.01;
+const MAX_FAILED_SHARE = 0.01;
 
 /** Fewer kernel ticks than this leave a CPU figure more than ±5 % from its quantisation alone. */
-export const MIN_TICKS = 20;
+const MIN_TICKS = 20;
 
 export function unreliableBecause(e: NoiseEvidence): string[] {
   if (!Number.isFinite(e.value)) return [];

@@ -163,7 +163,7 @@ export function tutorialShapeProblems(
 }
 
 /** Optional steps are the same steps in both languages. */
-export function optionalParityProblems(en: MarkdownDoc[], ja: MarkdownDoc[]): string[] {
+function optionalParityProblems(en: MarkdownDoc[], ja: MarkdownDoc[]): string[] {
   const [a, b] = [stepTimes('en', en), stepTimes('ja', ja)];
   const problems: string[] = [];
   a.forEach((s, i) => {
@@ -175,7 +175,7 @@ export function optionalParityProblems(en: MarkdownDoc[], ja: MarkdownDoc[]): st
 }
 
 /** Cloud Shell editor tags name files of the clone that exist, and lines they have. */
-export function editorTagProblems(doc: MarkdownDoc, root = REPO_ROOT): string[] {
+function editorTagProblems(doc: MarkdownDoc, root = REPO_ROOT): string[] {
   const problems: string[] = [];
   const prefix = `cloudshell_open/${repoName(root)}/`;
   doc.lines.forEach((line, i) => {

@@ -82,7 +82,7 @@ export interface MarkdownDoc {
 }
 
 /** One marker comment's text (without `<!--`/`-->`); `;` separates several markers in one comment. */
-export function parseMarkers(comment: string): Marker[] {
+function parseMarkers(comment: string): Marker[] {
   return comment
     .split(';')
     .map((s) => s.trim())

@@ -90,7 +90,7 @@ export function startArgs(command: string): string[] | undefined {
 }
 
 /** The options of a block whose last command is `$ pnpm start …`, or undefined for any other block. */
-export function startBlockArgs(fence: Fence): string[] | undefined {
+function startBlockArgs(fence: Fence): string[] | undefined {
   try {
     const steps = stepsOf(fence);
     const last = steps.at(-1);

@@ -82,7 +82,7 @@ export const TEXT: Record<Language, Texts> = {
 /** In the tutorial, the project the participant picked in `<walkthrough-project-setup>`. */
 const PROJECT_PLACEHOLDER = 'YOUR_PROJECT_ID';
 /** A quote longer than this opens in the editor instead: a step stays short enough to read. */
-export const LONGEST_SHOWN_QUOTE = 15;
+const LONGEST_SHOWN_QUOTE = 15;
 const TICKS = '```';
 
 /** https://github.com/<owner>/<repo>, from package.json's repository.url. */

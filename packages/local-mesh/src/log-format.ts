@@ -92,7 +92,7 @@ export function clip(text: string, max: number): string {
 }
 
 /** Longest audience or host a log line shows: a run.app URL is ~60 characters. */
-export const LOGGED_NAME_MAX = 200;
+const LOGGED_NAME_MAX = 200;
 
 /** A metadata server issued an ID token (the token itself is never shown). */
 export function formatIdentity(service: string, audience: string): string {

@@ -12,12 +12,12 @@ import { getDefaultHighWaterMark, type Readable, setDefaultHighWaterMark } from 
  * The pipe holds 64 KiB (Linux), one read takes up to 64 KiB: an app that writes more than that
  * within a turn waits for the next one, as it would behind any slower reader.
  */
-export const OUTPUT_TURN_MS = 10;
+const OUTPUT_TURN_MS = 10;
 
 /** When the next turn starts: after `ms` by default; tests open it themselves. Returns a cancel. */
 export type Turn = (resume: () => void) => () => void;
 
-export const everyTurn =
+const everyTurn =
   (ms: number = OUTPUT_TURN_MS): Turn =>
   (resume) => {
     const timer = setTimeout(resume, ms);
@@ -41,7 +41,7 @@ export function spawnReadInTurns(command: string, args: string[], options: Spawn
 }
 
 /** A turn that brought this much means a busy writer: read on as it comes, in large chunks anyway. */
-export const BUSY_TURN_BYTES = 16 * 1024;
+const BUSY_TURN_BYTES = 16 * 1024;
 
 /**
  * Reads `stream` in turns: what arrives within one turn of the event loop is passed on, then the

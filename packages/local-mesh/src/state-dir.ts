@@ -66,7 +66,7 @@ export class StateDir {
 }
 
 /** What failed, where, and what the participant can do about it. */
-export function stateDirError(err: unknown, path: string): Error {
+function stateDirError(err: unknown, path: string): Error {
   const e = err as NodeJS.ErrnoException;
   const why =
     e.code === 'ENOSPC'
@@ -116,7 +116,7 @@ export function removeStaleStateDirs(
 }
 
 /** Whether a process with this pid exists (EPERM: it does, someone else's). */
-export function processExists(pid: number): boolean {
+function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

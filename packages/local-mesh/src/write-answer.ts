@@ -63,7 +63,7 @@ export function writeAnswer(answer: FrontAnswer, res: ServerResponse, edits: Ans
 }
 
 /** How long, and for how many more bytes, a refused request's connection is read before it closes. */
-export const LINGER = { ms: 2000, bytes: 4 * 1024 * 1024 };
+const LINGER = { ms: 2000, bytes: 4 * 1024 * 1024 };
 
 /**
  * Ends a connection whose answer said `connection: close` while the client may still be sending

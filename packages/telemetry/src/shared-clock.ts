@@ -35,7 +35,7 @@ export function withSharedClock(provider: TracerProvider): TracerProvider {
   };
 }
 
-export function preciseHrTime(ms: number = preciseNowMs()): HrTime {
+function preciseHrTime(ms: number = preciseNowMs()): HrTime {
   const seconds = Math.floor(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }

@@ -31,9 +31,9 @@ export type LockResult =
   | { ok: false; holder: LockHolder };
 
 /** Locks live outside the repository (a crash leaves nothing for git status), one per route file. */
-export const LOCK_DIR = join(tmpdir(), 'meshapps-canary-locks');
+const LOCK_DIR = join(tmpdir(), 'meshapps-canary-locks');
 
-export const realLockDeps = (): LockDeps => ({
+const realLockDeps = (): LockDeps => ({
   pid: process.pid,
   now: () => new Date(),
   processStart,

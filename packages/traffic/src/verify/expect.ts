@@ -35,12 +35,12 @@ const NEUTRAL_ACTION = new Set([
   'requestMirrorPolicy',
 ]);
 
-export function outcomeKey(o: Outcome): string {
+function outcomeKey(o: Outcome): string {
   return 'message' in o ? o.message : `${o.status} at ${o.hop}`;
 }
 
 /** The one service behind the load balancer (`entry: load-balancer` in the topology). */
-export function entryService(topology: Topology): string {
+function entryService(topology: Topology): string {
   const entries = topology.services.filter((s) => s.entry === 'load-balancer');
   if (entries.length !== 1)
     throw new NotModelled(

@@ -12,7 +12,7 @@ export interface CheckResult {
 }
 
 /** How an answer is counted: its chain message, its status at the hop it names, or why none came. */
-export function answerKey(a: RawAnswer): string {
+function answerKey(a: RawAnswer): string {
   if (a.status === 0) return `no answer (${a.error ?? 'unknown'})`;
   const body = a.body as { message?: unknown; error?: { hop?: unknown } } | undefined;
   if (a.status === 200 && typeof body?.message === 'string') return body.message;
