@@ -4,7 +4,8 @@
 // (`--expect target2=50,503=50`) is an outcome too: that is how an injected abort is measured.
 import { parseArgs } from 'node:util';
 import { judge, outcomeOf, parseExpect, zFor } from '@meshapps/measure';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { sendRequests } from './send.ts';
 
 // `pnpm split:check … | head` closes the pipe early: the reader is done, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -73,24 +74,17 @@ const dispatcher = new Agent({ connections: concurrency });
 const counts = new Map<string, number>();
 const errors = new Map<string, number>();
 const count = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
-let sent = 0;
 const started = performance.now();
-async function worker(): Promise<void> {
-  while (sent < n) {
-    sent++;
-    try {
-      const res = await request(url, { headers, dispatcher, signal: AbortSignal.timeout(10_000) });
-      const body = (await res.body.json().catch(() => ({}))) as { message?: unknown };
-      const message = typeof body.message === 'string' ? body.message : undefined;
-      const outcome = outcomeOf(res.statusCode, message, expected);
-      if (outcome !== undefined) count(counts, outcome);
-      else count(errors, `HTTP ${res.statusCode}`);
-    } catch (err) {
-      count(errors, (err as { code?: string; name?: string }).code ?? (err as Error).name);
-    }
+for (const answer of await sendRequests(url, n, { dispatcher, concurrency, headers })) {
+  if (answer.status === 0) {
+    count(errors, answer.error ?? 'no answer');
+    continue;
   }
+  const message = (answer.body as { message?: unknown } | undefined)?.message;
+  const outcome = outcomeOf(answer.status, typeof message === 'string' ? message : undefined, expected);
+  if (outcome !== undefined) count(counts, outcome);
+  else count(errors, `HTTP ${answer.status}`);
 }
-await Promise.all(Array.from({ length: concurrency }, worker));
 await dispatcher.close();
 const seconds = (performance.now() - started) / 1000;
 
