@@ -25,7 +25,8 @@ export interface LockDeps {
 export type LockResult =
   | {
       ok: true;
-      release: () => void /** A lock left by a canary that is gone, taken over. */;
+      release: () => void;
+      /** A lock left by a canary that is gone, taken over. */
       stale?: LockHolder;
     }
   | { ok: false; holder: LockHolder };
