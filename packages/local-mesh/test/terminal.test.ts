@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
@@ -77,7 +78,11 @@ describe('stdout that fails never ends the mesh (issue 22, item 4)', () => {
     const t = terminal(out, err);
     await writeUntilClosed(out, t.line, () => t.open);
     t.error('said into the void');
-    await new Promise((r) => setTimeout(r, 20));
+    // The write to stderr has failed and the stream is gone (the positive marker; it may have
+    // closed already, on the 'stdout failed' line): an 'error' nobody heard would have failed
+    // the run by now.
+    if (!err.closed) await once(err, 'close');
+    expect(err.errored).toMatchObject({ code: 'ENOSPC' });
     expect(t.open).toBe(false);
   });
 });
