@@ -47,7 +47,6 @@ export {
   pictureBaseUrl,
   pictureProblems,
   pictureUses,
-  withPictureBase,
 } from './pictures.ts';
 export { quoted, staleQuotes, withFreshQuotes } from './quotes.ts';
 export { type DocsRun, runAllBlocks } from './run-all.ts';

@@ -1,5 +1,5 @@
 import type { Code, Html, Heading as MdHeading, Nodes, Parents, Root } from 'mdast';
-import { fromMarkdown } from 'mdast-util-from-markdown';
+import { type Extension, fromMarkdown, type Handle } from 'mdast-util-from-markdown';
 import { toString as textOf } from 'mdast-util-to-string';
 
 /**
@@ -70,6 +70,17 @@ export interface Image extends Link {
   alt: string;
 }
 
+/**
+ * Where a link's, picture's or definition's destination is written (inside the `<…>` when so
+ * written): columns `start` to `end` (0-based, end excluded) of `lines[line - 1]`.
+ */
+export interface Destination {
+  line: number;
+  start: number;
+  end: number;
+  picture: boolean;
+}
+
 export interface MarkdownDoc {
   file: string;
   text: string;
@@ -79,6 +90,8 @@ export interface MarkdownDoc {
   /** Links and pictures: a missing file is a broken link either way. */
   links: Link[];
   images: Image[];
+  /** Where the destinations of `links` are written, to rewrite them in place (the tutorial). */
+  destinations: Destination[];
 }
 
 /** One marker comment's text (without `<!--`/`-->`); `;` separates several markers in one comment. */
@@ -162,9 +175,37 @@ function fenceOf(file: string, lines: string[], code: Code, markers: Marker[], s
   };
 }
 
+/**
+ * mdast keeps where a link starts and ends, not where its destination is: these handlers note
+ * the destination micromark found, as the link, picture or definition is being built.
+ */
+function destinationsInto(found: Destination[]): Extension {
+  const note = (literal: boolean): Handle =>
+    function (token) {
+      const { start, end } = token;
+      const inside = literal ? 1 : 0; // `<` and `>` are not the destination
+      if (start.line === end.line)
+        found.push({
+          line: start.line,
+          start: start.column - 1 + inside,
+          end: end.column - 1 - inside,
+          picture: this.stack.at(-1)?.type === 'image',
+        });
+    };
+  return {
+    enter: {
+      resourceDestinationRaw: note(false),
+      resourceDestinationLiteral: note(true),
+      definitionDestinationRaw: note(false),
+      definitionDestinationLiteral: note(true),
+    },
+  };
+}
+
 export function parseMarkdown(file: string, text: string): MarkdownDoc {
   const lines = text.split('\n');
-  const tree: Root = fromMarkdown(text);
+  const destinations: Destination[] = [];
+  const tree: Root = fromMarkdown(text, { mdastExtensions: [destinationsInto(destinations)] });
   const headings: Heading[] = [];
   const fences: Fence[] = [];
   const links: Link[] = [];
@@ -185,7 +226,7 @@ export function parseMarkdown(file: string, text: string): MarkdownDoc {
       images.push({ url: node.url, line, alt: node.alt ?? '' });
     }
   });
-  return { file, text, lines, headings, fences, links, images };
+  return { file, text, lines, headings, fences, links, images, destinations };
 }
 
 /**

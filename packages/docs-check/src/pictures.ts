@@ -11,9 +11,6 @@ import { chapterFiles, LANGUAGES, type Language, loadDoc, WORKSHOP_DIR } from '.
  */
 export const PICTURES_DIR = `${WORKSHOP_DIR}/images`;
 
-/** `![alt](../images/name.png)` in a line of a chapter: a picture, as the tutorial rewrites it. */
-const PICTURE = /!\[([^\]]*)\]\(\.\.\/images\/([^)\s]+)\)/g;
-
 export interface PictureUse {
   file: string;
   line: number;
@@ -79,7 +76,8 @@ export function pictureBaseUrl(root = REPO_ROOT): string | undefined {
   return repo ? `https://raw.githubusercontent.com/${repo[1]}/${repo[2]}/HEAD/${PICTURES_DIR}/` : undefined;
 }
 
-/** A chapter line with its pictures read from `base` (the tutorial's copy of the line). */
-export function withPictureBase(line: string, base: string | undefined): string {
-  return base ? line.replace(PICTURE, (_, alt, picture) => `![${alt}](${base}${picture})`) : line;
+/** A picture's address in a chapter (`../images/name.png`) as read from `base`; else undefined. */
+export function pictureAddress(url: string, base: string | undefined): string | undefined {
+  const picture = /^\.\.\/images\/(.+)$/.exec(url)?.[1];
+  return base && picture ? `${base}${picture}` : undefined;
 }

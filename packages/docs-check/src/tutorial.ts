@@ -4,7 +4,7 @@ import { REPO_ROOT } from '@meshapps/mesh-config';
 import { chapterFiles, type Language, loadDoc, tutorialFile } from './docs.ts';
 import { commentMarkers, type Fence, type MarkdownDoc } from './markdown.ts';
 import { copyableGroups, repoName, tabOf } from './participant.ts';
-import { pictureBaseUrl, withPictureBase } from './pictures.ts';
+import { pictureAddress, pictureBaseUrl } from './pictures.ts';
 import { quotedRange } from './quotes.ts';
 
 /**
@@ -152,11 +152,21 @@ function fenceLines(fence: Fence, lang: Language, root: string): string[] {
   return shell ? labelled(block('bash', fence.body)) : block(fence.info, fence.body);
 }
 
-function proseLine(line: string, doc: MarkdownDoc, root: string, pictureBase: string | undefined): string {
-  // Pictures first: their full address is then left alone by the link rewriting below.
-  return withPictureBase(line, pictureBase).replace(/\]\(([^)\s]+)\)/g, (m, target: string) =>
-    /^[a-z]+:/.test(target) ? m : `](${absolute(target, doc.file, root)})`,
-  );
+/**
+ * Line `i` of a chapter with its destinations rewritten where the parser found them (not text in
+ * inline code that only looks like a link): pictures read from `pictureBase`, relative links
+ * made absolute.
+ */
+function proseLine(i: number, doc: MarkdownDoc, root: string, pictureBase: string | undefined): string {
+  const here = doc.destinations.filter((d) => d.line === i + 1).sort((a, b) => b.start - a.start);
+  let line = doc.lines[i] as string;
+  for (const { start, end, picture } of here) {
+    const target = line.slice(start, end);
+    if (!target) continue;
+    const address = (picture && pictureAddress(target, pictureBase)) || absolute(target, doc.file, root);
+    line = line.slice(0, start) + address + line.slice(end);
+  }
+  return line;
 }
 
 function chapterLines(
@@ -184,7 +194,7 @@ function chapterLines(
       continue; // markers and notes to authors
     }
     const heading = /^(#{1,2})\s+(.*)$/.exec(line);
-    out.push(heading ? `## ${heading[2]}` : proseLine(line, doc, root, pictureBase));
+    out.push(heading ? `## ${heading[2]}` : proseLine(i, doc, root, pictureBase));
   }
   while (out.length > 0 && (out.at(-1) as string).trim() === '') out.pop();
   // Blank lines a removed marker left twice.

@@ -213,6 +213,30 @@ describe('the Cloud Shell tutorials', () => {
     ).toMatch(/link Google's documentation in Japanese \(\?hl=ja\)/);
   });
 
+  it('makes links absolute where the parser finds them, not text in inline code', () => {
+    const chapter = parseMarkdown(
+      'docs/workshop/en/99-links.md',
+      [
+        '# Links',
+        '',
+        'Not a link: `[a](b.md)`. Links: [deploy](../../deploy.md "Deploy"),',
+        '[routes](<../../../infra/routes>) and [the reference][ref].',
+        '',
+        '[ref]: ../../deploy.md#subnet-size',
+        '',
+      ].join('\n'),
+    );
+    const github = 'https://github.com/OWNER/meshapps';
+    expect(renderTutorial('en', [chapter])).toContain(
+      [
+        `Not a link: \`[a](b.md)\`. Links: [deploy](${github}/blob/main/docs/deploy.md "Deploy"),`,
+        `[routes](<${github}/tree/main/infra/routes>) and [the reference][ref].`,
+        '',
+        `[ref]: ${github}/blob/main/docs/deploy.md#subnet-size`,
+      ].join('\n'),
+    );
+  });
+
   it('goes stale when a chapter changes', () => {
     const en = chapters('en');
     const changed = [

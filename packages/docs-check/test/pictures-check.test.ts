@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { linkProblems } from '../src/checks.ts';
 import { loadDoc } from '../src/docs.ts';
 import { parseMarkdown } from '../src/markdown.ts';
-import { pictureBaseUrl, pictureProblems, pictureUses, withPictureBase } from '../src/pictures.ts';
+import { pictureBaseUrl, pictureProblems, pictureUses } from '../src/pictures.ts';
 import { renderTutorial } from '../src/tutorial.ts';
 
 // The guide's pictures: each with its drawing summary, shown in both languages in the same chapter.
@@ -78,7 +78,10 @@ describe('the guide’s pictures', () => {
     const root = guide(EN, JA);
     const base = pictureBaseUrl(root);
     expect(base).toBe('https://raw.githubusercontent.com/OWNER/meshapps/HEAD/docs/workshop/images/');
-    const chapter = parseMarkdown('docs/workshop/en/05-trace.md', `${EN}\nSee [chapter 4](04-traffic.md).\n`);
+    const chapter = parseMarkdown(
+      'docs/workshop/en/05-trace.md',
+      `${EN}\nSee [chapter 4](04-traffic.md).\n\nsee \`../images/graph.png\` and \`![x](../images/graph.png)\`\n`,
+    );
     const tutorial = renderTutorial('en', [chapter], root);
     // The file itself, not GitHub's page about it (which other relative links become).
     expect(tutorial).toContain(
@@ -88,6 +91,6 @@ describe('the guide’s pictures', () => {
       '[chapter 4](https://github.com/OWNER/meshapps/blob/main/docs/workshop/en/04-traffic.md)',
     );
     // Text that only looks like a picture elsewhere stays as it is.
-    expect(withPictureBase('see `../images/graph.png`', base)).toBe('see `../images/graph.png`');
+    expect(tutorial).toContain('see `../images/graph.png` and `![x](../images/graph.png)`');
   });
 });
