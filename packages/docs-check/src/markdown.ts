@@ -14,6 +14,8 @@ export interface Heading {
   text: string;
   /** 1-based line number. */
   line: number;
+  /** 1-based line number of its last line: a setext heading's underline. */
+  endLine: number;
 }
 
 export type Marker =
@@ -214,7 +216,12 @@ export function parseMarkdown(file: string, text: string): MarkdownDoc {
   walk(tree, (node, parent, index) => {
     const line = node.position?.start.line ?? 0;
     if (node.type === 'heading') {
-      const h = { level: (node as MdHeading).depth, text: headingText(lines, node as MdHeading), line };
+      const h = {
+        level: (node as MdHeading).depth,
+        text: headingText(lines, node as MdHeading),
+        line,
+        endLine: node.position?.end.line ?? line,
+      };
       headings.push(h);
       section = h.text;
     } else if (node.type === 'code' && node.position) {

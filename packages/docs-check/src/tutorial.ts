@@ -177,11 +177,19 @@ function chapterLines(
 ): string[] {
   const out: string[] = [];
   const fenceAt = new Map(doc.fences.map((f) => [f.line - 1, f]));
+  // One step per `#` and `##` heading (a setext one too), titled as stepTimes titles it.
+  const stepAt = new Map(doc.headings.filter((h) => h.level <= 2).map((h) => [h.line - 1, h]));
   for (let i = 0; i < doc.lines.length; i++) {
     const fence = fenceAt.get(i);
     if (fence) {
       out.push(...fenceLines(fence, lang, root));
       i = fence.bodyEnd + 1;
+      continue;
+    }
+    const step = stepAt.get(i);
+    if (step) {
+      out.push(`## ${step.text}`);
+      i = step.endLine - 1;
       continue;
     }
     const line = doc.lines[i] as string;
@@ -193,8 +201,7 @@ function chapterLines(
         if (m.kind === 'pending' && !fenceAt.has(next)) out.push(TEXT[lang].pending(m.issue, false), '');
       continue; // markers and notes to authors
     }
-    const heading = /^(#{1,2})\s+(.*)$/.exec(line);
-    out.push(heading ? `## ${heading[2]}` : proseLine(i, doc, root, pictureBase));
+    out.push(proseLine(i, doc, root, pictureBase));
   }
   while (out.length > 0 && (out.at(-1) as string).trim() === '') out.pop();
   // Blank lines a removed marker left twice.

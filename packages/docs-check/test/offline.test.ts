@@ -237,6 +237,16 @@ describe('the Cloud Shell tutorials', () => {
     );
   });
 
+  it('makes a step of each heading the parser finds, a setext one too, and of no # line in a block', () => {
+    const chapter = parseMarkdown(
+      'docs/workshop/en/99-steps.md',
+      '# Steps\n\nSetext step\n-----------\n\n```text\n# not a step\n```\n\n### Not a step\n\n## Last\n',
+    );
+    const text = renderTutorial('en', [chapter]);
+    expect(tutorialSteps(text).map((s) => s.title)).toEqual(['Steps', 'Setext step', 'Well done', 'Last']);
+    expect(text).toContain('## Setext step\n\n```text\n# not a step\n```\n\n### Not a step\n');
+  });
+
   it('goes stale when a chapter changes', () => {
     const en = chapters('en');
     const changed = [

@@ -28,8 +28,8 @@ describe('Markdown, as CommonMark reads it (mdast-util-from-markdown)', () => {
 
   it('finds headings, but not a # line inside a code block', () => {
     expect(doc.headings).toEqual([
-      { level: 1, text: 'Title', line: 1 },
-      { level: 2, text: 'Setext heading', line: 3 },
+      { level: 1, text: 'Title', line: 1, endLine: 1 },
+      { level: 2, text: 'Setext heading', line: 3, endLine: 4 },
     ]);
   });
 
