@@ -9,6 +9,7 @@ import { parityProblems } from './parity.ts';
 import { participantProblems, repoName } from './participant.ts';
 import { pictureProblems } from './pictures.ts';
 import { staleQuotes } from './quotes.ts';
+import { repository } from './repository.ts';
 import { coreMinutes, expectedTutorial, stepTimes, TEXT, tutorialSteps } from './tutorial.ts';
 
 export interface Section {
@@ -67,10 +68,7 @@ export function linkProblems(doc: MarkdownDoc, root = REPO_ROOT): string[] {
 /** The "Open in Cloud Shell" buttons: this repository, and a tutorial that exists, per language. */
 export function buttonProblems(root = REPO_ROOT): string[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const repo = String(pkg.repository?.url ?? '')
-    .replace(/^git\+/, '')
-    .replace(/\.git$/, '');
+  const repo = repository(root).url;
   const problems: string[] = [];
   if (!repo) problems.push('package.json: no repository.url for the Open in Cloud Shell buttons');
   const links = [

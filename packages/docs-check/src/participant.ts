@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { stepsOf } from './console-block.ts';
 import type { Fence, MarkdownDoc } from './markdown.ts';
+import { repository } from './repository.ts';
 import { CLOUD_SHELL_VARIABLES } from './session.ts';
 import { simpleCommands, variablesRead, variablesSet } from './shell-words.ts';
 
@@ -19,9 +20,7 @@ export const SETUP_SCRIPT = 'workshop-env.sh';
 
 /** The repository's name (the clone is ~/cloudshell_open/<name>), from package.json's repository.url. */
 export function repoName(root = REPO_ROOT): string {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const url = String(pkg.repository?.url ?? '');
-  const name = /\/([^/]+?)(?:\.git)?$/.exec(url)?.[1];
+  const { name } = repository(root);
   if (!name) throw new Error('package.json: no repository.url to name the Cloud Shell clone after');
   return name;
 }

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { chapterFiles, LANGUAGES, type Language, loadDoc, WORKSHOP_DIR } from './docs.ts';
+import { repository } from './repository.ts';
 
 /**
  * The guide's pictures: screenshots of the trace viewer taken from the real stack by
@@ -69,11 +70,10 @@ export function pictureProblems(root = REPO_ROOT): string[] {
  * (`repository.url` in package.json, on its default branch). Undefined when that is not GitHub.
  */
 export function pictureBaseUrl(root = REPO_ROOT): string | undefined {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const repo = /^(?:git\+)?https:\/\/github\.com\/([^/]+)\/([^/]+?)(?:\.git)?$/.exec(
-    String(pkg.repository?.url ?? ''),
-  );
-  return repo ? `https://raw.githubusercontent.com/${repo[1]}/${repo[2]}/HEAD/${PICTURES_DIR}/` : undefined;
+  const { url, owner, name } = repository(root);
+  return owner && url === `https://github.com/${owner}/${name}`
+    ? `https://raw.githubusercontent.com/${owner}/${name}/HEAD/${PICTURES_DIR}/`
+    : undefined;
 }
 
 /** A picture's address in a chapter (`../images/name.png`) as read from `base`; else undefined. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
 import { chapterFiles, type Language, loadDoc, tutorialFile } from './docs.ts';
@@ -6,6 +6,7 @@ import { commentMarkers, type Fence, type MarkdownDoc } from './markdown.ts';
 import { copyableGroups, repoName, tabOf } from './participant.ts';
 import { pictureAddress, pictureBaseUrl } from './pictures.ts';
 import { quotedRange } from './quotes.ts';
+import { repository } from './repository.ts';
 
 /**
  * The Cloud Shell tutorial of a language (`cloudshell_tutorial=…`, `teachme …`), generated from
@@ -85,14 +86,6 @@ const PROJECT_PLACEHOLDER = 'YOUR_PROJECT_ID';
 const LONGEST_SHOWN_QUOTE = 15;
 const TICKS = '```';
 
-/** https://github.com/<owner>/<repo>, from package.json's repository.url. */
-function repositoryUrl(root: string): string {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  return String(pkg.repository?.url ?? '')
-    .replace(/^git\+/, '')
-    .replace(/\.git$/, '');
-}
-
 /** A relative link of a chapter, as an absolute address on GitHub. */
 function absolute(target: string, chapter: string, root: string): string {
   if (/^[a-z]+:/.test(target) || target.startsWith('#')) return target;
@@ -100,7 +93,7 @@ function absolute(target: string, chapter: string, root: string): string {
   const inRepo = relative(root, normalize(join(root, dirname(chapter), path)));
   const full = join(root, inRepo);
   const kind = existsSync(full) && statSync(full).isDirectory() ? 'tree' : 'blob';
-  return `${repositoryUrl(root)}/${kind}/main/${inRepo}${anchor ? `#${anchor}` : ''}`;
+  return `${repository(root).url}/${kind}/main/${inRepo}${anchor ? `#${anchor}` : ''}`;
 }
 
 function labelOf(fence: Fence, lang: Language): string | undefined {
