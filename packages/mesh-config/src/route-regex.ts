@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { clip } from './errors.ts';
 import type { HttpRoute } from './http-route.ts';
 
 /**
@@ -47,6 +48,9 @@ export function compiledFor(owner: object, source: string): RouteRegex {
   return re;
 }
 
+/** A refused pattern is quoted, not dumped: a 100 KB regex makes a 200-character quote. */
+const QUOTED_MAX = 200;
+
 /**
  * Why RE2 or Envoy refuses `source`, or undefined if both take it. Given the match object that
  * owns the pattern, an accepted regex is kept for it (`compiledFor`): the check at start or edit
@@ -59,10 +63,10 @@ export function re2Problem(source: string, owner?: object): string | undefined {
     re = compileRouteRegex(source);
     size = re.programSize();
   } catch (err) {
-    return `${JSON.stringify(shorten(source))} is not RE2, the regex syntax of HttpRoute (Google's API and Envoy): ${(err as Error).message}`;
+    return `${JSON.stringify(clip(source, QUOTED_MAX))} is not RE2, the regex syntax of HttpRoute (Google's API and Envoy): ${(err as Error).message}`;
   }
   if (size > MAX_REGEX_PROGRAM_SIZE) {
-    return `${JSON.stringify(shorten(source))} compiles to an RE2 program of ${size} instructions; Envoy refuses regexes above ${MAX_REGEX_PROGRAM_SIZE} (re2.max_program_size.error_level, its default): split it into several matches or simplify it`;
+    return `${JSON.stringify(clip(source, QUOTED_MAX))} compiles to an RE2 program of ${size} instructions; Envoy refuses regexes above ${MAX_REGEX_PROGRAM_SIZE} (re2.max_program_size.error_level, its default): split it into several matches or simplify it`;
   }
   if (owner) byOwner.set(owner, re);
   return undefined;
@@ -92,9 +96,4 @@ export function routeRegexErrors(route: HttpRoute): { path: string; message: str
     });
   });
   return errors;
-}
-
-/** A refused pattern is quoted, not dumped: a 100 KB regex makes a 200-character line. */
-function shorten(source: string): string {
-  return source.length <= 200 ? source : `${source.slice(0, 200)}… (${source.length} characters)`;
 }
