@@ -13,7 +13,6 @@ import {
   loadTopology,
   ROUTES_DIR,
   type RouteFile,
-  readConfigFileSync,
   shownPath,
   TOPOLOGY_FILE,
 } from '@meshapps/mesh-config';
@@ -181,13 +180,15 @@ if (tooMany.length > 0)
 // The canary owns its route while it walks: one canary per route file, and the file checked by hash
 // before every write (a hand edit stops the walk and stays).
 const shownFile = shownPath(route.file);
-const original = readConfigFileSync(route.file).text;
 const lock = lockRoute(route.file, route.route.name);
 if (!lock.ok)
   usage(
     `${route.route.name} (${shownPath(lock.holder.file)}) is being walked by another canary: pid ${lock.holder.pid}, started ${lock.holder.started}. Wait for it to finish, or stop it (Ctrl-C in its terminal, or kill ${lock.holder.pid}: it puts the previous weights back)`,
   );
 process.once('exit', lock.release);
+// The baseline is the text the steps were checked against, not a second read: an edit made since
+// then is not taken as what a rollback puts back — the hash check before the first write sees it.
+const original = route.text;
 const owner = new RouteOwner(route.file, shownFile, original);
 const cloud: CloudState | undefined = values.cloud
   ? { project: project as string, imported: original }
