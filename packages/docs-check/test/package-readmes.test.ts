@@ -152,6 +152,7 @@ describe('the README check catches', () => {
       'export @meshapps/local-mesh (src/index.ts) is not among the entry points',
       'export @meshapps/local-mesh/cli-args (src/cli-args.ts) is not among the entry points',
       'export @meshapps/local-mesh/live-router (src/live-router.ts) is not among the entry points',
+      'export @meshapps/local-mesh/process-alive (src/process-alive.ts) is not among the entry points',
       'export @meshapps/local-mesh/process-rss (src/process-rss.ts) is not among the entry points',
       'export @meshapps/local-mesh/route-match (src/route-match.ts) is not among the entry points',
     ]);

@@ -1,3 +1,4 @@
+import { clip } from '@meshapps/mesh-config';
 import type { HopEvent } from './sidecar.ts';
 import type { LogLine } from './supervisor.ts';
 
@@ -79,22 +80,22 @@ export function formatHop(e: HopEvent): string {
     .flatMap((f) => FLAG_WORDS[f] ?? [])
     .map((w) => `  (${w})`)
     .join('');
-  const host = clip(e.host, LOGGED_NAME_MAX);
+  const host = clipName(e.host);
   return `${prefix('mesh')} ${printable(`${e.caller} -> ${host}  ${to}  ${status}  ${e.ms.toFixed(1)} ms${attempts}${words}`)}`;
 }
 
 /**
- * Text from outside cut to `max` characters, saying how much was left out: a request can carry
+ * Longest audience or host a log line shows: a run.app URL is ~60 characters. A request can carry
  * 16 KiB of audience or host, and one log line per request must not become megabytes a second.
  */
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
-}
-
-/** Longest audience or host a log line shows: a run.app URL is ~60 characters. */
 const LOGGED_NAME_MAX = 200;
+
+/** Text from outside cut to LOGGED_NAME_MAX, saying how much was left out. */
+function clipName(text: string): string {
+  return clip(text, LOGGED_NAME_MAX, 'more');
+}
 
 /** A metadata server issued an ID token (the token itself is never shown). */
 export function formatIdentity(service: string, audience: string): string {
-  return `${prefix('metadata')} ${printable(`${service}: ID token issued for audience ${clip(audience, LOGGED_NAME_MAX)}`)}`;
+  return `${prefix('metadata')} ${printable(`${service}: ID token issued for audience ${clipName(audience)}`)}`;
 }

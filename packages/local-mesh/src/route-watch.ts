@@ -1,12 +1,12 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname, relative } from 'node:path';
+import { basename, dirname } from 'node:path';
 import {
   ConfigInvalidError,
   formatErrors,
-  REPO_ROOT,
   readConfigFile,
   readConfigFileSync,
   readRouteFiles,
+  shownPath,
   type Topology,
 } from '@meshapps/mesh-config';
 import { checkMeshRoutes, type LiveRouter } from './live-router.ts';
@@ -32,7 +32,6 @@ export interface RouteWatchOptions {
  */
 export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
   const settleMs = opts.settleMs ?? 50;
-  const shown = (file: string) => relative(REPO_ROOT, file) || file;
   let lastSeen = snapshot(opts.router.routes);
   let timer: NodeJS.Timeout | undefined;
 
@@ -105,14 +104,14 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
     } catch (err) {
       now = '';
       if (topologyText !== now)
-        opts.say(`${shown(opts.topologyFile)} cannot be read: ${(err as Error).message}`);
+        opts.say(`${shownPath(opts.topologyFile)} cannot be read: ${(err as Error).message}`);
     }
     if (now === topologyText) return;
     topologyText = now;
     opts.say(
       now === startedWith
-        ? `${shown(opts.topologyFile)} is back to the topology this run started with`
-        : `${shown(opts.topologyFile)} changed: topology changes (services, invokers, env) need a restart of pnpm start; until then routes are checked against the topology it started with`,
+        ? `${shownPath(opts.topologyFile)} is back to the topology this run started with`
+        : `${shownPath(opts.topologyFile)} changed: topology changes (services, invokers, env) need a restart of pnpm start; until then routes are checked against the topology it started with`,
     );
   };
 
@@ -122,10 +121,10 @@ export function watchRoutes(opts: RouteWatchOptions): { close: () => void } {
     watcher.unref();
     watchers.push(watcher);
   };
-  keep(shown(opts.routesDir), watch(opts.routesDir, schedule));
+  keep(shownPath(opts.routesDir), watch(opts.routesDir, schedule));
   // The directory, not the file: editors replace files by renaming, which ends a watch on the file.
   keep(
-    shown(opts.topologyFile),
+    shownPath(opts.topologyFile),
     watch(dirname(opts.topologyFile), (event, name) => void onTopology(event, name)),
   );
   return {

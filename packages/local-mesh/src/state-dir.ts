@@ -1,10 +1,14 @@
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processStart, recordedProcessRuns } from './process-alive.ts';
 
 /** `meshapps-XXXXXX` in the temporary folder: the apps' HOMEs and the run.app CA of one mesh. */
 const PREFIX = 'meshapps-';
-/** Written first in every state folder: the pid of the mesh that owns it. */
+/**
+ * Written first in every state folder: the pid of the mesh that owns it and, where /proc has it,
+ * that process's start time (`4242 123456`), so a pid reused by another process is not taken for it.
+ */
 const OWNER_FILE = 'mesh.pid';
 
 /** The few file operations used here (tests pass a failing one). */
@@ -34,7 +38,9 @@ export class StateDir {
       throw stateDirError(err, tmp);
     }
     const dir = new StateDir(path, fsOps);
-    dir.write(OWNER_FILE, `${opts.pid ?? process.pid}\n`);
+    const pid = opts.pid ?? process.pid;
+    const start = processStart(pid);
+    dir.write(OWNER_FILE, start && start !== 'unknown' ? `${pid} ${start}\n` : `${pid}\n`);
     return dir;
   }
 
@@ -82,12 +88,13 @@ function stateDirError(err: unknown, path: string): Error {
 /**
  * The state folders of meshes that are gone (killed with SIGKILL, or aborted: nothing of theirs
  * ran to remove them), removed. Only folders this code made are touched — they carry the owner's
- * pid — and only when that process no longer exists: another mesh running beside this one keeps
- * its folder. Returns the folders removed.
+ * pid — and only when that process no longer exists (or its pid now belongs to a process started
+ * at another time): another mesh running beside this one keeps its folder. Returns the folders
+ * removed.
  */
 export function removeStaleStateDirs(
   tmp: string = tmpdir(),
-  alive: (pid: number) => boolean = processExists,
+  alive: (pid: number, start: string | undefined) => boolean = recordedProcessRuns,
 ): string[] {
   const removed: string[] = [];
   let names: string[];
@@ -98,13 +105,15 @@ export function removeStaleStateDirs(
   }
   for (const name of names) {
     const dir = join(tmp, name);
-    let owner: number;
+    let fields: string[];
     try {
-      owner = Number(fs.readFileSync(join(dir, OWNER_FILE), 'utf8').trim());
+      fields = fs.readFileSync(join(dir, OWNER_FILE), 'utf8').trim().split(/\s+/);
     } catch {
       continue; // not a mesh state folder (or not ours to judge)
     }
-    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    // `pid start`, or just `pid` (written without /proc, or by an older mesh).
+    const owner = Number(fields[0]);
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner, fields[1])) continue;
     try {
       fs.rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
@@ -113,14 +122,4 @@ export function removeStaleStateDirs(
     }
   }
   return removed;
-}
-
-/** Whether a process with this pid exists (EPERM: it does, someone else's). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processStart } from '../src/process-alive.ts';
 import { removeStaleStateDirs, StateDir, type StateFs } from '../src/state-dir.ts';
 
 let base: string;
@@ -70,5 +71,22 @@ describe('a killed mesh’s folder is removed by the next start (issue 22, item 
     expect(existsSync(dead.path)).toBe(false);
     expect(existsSync(running.path)).toBe(true);
     expect(existsSync(other)).toBe(true);
+  });
+
+  it('removes a folder whose pid now belongs to another process (a reused pid), as the canary lock does', () => {
+    const root = tmp();
+    const running = StateDir.create({ tmp: root, pid: process.pid });
+    const start = processStart(process.pid) as string;
+    expect(readFileSync(join(running.path, 'mesh.pid'), 'utf8')).toBe(`${process.pid} ${start}\n`);
+    // Left by an earlier process that had this pid: same pid, another start time.
+    const reused = StateDir.create({ tmp: root, pid: process.pid });
+    writeFileSync(join(reused.path, 'mesh.pid'), `${process.pid} ${Number(start) - 1}\n`);
+    // Written by a mesh from before the start time was recorded: the pid alone decides.
+    const older = StateDir.create({ tmp: root, pid: process.pid });
+    writeFileSync(join(older.path, 'mesh.pid'), `${process.pid}\n`);
+
+    expect(removeStaleStateDirs(root)).toEqual([reused.path]);
+    expect(existsSync(running.path)).toBe(true);
+    expect(existsSync(older.path)).toBe(true);
   });
 });

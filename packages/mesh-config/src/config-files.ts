@@ -35,21 +35,18 @@ const CHUNK = 64 * 1024;
 
 /** The route files of `dir` (`*.yaml`, `*.yml`), sorted: names only, nothing is opened. */
 export function routeFilesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .filter(isRouteFileName)
-    .sort()
-    .map((f) => join(dir, f));
+  return routeFilesAmong(dir, readdirSync(dir));
 }
 
 async function routeFilesInAsync(dir: string): Promise<string[]> {
-  return (await readdir(dir))
-    .filter(isRouteFileName)
-    .sort()
-    .map((f) => join(dir, f));
+  return routeFilesAmong(dir, await readdir(dir));
 }
 
-function isRouteFileName(name: string): boolean {
-  return /\.ya?ml$/.test(name);
+function routeFilesAmong(dir: string, names: readonly string[]): string[] {
+  return names
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Every route file of `dir`, each read by `readConfigFile`; the first refusal throws. */

@@ -19,9 +19,15 @@ export function formatErrors(errors: readonly ConfigError[]): string {
   return lines.join('\n');
 }
 
-/** One line cut to MAX_LINE characters, saying how long it was. */
-export function clip(line: string, max = MAX_LINE): string {
-  return line.length <= max ? line : `${line.slice(0, max)}… (${line.length} characters)`;
+/**
+ * Text cut to `max` characters, saying how long it was (`… (N characters)`) or, for `'more'`, how
+ * much was left out (`… (N more characters)`): the repository's one clipper, for error lines,
+ * quoted patterns and log lines alike.
+ */
+export function clip(line: string, max = MAX_LINE, tell: 'length' | 'more' = 'length'): string {
+  if (line.length <= max) return line;
+  const told = tell === 'more' ? `${line.length - max} more characters` : `${line.length} characters`;
+  return `${line.slice(0, max)}… (${told})`;
 }
 
 export class ConfigInvalidError extends Error {

@@ -20,7 +20,7 @@ export {
   type RouteMatch,
   type RouteRule,
 } from './http-route.ts';
-export { INFRA_DIR, REPO_ROOT, ROUTES_DIR, TOPOLOGY_FILE } from './paths.ts';
+export { INFRA_DIR, REPO_ROOT, ROUTES_DIR, shownPath, TOPOLOGY_FILE } from './paths.ts';
 export {
   compiledFor,
   compileRouteRegex,

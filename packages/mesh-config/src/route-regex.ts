@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { clip } from './errors.ts';
 import type { HttpRoute } from './http-route.ts';
 
 /**
@@ -35,6 +36,7 @@ export function compileRouteRegex(
  * The compiled regex of a route's match, kept as long as that match object is: a generation of
  * routes holds its own regexes, and a live edit that replaces the routes lets them go. (A cache
  * keyed by the pattern alone grew by every distinct regex ever applied: +22 MiB per 1,000.)
+ * `routeRegexErrors` fills it as it checks, so a checked route is not compiled again here.
  */
 const byOwner = new WeakMap<object, RouteRegex>();
 export function compiledFor(owner: object, source: string): RouteRegex {
@@ -46,36 +48,47 @@ export function compiledFor(owner: object, source: string): RouteRegex {
   return re;
 }
 
-/** Why RE2 or Envoy refuses `source`, or undefined if both take it. */
-export function re2Problem(source: string): string | undefined {
+/** A refused pattern is quoted, not dumped: a 100 KB regex makes a 200-character quote. */
+const QUOTED_MAX = 200;
+
+/**
+ * Why RE2 or Envoy refuses `source`, or undefined if both take it. Given the match object that
+ * owns the pattern, an accepted regex is kept for it (`compiledFor`): the check at start or edit
+ * time is the one compilation, not a second one on the first request.
+ */
+export function re2Problem(source: string, owner?: object): string | undefined {
   let size: number;
+  let re: ReturnType<typeof compileRouteRegex>;
   try {
-    size = compileRouteRegex(source).programSize();
+    re = compileRouteRegex(source);
+    size = re.programSize();
   } catch (err) {
-    return `${JSON.stringify(shorten(source))} is not RE2, the regex syntax of HttpRoute (Google's API and Envoy): ${(err as Error).message}`;
+    return `${JSON.stringify(clip(source, QUOTED_MAX))} is not RE2, the regex syntax of HttpRoute (Google's API and Envoy): ${(err as Error).message}`;
   }
   if (size > MAX_REGEX_PROGRAM_SIZE) {
-    return `${JSON.stringify(shorten(source))} compiles to an RE2 program of ${size} instructions; Envoy refuses regexes above ${MAX_REGEX_PROGRAM_SIZE} (re2.max_program_size.error_level, its default): split it into several matches or simplify it`;
+    return `${JSON.stringify(clip(source, QUOTED_MAX))} compiles to an RE2 program of ${size} instructions; Envoy refuses regexes above ${MAX_REGEX_PROGRAM_SIZE} (re2.max_program_size.error_level, its default): split it into several matches or simplify it`;
   }
+  if (owner) byOwner.set(owner, re);
   return undefined;
 }
 
 /** Every RE2 field of a route that RE2 cannot compile or Envoy would refuse, with its path. */
 export function routeRegexErrors(route: HttpRoute): { path: string; message: string }[] {
   const errors: { path: string; message: string }[] = [];
-  const check = (source: string | undefined, path: string) => {
-    const problem = source === undefined ? undefined : re2Problem(source);
+  // CORS origins have no owner: the local mesh does not match them per request.
+  const check = (source: string | undefined, path: string, owner?: object) => {
+    const problem = source === undefined ? undefined : re2Problem(source, owner);
     if (problem) errors.push({ path, message: problem });
   };
   route.rules.forEach((rule, r) => {
     rule.matches?.forEach((m, i) => {
       const at = `rules[${r}].matches[${i}]`;
-      check(m.regexMatch, `${at}.regexMatch`);
+      check(m.regexMatch, `${at}.regexMatch`, m);
       m.headers?.forEach((h, j) => {
-        check(h.regexMatch, `${at}.headers[${j}].regexMatch`);
+        check(h.regexMatch, `${at}.headers[${j}].regexMatch`, h);
       });
       m.queryParameters?.forEach((q, j) => {
-        check(q.regexMatch, `${at}.queryParameters[${j}].regexMatch`);
+        check(q.regexMatch, `${at}.queryParameters[${j}].regexMatch`, q);
       });
     });
     rule.action?.corsPolicy?.allowOriginRegexes?.forEach((source, i) => {
@@ -83,9 +96,4 @@ export function routeRegexErrors(route: HttpRoute): { path: string; message: str
     });
   });
   return errors;
-}
-
-/** A refused pattern is quoted, not dumped: a 100 KB regex makes a 200-character line. */
-function shorten(source: string): string {
-  return source.length <= 200 ? source : `${source.slice(0, 200)}… (${source.length} characters)`;
 }

@@ -1,9 +1,8 @@
-import { relative } from 'node:path';
 import { parse } from 'yaml';
 import { readRouteFilesSync } from './config-files.ts';
 import { type ConfigError, ConfigInvalidError } from './errors.ts';
 import { type Destination, HTTP_ROUTE, type HttpRoute } from './http-route.ts';
-import { REPO_ROOT } from './paths.ts';
+import { shownPath } from './paths.ts';
 import { routeRegexErrors } from './route-regex.ts';
 import { checkShape } from './shape.ts';
 import type { Topology } from './topology.ts';
@@ -36,7 +35,7 @@ export function checkRoutes(
   const errors: ConfigError[] = [];
   const routes: RouteFile[] = [];
   for (const { file, text } of files) {
-    const shown = relative(REPO_ROOT, file) || file;
+    const shown = shownPath(file);
     let doc: unknown;
     try {
       doc = parse(text);
@@ -155,7 +154,7 @@ function acrossFiles(routes: readonly RouteFile[]): ConfigError[] {
   const hostOwner = new Map<string, string>();
   const nameOwner = new Map<string, string>();
   for (const { file, route } of routes) {
-    const shown = relative(REPO_ROOT, file) || file;
+    const shown = shownPath(file);
     const other = nameOwner.get(route.name);
     if (other)
       errors.push({ file: shown, path: 'name', message: `"${route.name}" is also the name in ${other}` });

@@ -1,9 +1,8 @@
-import { relative } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { readConfigFileSync } from './config-files.ts';
 import { type ConfigError, ConfigInvalidError } from './errors.ts';
-import { REPO_ROOT } from './paths.ts';
+import { shownPath } from './paths.ts';
 import { checkShape, fields, matching, oneOf } from './shape.ts';
 
 export const INGRESS = ['all', 'internal', 'internal-and-cloud-load-balancing'] as const;
@@ -46,7 +45,7 @@ export function loadTopology(file: string): Topology {
 }
 
 export function parseTopology(text: string, file: string): Topology {
-  const shown = relative(REPO_ROOT, file) || file;
+  const shown = shownPath(file);
   const doc: unknown = parse(text);
   const checked = checkShape(doc, TOPOLOGY);
   if (!checked.ok) throw new ConfigInvalidError(checked.errors.map((e) => ({ file: shown, ...e })));

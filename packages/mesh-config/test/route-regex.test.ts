@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { compileRouteRegex, MAX_REGEX_PROGRAM_SIZE, re2Problem, routeRegexErrors } from '../src/index.ts';
+import { RE2JS } from 're2js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  compiledFor,
+  compileRouteRegex,
+  MAX_REGEX_PROGRAM_SIZE,
+  re2Problem,
+  routeRegexErrors,
+} from '../src/index.ts';
 
 describe("route regexes within Envoy's RE2 program size", () => {
   it('refuses the costly regex of issue 22 (item 6) with the size, the limit and where it comes from', () => {
@@ -41,6 +48,23 @@ describe("route regexes within Envoy's RE2 program size", () => {
       'rules[0].matches[0].queryParameters[0].regexMatch',
       'rules[0].action.corsPolicy.allowOriginRegexes[1]',
     ]);
+  });
+
+  it('compiles each checked match regex once: the request path reuses what the check compiled', () => {
+    const header = { header: 'x', regexMatch: 'a+' };
+    const query = { queryParameter: 'q', regexMatch: 'b+' };
+    const path = { regexMatch: '/call/[a-z]+', headers: [header], queryParameters: [query] };
+    const compile = vi.spyOn(RE2JS, 'compile');
+    try {
+      routeRegexErrors({ name: 'r', hostnames: ['x.meshapps.internal'], rules: [{ matches: [path] }] });
+      expect(compile).toHaveBeenCalledTimes(3);
+      expect(compiledFor(path, path.regexMatch).matches('/call/abc')).toBe(true);
+      expect(compiledFor(header, header.regexMatch).matches('aaa')).toBe(true);
+      expect(compiledFor(query, query.regexMatch).matches('bb')).toBe(true);
+      expect(compile).toHaveBeenCalledTimes(3);
+    } finally {
+      compile.mockRestore();
+    }
   });
 
   // re2js's count approximates C++ RE2's ProgramSize(), which Envoy checks (decision 067). Sizes

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { judge, outcomeOf, parseExpect, zFor } from '@meshapps/measure';
 import { Agent } from 'undici';
-import { sendRequests } from './send.ts';
+import { forEachAnswer } from './send.ts';
 
 // `pnpm split:check … | head` closes the pipe early: the reader is done, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -75,16 +75,17 @@ const counts = new Map<string, number>();
 const errors = new Map<string, number>();
 const count = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
 const started = performance.now();
-for (const answer of await sendRequests(url, n, { dispatcher, concurrency, headers })) {
+// Counted as they come: up to 100,000 answers are never held at once.
+await forEachAnswer(url, n, { dispatcher, concurrency, headers }, (answer) => {
   if (answer.status === 0) {
     count(errors, answer.error ?? 'no answer');
-    continue;
+    return;
   }
   const message = (answer.body as { message?: unknown } | undefined)?.message;
   const outcome = outcomeOf(answer.status, typeof message === 'string' ? message : undefined, expected);
   if (outcome !== undefined) count(counts, outcome);
   else count(errors, `HTTP ${answer.status}`);
-}
+});
 await dispatcher.close();
 const seconds = (performance.now() - started) / 1000;
 

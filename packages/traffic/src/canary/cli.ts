@@ -1,7 +1,7 @@
 // pnpm canary -- --route target --to target-green --steps 1,10,50,100 [--url URL] [--cloud --project P]
 // Shifts traffic to a new destination step by step, judging it on live traffic between steps.
 
-import { basename, extname, relative } from 'node:path';
+import { basename, extname } from 'node:path';
 import { commandLine } from '@meshapps/local-mesh/cli-args';
 import { checkMeshRoutes } from '@meshapps/local-mesh/live-router';
 import { zFor } from '@meshapps/measure';
@@ -11,10 +11,9 @@ import {
   formatErrors,
   loadRoutes,
   loadTopology,
-  REPO_ROOT,
   ROUTES_DIR,
   type RouteFile,
-  readConfigFileSync,
+  shownPath,
   TOPOLOGY_FILE,
 } from '@meshapps/mesh-config';
 import { importByHand, importRoute } from './apply.ts';
@@ -104,11 +103,6 @@ try {
   usage((err as Error).message);
 }
 
-/** Inside the repository as `infra/routes/x.yaml`, elsewhere as given. */
-const shown = (file: string) => {
-  const inRepo = relative(REPO_ROOT, file);
-  return inRepo && !inRepo.startsWith('..') ? inRepo : file;
-};
 let routes: RouteFile[];
 try {
   routes = loadRoutes(values.routes, loadTopology(values.topology));
@@ -126,7 +120,7 @@ const found = routes.find(
 );
 if (!found)
   usage(
-    `no route "${wanted}" in ${shown(values.routes)} (routes: ${routes.map((r) => r.route.name).join(', ')})`,
+    `no route "${wanted}" in ${shownPath(values.routes)} (routes: ${routes.map((r) => r.route.name).join(', ')})`,
   );
 const route = found;
 const to = values.to;
@@ -185,14 +179,16 @@ if (tooMany.length > 0)
 
 // The canary owns its route while it walks: one canary per route file, and the file checked by hash
 // before every write (a hand edit stops the walk and stays).
-const shownFile = shown(route.file);
-const original = readConfigFileSync(route.file).text;
+const shownFile = shownPath(route.file);
 const lock = lockRoute(route.file, route.route.name);
 if (!lock.ok)
   usage(
-    `${route.route.name} (${shown(lock.holder.file)}) is being walked by another canary: pid ${lock.holder.pid}, started ${lock.holder.started}. Wait for it to finish, or stop it (Ctrl-C in its terminal, or kill ${lock.holder.pid}: it puts the previous weights back)`,
+    `${route.route.name} (${shownPath(lock.holder.file)}) is being walked by another canary: pid ${lock.holder.pid}, started ${lock.holder.started}. Wait for it to finish, or stop it (Ctrl-C in its terminal, or kill ${lock.holder.pid}: it puts the previous weights back)`,
   );
 process.once('exit', lock.release);
+// The baseline is the text the steps were checked against, not a second read: an edit made since
+// then is not taken as what a rollback puts back — the hash check before the first write sees it.
+const original = route.text;
 const owner = new RouteOwner(route.file, shownFile, original);
 const cloud: CloudState | undefined = values.cloud
   ? { project: project as string, imported: original }

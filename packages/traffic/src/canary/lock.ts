@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processStart, recordedProcessRuns } from '@meshapps/local-mesh/process-alive';
 
 /** Who walks a route: written into its lock, printed to a second canary. */
 export interface LockHolder {
@@ -79,7 +80,8 @@ export function lockRoute(file: string, route: string, deps: LockDeps = realLock
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = readHolder(path);
-    if (holder && isRunning(holder, deps)) return { ok: false, holder };
+    if (holder && recordedProcessRuns(holder.pid, holder.procStart, deps.processStart))
+      return { ok: false, holder };
     stale = holder;
     try {
       unlinkSync(path);
@@ -92,42 +94,11 @@ export function lockRoute(file: string, route: string, deps: LockDeps = realLock
   throw new Error(`could not take the canary lock ${path} (removed twice, still there)`);
 }
 
-function isRunning(holder: LockHolder, deps: LockDeps): boolean {
-  const now = deps.processStart(holder.pid);
-  if (now === undefined) return false;
-  return !(holder.procStart && now !== 'unknown' && now !== holder.procStart);
-}
-
 function readHolder(path: string): LockHolder | undefined {
   try {
     const value = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
     return typeof value.pid === 'number' ? value : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** A process's start time from /proc/<pid>/stat (field 22); 'unknown' without /proc; undefined if gone. */
-export function processStart(pid: number): string | 'unknown' | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return aliveWithoutProc(pid);
-    try {
-      readFileSync('/proc/self/stat');
-      return undefined; // /proc works: the process is gone
-    } catch {
-      return aliveWithoutProc(pid);
-    }
-  }
-}
-
-function aliveWithoutProc(pid: number): 'unknown' | undefined {
-  try {
-    process.kill(pid, 0);
-    return 'unknown';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'unknown' : undefined;
   }
 }

@@ -1,15 +1,14 @@
 // pnpm verify --url http://$ELB_IP [--routes DIR] [--topology FILE] [--concurrency 16] [--timeout 120]
 // The organiser's pre-flight: the workshop's demos against a deployed project (or pnpm start),
 // each answer compared with what the repository's topology and routes declare.
-import { relative } from 'node:path';
 import { commandLine } from '@meshapps/local-mesh/cli-args';
 import {
   ConfigInvalidError,
   formatErrors,
   loadRoutes,
   loadTopology,
-  REPO_ROOT,
   ROUTES_DIR,
+  shownPath,
   TOPOLOGY_FILE,
 } from '@meshapps/mesh-config';
 import { Agent } from 'undici';
@@ -59,10 +58,6 @@ try {
 if (base.pathname !== '/' || base.search)
   refuse(`--url is the load balancer itself (e.g. http://$ELB_IP), not a path on it: ${base.href}`);
 
-const shown = (file: string) => {
-  const inRepo = relative(REPO_ROOT, file);
-  return inRepo && !inRepo.startsWith('..') ? inRepo : file;
-};
 let plan: ReturnType<typeof planChecks>;
 try {
   const topology = loadTopology(values.topology);
@@ -80,7 +75,7 @@ process.once('SIGINT', () => {
 });
 const dispatcher = new Agent({ connections: concurrency });
 console.log(
-  `verify: ${base.origin} — the demos as ${shown(values.topology)} and ${shown(values.routes)} declare them; ${concurrency} requests at a time, at most ${timeoutS} s`,
+  `verify: ${base.origin} — the demos as ${shownPath(values.topology)} and ${shownPath(values.routes)} declare them; ${concurrency} requests at a time, at most ${timeoutS} s`,
 );
 const outcome = await runVerify(plan, {
   send: (path, n, headers, onAnswer) =>
