@@ -10,8 +10,16 @@ const options: Record<string, { type: 'string'; default?: string }> = {
   ...Object.fromEntries(NAMES.map((n) => [n, { type: 'string' as const }])),
   'public-entry': { type: 'string', default: 'all_users' },
 };
-const values = parseArgs({ options }).values as Record<string, string | undefined>;
 const usage = `usage: pnpm --silent deploy:commands ${NAMES.map((n) => `--${n} <${n}>`).join(' ')} [--public-entry ${PUBLIC_ENTRY.join('|')}]`;
+let values: Record<string, string | undefined>;
+try {
+  // `pnpm deploy:commands -- --project x` passes the `--` along, as the other CLIs accept.
+  values = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options })
+    .values as typeof values;
+} catch (err) {
+  console.error(`${(err as Error).message}\n${usage}`);
+  process.exit(2);
+}
 const missing = NAMES.filter((n) => !values[n]);
 if (missing.length > 0) {
   console.error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n${usage}`);

@@ -62,7 +62,12 @@ describe('planted in a copy of the guide, each fails the static checks', () => {
   });
 
   it('an interactive command in a multi-line block', () => {
-    const apply = planted(english(), '00-setup.md', 'apply -auto-approve', 'apply');
+    const apply = planted(
+      english(),
+      '00-setup.md',
+      'apply -auto-approve -input=false && gcloud builds submit',
+      'apply\n$ gcloud builds submit',
+    );
     expect(problems(apply)).toMatch(
       /`terraform -chdir=infra\/terraform apply` reads the terminal \(Terraform asks for "yes"\)/,
     );
@@ -91,13 +96,18 @@ describe('planted in a copy of the guide, each fails the static checks', () => {
 
   it('a variable used after the reconnect step without being restored', () => {
     const docs = planted(
-      english(),
+      planted(
+        english(),
+        '00-setup.md',
+        `<!-- reconnect -->\n\`\`\`sh\n${SETUP}`,
+        '<!-- reconnect -->\n```sh\ncd ~/cloudshell_open/meshapps && . .ci/toolchain.sh',
+      ),
       '00-setup.md',
-      `<!-- reconnect -->\n\`\`\`sh\n${SETUP}`,
-      '<!-- reconnect -->\n```sh\ncd ~/cloudshell_open/meshapps && . .ci/toolchain.sh',
+      `$ ${SETUP}\n$ pnpm verify`,
+      '$ pnpm verify',
     );
     expect(problems(docs)).toMatch(
-      /00-setup\.md:\d+: \$PROJECT_ID is not set in this tab \(tab 1, opened at docs\/workshop\/en\/00-setup\.md:\d+\)/,
+      /00-setup\.md:\d+: \$ELB_IP is not set in this tab \(tab 1, opened at docs\/workshop\/en\/00-setup\.md:\d+\)/,
     );
     // A variable a later step uses but only an earlier step set is lost on a reconnect in between.
     const later = planted(

@@ -67,6 +67,7 @@ const TEST_REACH: Record<string, string[]> = {
   '@meshapps/trace-viewer': ['@meshapps/test-fixtures'],
   '@meshapps/local-mesh': ['@meshapps/call', '@meshapps/measure', '@meshapps/test-fixtures'],
   '@meshapps/traffic': ['@meshapps/test-fixtures'],
+  '@meshapps/deploy': ['@meshapps/test-fixtures'],
   '@meshapps/docs-check': ['@meshapps/test-fixtures'],
   '@meshapps/client': ['@meshapps/test-fixtures'],
   '@meshapps/proxy': ['@meshapps/test-fixtures'],
