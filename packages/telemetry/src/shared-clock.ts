@@ -3,7 +3,6 @@ import {
   type Context,
   context,
   type Exception,
-  type HrTime,
   type Link,
   type Span,
   type SpanAttributes,
@@ -17,6 +16,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
+import { isTimeInput, millisToHrTime } from '@opentelemetry/core';
 import { preciseNowMs } from './wall-clock.ts';
 
 /**
@@ -35,10 +35,8 @@ export function withSharedClock(provider: TracerProvider): TracerProvider {
   };
 }
 
-function preciseHrTime(ms: number = preciseNowMs()): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
+// core's millisToHrTime keeps the fraction of a millisecond (`Math.round(ms % 1e3 * 1e6)` ns).
+const preciseHrTime = () => millisToHrTime(preciseNowMs());
 
 class SharedClockTracer implements Tracer {
   private readonly tracer: Tracer;
@@ -138,8 +136,4 @@ class SharedClockSpan implements Span {
   recordException(exception: Exception, time?: TimeInput): void {
     this.span.recordException(exception, time ?? preciseHrTime());
   }
-}
-
-function isTimeInput(value: unknown): value is TimeInput {
-  return typeof value === 'number' || value instanceof Date || Array.isArray(value);
 }
