@@ -1,8 +1,8 @@
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Agent,
   Cleanup,
+  connectOutcome,
   json,
   request,
   spawnApp,
@@ -18,17 +18,6 @@ import { afterEach, describe, expect, it } from 'vitest';
  */
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-
-function connectOutcome(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
 
 /** Requests to the upstream wait while a hold is set, and go on when it is released. */
 function upstreamHold() {
@@ -107,7 +96,10 @@ describe('apps/proxy on SIGTERM', () => {
       () => app.logs.some((l) => l.message === 'shutting down: draining in-flight requests'),
       'the app never said it was shutting down',
     );
-    await until(async () => (await connectOutcome(app.port)) === 'ECONNREFUSED', 'the port still accepts');
+    await until(
+      async () => (await connectOutcome('127.0.0.1', app.port)) === 'ECONNREFUSED',
+      'the port still accepts',
+    );
     expect(answered).toBe(false);
     upstream.release();
 
@@ -116,7 +108,7 @@ describe('apps/proxy on SIGTERM', () => {
 
     const { code, signal } = await app.exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
-    expect(await connectOutcome(app.port)).toBe('ECONNREFUSED');
+    expect(await connectOutcome('127.0.0.1', app.port)).toBe('ECONNREFUSED');
 
     const messages = app.logs.map((l) => l.message);
     expect(messages).toContain('shutting down: draining in-flight requests');

@@ -1,6 +1,5 @@
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, Cleanup, request } from '@meshapps/test-fixtures';
+import { Agent, Cleanup, connectOutcome, request } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeGracefully } from '../src/index.ts';
 import { startService } from './support.ts';
@@ -17,17 +16,6 @@ async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> 
     if (performance.now() > end) throw new Error('condition not met in time');
     await sleep(5);
   }
-}
-
-function connectOutcome(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
 }
 
 /** A promise with its resolve, for the moments the test decides (an answer, the grace timer). */
@@ -101,7 +89,7 @@ describe('closeGracefully', () => {
     process.emit(SIGNAL); // a second signal changes nothing
 
     await until(() => !svc.app.server.listening); // it stopped accepting…
-    expect(await connectOutcome(svc.port)).toBe('ECONNREFUSED');
+    expect(await connectOutcome('127.0.0.1', svc.port)).toBe('ECONNREFUSED');
     expect(exits).toEqual([]); // …and waits for the ten it holds
     answer.open();
 
