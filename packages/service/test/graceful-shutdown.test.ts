@@ -9,6 +9,11 @@ afterEach(() => cleanup.run());
 
 /** A signal nothing else in the test process listens to; `process.emit` delivers it in-process. */
 const SIGNAL = 'SIGUSR2';
+/**
+ * A second signal closeGracefully listens to: `process.once` hears each signal once, so only a
+ * different signal reaches `shutdown` a second time. SIGWINCH's default is to ignore it.
+ */
+const OTHER_SIGNAL = 'SIGWINCH';
 
 async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
   const end = performance.now() + timeoutMs;
@@ -63,7 +68,7 @@ describe('closeGracefully', () => {
     let onClosedCalled = false;
     const exited = new Promise<number>((resolve) =>
       closeGracefully(svc.app, {
-        signals: [SIGNAL],
+        signals: [SIGNAL, OTHER_SIGNAL],
         graceOver: () => new Promise(() => {}),
         onClosed: async () => {
           onClosedCalled = true;
@@ -86,7 +91,7 @@ describe('closeGracefully', () => {
     });
     await until(() => svc.started() === 10);
     process.emit(SIGNAL);
-    process.emit(SIGNAL); // a second signal changes nothing
+    process.emit(OTHER_SIGNAL); // a second signal while draining changes nothing
 
     await until(() => !svc.app.server.listening); // it stopped accepting…
     expect(await connectOutcome('127.0.0.1', svc.port)).toBe('ECONNREFUSED');
@@ -98,9 +103,11 @@ describe('closeGracefully', () => {
     expect(await exited).toBe(0);
     expect(exits).toEqual([0]);
     expect(onClosedCalled).toBe(true);
-    expect(svc.sink.entries().map((e) => e.message)).toEqual(
+    const messages = svc.sink.entries().map((e) => e.message);
+    expect(messages).toEqual(
       expect.arrayContaining(['shutting down: draining in-flight requests', 'stopped']),
     );
+    expect(messages.filter((m) => m === 'shutting down: draining in-flight requests')).toHaveLength(1);
   });
 
   it('cuts what is still open when the grace period ends, not before, and exits 1', async () => {
