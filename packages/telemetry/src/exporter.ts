@@ -1,10 +1,5 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import {
-  type BatchSpanProcessorOptions,
-  ConsoleSpanExporter,
-  type ReadableSpan,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace';
+import { ConsoleSpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { googleAuthHeaders } from './google-auth-headers.ts';
 import type { TelemetrySettings } from './settings.ts';
 
@@ -102,22 +97,4 @@ async function legacyCloudTraceExporter(warn: (message: string) => void): Promis
     return undefined;
   }
   return new mod.TraceExporter();
-}
-
-/**
- * The standard `OTEL_BSP_*` variables as BatchSpanProcessor options (SDK 3.x leaves reading them
- * to the caller); a value that is not a non-negative number keeps the default (settings.ts warns).
- */
-export function batchOptions(env: NodeJS.ProcessEnv): Omit<BatchSpanProcessorOptions, 'exporter'> {
-  const read = (name: string) => {
-    const raw = env[name]?.trim();
-    const value = raw ? Number(raw) : Number.NaN;
-    return Number.isFinite(value) && value >= 0 ? value : undefined;
-  };
-  return {
-    scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY'),
-    exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT'),
-    maxQueueSize: read('OTEL_BSP_MAX_QUEUE_SIZE'),
-    maxExportBatchSize: read('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
-  };
 }

@@ -11,7 +11,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { CloudTraceContextPropagator } from './cloud-trace-context.ts';
 import { reportProblems } from './diagnostics.ts';
-import { batchOptions, createSpanExporter } from './exporter.ts';
+import { createSpanExporter } from './exporter.ts';
 import { nameServerSpansByRoute } from './fastify-routes.ts';
 import { publishTelemetry } from './lifecycle.ts';
 import { hopName, isHealthCheck, plumbingOrigins } from './plumbing.ts';
@@ -28,7 +28,7 @@ export async function startTelemetry(env: NodeJS.ProcessEnv = process.env) {
   const provider = new TracerProvider({
     resource,
     sampler: samplerFromEnv(env, warn),
-    spanProcessors: exporter ? [new BatchSpanProcessor({ exporter, ...batchOptions(env) })] : [],
+    spanProcessors: exporter ? [new BatchSpanProcessor({ exporter, ...settings.batch })] : [],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(

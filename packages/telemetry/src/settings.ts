@@ -2,10 +2,15 @@
  * Everything the preload decides from the environment, in one pure function so it can be tested
  * without starting an SDK. Only standard variables are read: Cloud Run's `K_*` and `OTEL_*`.
  */
+import type { BatchSpanProcessorOptions } from '@opentelemetry/sdk-trace';
 
 /** Google's OTLP endpoint (Telemetry API); the exporter appends `/v1/traces`. */
 export const GOOGLE_TELEMETRY_ENDPOINT = 'https://telemetry.googleapis.com';
 
+export type BatchOptions = Pick<
+  BatchSpanProcessorOptions,
+  'scheduledDelayMillis' | 'exportTimeoutMillis' | 'maxQueueSize' | 'maxExportBatchSize'
+>;
 export type TracesExporterName = 'otlp' | 'console' | 'none' | 'google_cloud_trace';
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
@@ -24,6 +29,8 @@ export interface TelemetrySettings {
   googleAuth: boolean;
   /** Origin of a collector on this machine (the local trace viewer), for log links. */
   localCollector: string | undefined;
+  /** `OTEL_BSP_*` as BatchSpanProcessor options; one left out keeps the SDK's default. */
+  batch: BatchOptions;
   /** Things worth one line on stderr at start-up (unsupported values that were replaced). */
   warnings: string[];
 }
@@ -50,6 +57,7 @@ export function readTelemetrySettings(env: NodeJS.ProcessEnv): TelemetrySettings
     // A Google access token must only ever travel to Google: not to a local or third-party collector.
     googleAuth: url?.protocol === 'https:' && url.hostname.endsWith('.googleapis.com'),
     localCollector: loopbackHttp && url ? url.origin : undefined,
+    batch: readBatchOptions(env, warnings),
     warnings,
   };
 }
@@ -98,12 +106,28 @@ export function exportsToGoogle(settings: TelemetrySettings): boolean {
 }
 
 const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
-const BSP_NUMBERS = [
-  'OTEL_BSP_SCHEDULE_DELAY',
-  'OTEL_BSP_EXPORT_TIMEOUT',
-  'OTEL_BSP_MAX_QUEUE_SIZE',
-  'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
-];
+const BATCH_VARIABLES = {
+  OTEL_BSP_SCHEDULE_DELAY: 'scheduledDelayMillis',
+  OTEL_BSP_EXPORT_TIMEOUT: 'exportTimeoutMillis',
+  OTEL_BSP_MAX_QUEUE_SIZE: 'maxQueueSize',
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 'maxExportBatchSize',
+} as const;
+
+/**
+ * The standard `OTEL_BSP_*` variables (SDK 3.x leaves reading them to the caller); a value that is
+ * not a non-negative number keeps the default, with a warning.
+ */
+function readBatchOptions(env: NodeJS.ProcessEnv, warnings: string[]): BatchOptions {
+  const options: BatchOptions = {};
+  for (const [name, option] of Object.entries(BATCH_VARIABLES)) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value >= 0) options[option] = value;
+    else warnings.push(`${name}="${raw}" is not a non-negative number: the default is used`);
+  }
+  return options;
+}
 
 /** Standard variables set to something this preload will not act on: say so instead of ignoring it. */
 function ignoredValues(env: NodeJS.ProcessEnv): string[] {
@@ -125,12 +149,6 @@ function ignoredValues(env: NodeJS.ProcessEnv): string[] {
     warnings.push(
       `OTEL_PROPAGATORS is not read: propagation is fixed to X-Cloud-Trace-Context (read only), tracecontext and baggage`,
     );
-  }
-  for (const name of BSP_NUMBERS) {
-    const raw = env[name]?.trim();
-    if (raw && !(Number.isFinite(Number(raw)) && Number(raw) >= 0)) {
-      warnings.push(`${name}="${raw}" is not a non-negative number: the default is used`);
-    }
   }
   const level = env.OTEL_LOG_LEVEL?.trim().toLowerCase();
   if (level && !LOG_LEVELS.includes(level)) {
