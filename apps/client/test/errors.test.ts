@@ -5,6 +5,7 @@ import {
   request,
   startHttpStub,
   startTcpStub,
+  until,
 } from '@meshapps/test-fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, mesh, startWorld, type World } from './world.ts';
@@ -129,12 +130,3 @@ describe('error mapping along the chain', () => {
     expect(cancelled).toEqual([true]);
   });
 });
-
-/** Polls for a positive marker; fails with `why` after 5 s. */
-async function until(done: () => boolean, why: string): Promise<void> {
-  const end = performance.now() + 5000;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(why);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

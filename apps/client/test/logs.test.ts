@@ -1,4 +1,11 @@
-import { CLOUD_RUN_403_HTML, json, runAppHost, startTlsStub, type TlsStub } from '@meshapps/test-fixtures';
+import {
+  CLOUD_RUN_403_HTML,
+  json,
+  runAppHost,
+  startTlsStub,
+  type TlsStub,
+  until,
+} from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mesh, startWorld, type World } from './world.ts';
 
@@ -31,7 +38,10 @@ beforeAll(async () => {
   expect(answers.map((a) => a.status)).toEqual([200, 404, 400, 404, 200, 403]);
   // Each process logs a request's end after all it logged about it: wait for those lines.
   const client = w.warmUps + 6;
-  await until(() => completed('client') === client && completed('proxy') === 2 && completed('target1') === 1);
+  await until(
+    () => completed('client') === client && completed('proxy') === 2 && completed('target1') === 1,
+    'the apps did not log the end of every request',
+  );
 });
 afterAll(async () => {
   await w?.close();
@@ -41,14 +51,6 @@ afterAll(async () => {
 const completed = (service: string) =>
   (service === 'client' ? w.client : w.apps[service])?.logs.filter((e) => e.message === 'request completed')
     .length ?? 0;
-
-async function until(done: () => boolean): Promise<void> {
-  const end = performance.now() + 5000;
-  while (!done()) {
-    if (performance.now() > end) throw new Error('the apps did not log the end of every request');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('logs', () => {
   it('were written (the checks below are not vacuous)', () => {

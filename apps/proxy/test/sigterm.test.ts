@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Agent,
   Cleanup,
@@ -8,6 +7,7 @@ import {
   spawnApp,
   startForwardingProxy,
   startHttpStub,
+  until,
 } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -52,14 +52,8 @@ async function startProxyApp(upstream: ReturnType<typeof upstreamHold>) {
   return { app, sidecar };
 }
 
-/** Polls for a positive marker; fails with `why` after 10 s. */
-async function until(done: () => boolean | Promise<boolean>, why: string): Promise<void> {
-  const end = performance.now() + 10_000;
-  while (!(await done())) {
-    if (performance.now() > end) throw new Error(why);
-    await sleep(10);
-  }
-}
+/** How long each wait for a positive marker may take: the app is a process of its own. */
+const WAIT_MS = 10_000;
 
 // Exit code 0 is the proof it finished inside its grace period (8 s, inside Cloud Run's 10 s):
 // had it been cut there, it would exit 1 (packages/service/test/graceful-shutdown.test.ts).
@@ -82,7 +76,11 @@ describe('apps/proxy on SIGTERM', () => {
     upstream.start();
     const seenBefore = sidecar.seen.length;
     const inflight = Array.from({ length: 20 }, call);
-    await until(() => sidecar.seen.length === seenBefore + 20, 'the 20 requests never reached the sidecar');
+    await until(
+      () => sidecar.seen.length === seenBefore + 20,
+      'the 20 requests never reached the sidecar',
+      WAIT_MS,
+    );
     app.child.kill('SIGTERM');
 
     // While draining (the 20 answers still held upstream), the listener closes: the app says so
@@ -95,10 +93,12 @@ describe('apps/proxy on SIGTERM', () => {
     await until(
       () => app.logs.some((l) => l.message === 'shutting down: draining in-flight requests'),
       'the app never said it was shutting down',
+      WAIT_MS,
     );
     await until(
       async () => (await connectOutcome('127.0.0.1', app.port)) === 'ECONNREFUSED',
       'the port still accepts',
+      WAIT_MS,
     );
     expect(answered).toBe(false);
     upstream.release();

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, Cleanup, connectOutcome, request } from '@meshapps/test-fixtures';
+import { Agent, Cleanup, connectOutcome, request, until } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeGracefully } from '../src/index.ts';
 import { startService } from './support.ts';
@@ -15,13 +14,8 @@ const SIGNAL = 'SIGUSR2';
  */
 const OTHER_SIGNAL = 'SIGWINCH';
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+/** How long each wait for a positive marker may take (all in this process). */
+const WAIT_MS = 3000;
 
 /** A promise with its resolve, for the moments the test decides (an answer, the grace timer). */
 function gate() {
@@ -89,11 +83,11 @@ describe('closeGracefully', () => {
       const res = await request(`${svc.url}/slow`, { dispatcher: svc.agent });
       return { status: res.statusCode, body: await res.body.json() };
     });
-    await until(() => svc.started() === 10);
+    await until(() => svc.started() === 10, 'the ten requests never reached the handler', WAIT_MS);
     process.emit(SIGNAL);
     process.emit(OTHER_SIGNAL); // a second signal while draining changes nothing
 
-    await until(() => !svc.app.server.listening); // it stopped accepting…
+    await until(() => !svc.app.server.listening, 'the server still listens', WAIT_MS); // it stopped accepting…
     expect(await connectOutcome('127.0.0.1', svc.port)).toBe('ECONNREFUSED');
     expect(exits).toEqual([]); // …and waits for the ten it holds
     answer.open();
@@ -129,9 +123,13 @@ describe('closeGracefully', () => {
       (res) => `answered ${res.statusCode}`,
       (err: { code?: string }) => err.code ?? 'failed',
     );
-    await until(() => svc.started() === 1);
+    await until(() => svc.started() === 1, 'the request never reached the handler', WAIT_MS);
     process.emit(SIGNAL);
-    await until(() => clock.asked.length > 0 && !svc.app.server.listening);
+    await until(
+      () => clock.asked.length > 0 && !svc.app.server.listening,
+      'the grace timer was never asked for, or the server still listens',
+      WAIT_MS,
+    );
     expect(clock.asked).toEqual([300]);
     expect(exits).toEqual([]); // draining, the stuck request still open
 

@@ -1,6 +1,7 @@
+import { until } from '@meshapps/test-fixtures';
 import { startTraceViewer, type TraceViewer } from '@meshapps/trace-viewer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, newSpanId, newTraceId, type ServiceProcess, startService } from './support.ts';
+import { newSpanId, newTraceId, type ServiceProcess, startService } from './support.ts';
 
 let viewer: TraceViewer;
 let target: ServiceProcess;
@@ -31,10 +32,14 @@ describe('on SIGTERM', () => {
     expect((await fetch(`${viewer.url}/api/traces/${traceId}`)).status).toBe(404);
 
     await target.stop(); // SIGTERM: drain, flush telemetry, exit
-    const spans = await eventually(async () => {
-      const got = await fetch(`${viewer.url}/api/traces/${traceId}`);
-      return got.status === 200 ? ((await got.json()) as { spans: { kind: string }[] }).spans : undefined;
-    }, 2000);
+    const spans = await until(
+      async () => {
+        const got = await fetch(`${viewer.url}/api/traces/${traceId}`);
+        return got.status === 200 ? ((await got.json()) as { spans: { kind: string }[] }).spans : undefined;
+      },
+      'the viewer never got the span flushed at shutdown',
+      2000,
+    );
     // target's one span of that request (its SERVER span), delivered by the shutdown flush alone.
     expect(spans.map((s) => s.kind)).toEqual(['server']);
   });

@@ -8,10 +8,11 @@ import {
   json,
   startForwardingProxy,
   startHttpStub,
+  until,
 } from '@meshapps/test-fixtures';
 import { type SpanView, startTraceViewer, type TraceViewer } from '@meshapps/trace-viewer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, newSpanId, newTraceId, type ServiceProcess, startService } from './support.ts';
+import { newSpanId, newTraceId, type ServiceProcess, startService } from './support.ts';
 
 const PROJECT = 'meshapps-test';
 const TRACE_FIELD = 'logging.googleapis.com/trace';
@@ -85,17 +86,21 @@ function traceparent(traceId: string, spanId: string, sampled = true): string {
 
 /** The trace's spans once `ready` says all expected ones have arrived (each service exports on its own). */
 async function spansOf(traceId: string, ready: (spans: SpanView[]) => boolean): Promise<SpanView[]> {
-  return eventually(async () => {
+  return until(async () => {
     const res = await fetch(`${viewer.url}/api/traces/${traceId}`);
     if (res.status !== 200) return undefined;
     const { spans } = (await res.json()) as { spans: SpanView[] };
     return ready(spans) ? spans : undefined;
-  });
+  }, `trace ${traceId} never had all its spans in the viewer`);
 }
 
 /** A service's log line, once it has come through the stdout pipe (it may trail the response). */
 function logLine(service: ServiceProcess, match: (line: Record<string, unknown>) => boolean) {
-  return eventually(async () => service.logs.find(match), 2000);
+  return until(
+    async () => service.logs.find(match),
+    `the service (port ${service.port}) never logged such a line`,
+    2000,
+  );
 }
 
 const find = (spans: SpanView[], service: string, kind: SpanView['kind']) =>

@@ -15,6 +15,7 @@ export {
   useMetadataServer,
 } from './metadata-server.ts';
 export { connectOutcome, listeningAddresses, nonLoopbackAddresses } from './network.ts';
+export { until } from './polling.ts';
 export {
   type AppProcess,
   type CommandRun,
