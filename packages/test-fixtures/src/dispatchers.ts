@@ -7,7 +7,7 @@ export type PortLookup = Record<string, number> | ((hostname: string) => number 
  * The test's stand-in for DNS: an undici `connect` that sends each hostname to a loopback port.
  * Unknown names fail like DNS would (ENOTFOUND). Every connect is recorded in `connects`.
  */
-export function mappedConnect(ports: PortLookup, tls: { ca?: string } = {}) {
+function mappedConnect(ports: PortLookup, tls: { ca?: string } = {}) {
   const connects: string[] = [];
   const connector = buildConnector({ timeout: 2000, ...(tls.ca ? { ca: tls.ca } : {}) });
   const connect: buildConnector.connector = (opts, callback) => {

@@ -1,11 +1,11 @@
 // Loopback fixtures shared by the tests of packages/* and apps/*, imported as
 // `@meshapps/test-fixtures` (a devDependency of each package whose tests use them). undici is
 // re-exported so those tests need no dependency of their own on it.
-export { Agent, Client, type Dispatcher, EnvHttpProxyAgent, getGlobalDispatcher, request } from 'undici';
-export { type MappedAgent, mappedAgent, mappedConnect, type PortLookup } from './dispatchers.ts';
+export { Agent, type Dispatcher, getGlobalDispatcher, request } from 'undici';
+export { type MappedAgent, mappedAgent, type PortLookup } from './dispatchers.ts';
 export { type ForwardingProxy, startForwardingProxy } from './forwarding-proxy.ts';
 export { asPathSegment, HOSTILE_MESH_HOSTS, HOSTILE_RUN_APP_HOSTS } from './hostile-hosts.ts';
-export { decodeJwtPayload, fakeIdToken, TEST_SERVICE_ACCOUNT, withClaims } from './jwt.ts';
+export { decodeJwtPayload, TEST_SERVICE_ACCOUNT, withClaims } from './jwt.ts';
 export {
   type MetadataServer,
   runAppHost,
@@ -29,7 +29,6 @@ export {
   CLOUD_RUN_403_HTML,
   Cleanup,
   closedPort,
-  closeHttp,
   type HttpStub,
   json,
   listen,
