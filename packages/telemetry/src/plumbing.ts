@@ -3,7 +3,11 @@
  * token endpoints (plumbing of credentials, not hops of the chain), and the name of a hop's span.
  */
 
-/** Cloud Run and the local mesh probe this constantly: spans for it would bury the real ones. */
+/**
+ * Cloud Run and the local mesh probe this constantly: spans for it would bury the real ones.
+ * The path up to the first `?`, as @meshapps/request-target reads origin-form; any other form is
+ * never a health check here, so it is traced (decision 075 says why no full reader).
+ */
 export function isHealthCheck(url: string | undefined): boolean {
   return (url ?? '').split('?')[0] === '/healthz';
 }
