@@ -255,6 +255,33 @@ function hostileExport() {
   };
 }
 
+/**
+ * Counts, from the page's first script on, each write to a status line: `#graph-status` once per
+ * graph refresh (before its drawing), `#status` once per trace-list refresh (before the list).
+ * What a test waits for when it means "one more refresh happened", instead of a sleep.
+ */
+async function countStatusWrites(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const writes: Record<string, number> = {};
+    (globalThis as any).statusWrites = writes;
+    new (globalThis as any).MutationObserver((records: { target: { id?: string } }[]) => {
+      for (const { target } of records)
+        if (target.id === 'status' || target.id === 'graph-status')
+          writes[target.id] = (writes[target.id] ?? 0) + 1;
+    }).observe((globalThis as any).document, { childList: true, subtree: true });
+  });
+}
+
+/** Waits until `id` has been written `count` times since the page loaded. */
+async function statusWritten(page: Page, id: 'status' | 'graph-status', count: number): Promise<void> {
+  const written = (want: { id: string; count: number }) =>
+    ((globalThis as any).statusWrites[want.id] ?? 0) >= want.count;
+  await page.waitForFunction(written, { id, count });
+}
+
+const writesOf = (page: Page, id: 'status' | 'graph-status') =>
+  page.evaluate((id) => ((globalThis as any).statusWrites[id] ?? 0) as number, id);
+
 describe('bounded against one hostile export', () => {
   it('10,000 distinct services: no main-thread task over 200 ms, a finite drawing, and it says what it left out', async () => {
     const v = await viewer();
@@ -268,6 +295,7 @@ describe('bounded against one hostile export', () => {
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(15_000);
+    await countStatusWrites(page);
     const graph = await mainThreadTasks(browser, page, async () => {
       await page.goto(`${v.url}/#graph`);
       await page
@@ -276,8 +304,8 @@ describe('bounded against one hostile export', () => {
         })
         .waitFor();
       await page.locator('.edge').first().waitFor();
-      // Two more redraws (one a second) on the timeline.
-      await page.waitForTimeout(2200);
+      // Two more refreshes (one a second) on the timeline; an unchanged view is not drawn again.
+      await statusWritten(page, 'graph-status', (await writesOf(page, 'graph-status')) + 2);
     });
     const status = await page.locator('#graph-status').textContent();
     expect(status).toContain('hops not counted: the window already held 1000 edges');
@@ -302,7 +330,8 @@ describe('bounded against one hostile export', () => {
     const waterfall = await mainThreadTasks(browser, page, async () => {
       await page.goto(`${v.url}/?trace=${traceId}`);
       await page.locator('#trace p', { hasText: 'the first 400 drawn' }).waitFor();
-      await page.waitForTimeout(2200);
+      // The list's first refresh and the next (every 2 s) on the timeline.
+      await statusWritten(page, 'status', 2);
     });
     expect(await page.locator('.waterfall .row').count()).toBe(400);
     expect(await page.locator('nav .meta', { hasText: '(1992 more)' }).count()).toBe(1);
