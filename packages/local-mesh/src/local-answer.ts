@@ -71,7 +71,7 @@ function redirectLocation(
   const host = r.hostRedirect ?? request.host;
   const port = r.portRedirect !== undefined ? `:${r.portRedirect}` : '';
   const path = redirectPath(r, request.req.path, request.matched);
-  const query = r.stripQuery ? '' : request.req.query.toString();
+  const query = r.stripQuery ? '' : request.req.query;
   return `${scheme}://${host}${port}${path}${query ? `?${query}` : ''}`;
 }
 

@@ -10,7 +10,11 @@ export interface RequestFacts {
   path: string;
   /** Lower-case header names. */
   headers: Record<string, string | string[] | undefined>;
-  query: URLSearchParams;
+  /**
+   * The query exactly as sent: what follows the first `?`, without it (`''` when none). A redirect
+   * keeps it byte for byte, as Envoy does; it is parsed only for a queryParameters match.
+   */
+  query: string;
 }
 
 /**
@@ -31,14 +35,19 @@ export function matchingEntry(
   req: RequestFacts,
 ): RouteMatch | 'all' | undefined {
   if (!matches || matches.length === 0) return 'all';
-  return matches.find((m) => matchOne(m, req));
+  let parsed: URLSearchParams | undefined;
+  const params = () => {
+    parsed ??= new URLSearchParams(req.query);
+    return parsed;
+  };
+  return matches.find((m) => matchOne(m, req, params));
 }
 
-function matchOne(m: RouteMatch, req: RequestFacts): boolean {
+function matchOne(m: RouteMatch, req: RequestFacts, params: () => URLSearchParams): boolean {
   return (
     pathMatches(m, req.path) &&
     (m.headers ?? []).every((h) => headerMatches(h, req.headers)) &&
-    (m.queryParameters ?? []).every((q) => queryMatches(q, req.query))
+    (m.queryParameters ?? []).every((q) => queryMatches(q, params()))
   );
 }
 

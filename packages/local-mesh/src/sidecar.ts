@@ -192,7 +192,7 @@ async function routeMesh(
   const result = opts.router.resolve(hostname, {
     path: target.path,
     headers: req.headers,
-    query: new URLSearchParams(target.query),
+    query: target.query,
   });
   if (!result.ok) {
     // No route (404), or a rule that answers itself: directResponse, redirect, fault abort.

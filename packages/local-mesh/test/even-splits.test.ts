@@ -4,7 +4,7 @@ import { evenSplits } from '../src/even-splits.ts';
 import { Router } from '../src/router.ts';
 
 const routes = loadRoutes(ROUTES_DIR, loadTopology(TOPOLOGY_FILE));
-const facts = { path: '/', headers: {}, query: new URLSearchParams() };
+const facts = { path: '/', headers: {}, query: '' };
 
 function counts(router: Router, host: string, n: number): Record<string, number> {
   const seen: Record<string, number> = {};

@@ -18,7 +18,7 @@ import { watchRoutes } from '../src/route-watch.ts';
 
 const topology = loadTopology(TOPOLOGY_FILE);
 const read = (dir: string) => routeFilesIn(dir).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-const facts: RequestFacts = { path: '/', headers: {}, query: new URLSearchParams() };
+const facts: RequestFacts = { path: '/', headers: {}, query: '' };
 
 let dir: string;
 let routesDir: string;

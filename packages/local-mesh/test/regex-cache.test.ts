@@ -20,7 +20,7 @@ const route = (i) => ({
     }],
   },
 });
-const facts = { path: '/', headers: { 'x-v': 'v1abc-green' }, query: new URLSearchParams() };
+const facts = { path: '/', headers: { 'x-v': 'v1abc-green' }, query: '' };
 const warm = new Router([route(-1)]);
 warm.resolve('x.meshapps.internal', facts);
 globalThis.gc();

@@ -31,7 +31,7 @@ const withAction = (action: RouteAction, matches?: object[]): RouteFile => ({
 const req = (path = '/a/b', query = ''): RequestFacts => ({
   path,
   headers: {},
-  query: new URLSearchParams(query),
+  query,
 });
 const answer = (route: RouteFile, facts = req(), random = () => 0) => {
   const result = new Router([route], random).resolve('x.meshapps.internal', facts);
@@ -115,6 +115,12 @@ describe('action-only rules run locally with Envoy semantics, labelled', () => {
       const got = answer(withAction({ redirect }, matches), req('/a/b', 'q=1'));
       expect({ status: got.status, location: got.headers.location }).toEqual({ status, location });
     }
+  });
+
+  it('redirect keeps the query exactly as sent (Envoy: raw query unless stripQuery)', () => {
+    const raw = 'flag&a=b%20c&t=~x&p=a/b';
+    const got = answer(withAction({ redirect: {} }), req('/a/b', raw));
+    expect(got.headers.location).toBe(`http://x.meshapps.internal/a/b?${raw}`);
   });
 
   it('a fault abort without destinations answers on its percentage (FI), the rest 503 (NC); both said at start', () => {
