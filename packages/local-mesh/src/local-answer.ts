@@ -4,7 +4,8 @@ import type { RequestFacts } from './route-match.ts';
 /** What the sidecar answers itself, without forwarding: status, headers, body, and the log's flags. */
 export interface LocalAnswer {
   status: number;
-  headers: Record<string, string>;
+  /** The answer's own object: the rule's responseHeaderModifier edits it in place. */
+  headers: Record<string, string | string[]>;
   body: string | Buffer;
   /** The route that answered (absent for "no route"). */
   route?: string;
@@ -39,7 +40,7 @@ export function localAnswer(
   if (direct) {
     const body =
       direct.bytesBody !== undefined ? Buffer.from(direct.bytesBody, 'base64') : (direct.stringBody ?? '');
-    return { status: direct.status, headers: body.length > 0 ? TEXT : {}, body, route };
+    return { status: direct.status, headers: body.length > 0 ? text() : {}, body, route };
   }
   if (action.redirect) {
     const r = action.redirect;
@@ -53,12 +54,12 @@ export function localAnswer(
   }
   const abort = action.faultInjectionPolicy?.abort;
   if (!action.destinations && abort?.httpStatus !== undefined && random() * 100 < (abort.percentage ?? 0)) {
-    return { status: abort.httpStatus, headers: TEXT, body: 'fault filter abort', route, flags: 'FI' };
+    return { status: abort.httpStatus, headers: text(), body: 'fault filter abort', route, flags: 'FI' };
   }
   return undefined;
 }
 
-const TEXT = { 'content-type': 'text/plain' };
+const text = () => ({ 'content-type': 'text/plain' });
 
 type Redirect = NonNullable<NonNullable<RouteRule['action']>['redirect']>;
 

@@ -56,19 +56,24 @@ export class Router {
       return { ok: false, ...notFound(`no rule of ${file.route.name} matches this request to "${name}"`) };
     }
     // A rule that answers itself (directResponse, redirect, a fault abort, no destinations).
+    const action = rule.action;
     const answer = localAnswer(rule, file.route.name, { host: name, req, matched }, this.random);
-    if (answer || !rule.action?.destinations) {
-      return { ok: false, ...(answer ?? noDestination(file.route.name, index)) };
+    if (answer || !action?.destinations) {
+      const local = answer ?? noDestination(file.route.name, index);
+      // Envoy applies the route's response header rules to the answers it makes itself too
+      // (direct responses, redirects, local replies once a route is chosen: envoy#13204).
+      applyHeaderModifiers(local.headers, [action?.responseHeaderModifier].filter(isSet));
+      return { ok: false, ...local };
     }
-    const dest = this.pick(rule.action.destinations);
-    const policy = hopPolicy(rule.action, this.random);
+    const dest = this.pick(action.destinations);
+    const policy = hopPolicy(action, this.random);
     return {
       ok: true,
       decision: {
         route: file.route.name,
         service: backendServiceName(dest.serviceName) ?? dest.serviceName,
-        requestHeaders: [rule.action.requestHeaderModifier, dest.requestHeaderModifier].filter(isSet),
-        responseHeaders: [rule.action.responseHeaderModifier, dest.responseHeaderModifier].filter(isSet),
+        requestHeaders: [action.requestHeaderModifier, dest.requestHeaderModifier].filter(isSet),
+        responseHeaders: [action.responseHeaderModifier, dest.responseHeaderModifier].filter(isSet),
         ...(policy ? { policy } : {}),
       },
     };

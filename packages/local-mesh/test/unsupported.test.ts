@@ -123,6 +123,23 @@ describe('action-only rules run locally with Envoy semantics, labelled', () => {
     expect(got.headers.location).toBe(`http://x.meshapps.internal/a/b?${raw}`);
   });
 
+  it("the rule's responseHeaderModifier edits the answers it makes itself, as Envoy's route header rules do", () => {
+    const responseHeaderModifier = { set: { 'x-route': 'x' }, add: { 'x-more': 'm' } };
+    const actions: RouteAction[] = [
+      { directResponse: { status: 418, stringBody: 'no' }, responseHeaderModifier },
+      { redirect: { pathRedirect: '/new' }, responseHeaderModifier },
+      { faultInjectionPolicy: { abort: { httpStatus: 503, percentage: 100 } }, responseHeaderModifier },
+      { responseHeaderModifier },
+    ];
+    for (const action of actions) {
+      const got = answer(withAction(action));
+      expect(got.headers, JSON.stringify(action)).toMatchObject({ 'x-route': 'x', 'x-more': 'm' });
+    }
+    // Each answer has its own headers: the edit above does not leak into a rule without one.
+    const plainAnswer = answer(withAction({ directResponse: { status: 418, stringBody: 'no' } }));
+    expect(plainAnswer.headers).toEqual({ 'content-type': 'text/plain' });
+  });
+
   it('a fault abort without destinations answers on its percentage (FI), the rest 503 (NC); both said at start', () => {
     const route = withAction({ faultInjectionPolicy: { abort: { httpStatus: 503, percentage: 50 } } });
     expect(answer(route, req(), () => 0.2)).toMatchObject({
