@@ -58,13 +58,20 @@ export interface Decision {
 export class CloudRunFront {
   private readonly opts: FrontOptions;
   /**
-   * No cap on sockets to the app: with 256, 256 slow uploads held every one and the load balancer
-   * answered nothing (issue 22, 5). The bound is upstream of here: each socket carries one request
-   * of a client connection, and every listener's connections are capped (descriptor-budget.ts).
-   * A socket idle in the pool closes after 4 s (undici's default keep-alive), not at the app's
-   * 72 s: after a burst, the descriptors it took come back within seconds.
+   * No cap on sockets in use to the app: with 256, 256 slow uploads held every one and the load
+   * balancer answered nothing (issue 22, 5). The bound is upstream of here: each socket carries one
+   * request of a client connection, and every listener's connections are capped
+   * (descriptor-budget.ts). Idle ones are capped (MAX_IDLE_UPSTREAM, reserved in the budget) and
+   * close after 4 s (undici's default keep-alive), not at the app's 72 s: after a burst, the
+   * descriptors it took come back within seconds.
    */
-  private readonly agent = new Agent({ keepAlive: true, timeout: IDLE_UPSTREAM_MS });
+  private readonly agent = new Agent({
+    keepAlive: true,
+    timeout: IDLE_UPSTREAM_MS,
+    maxFreeSockets: MAX_IDLE_UPSTREAM,
+  });
+  /** The pool's idle sockets are no listener's connections: the budget keeps room for them. */
+  private readonly releaseIdle = descriptors.reserve(MAX_IDLE_UPSTREAM);
 
   constructor(opts: FrontOptions) {
     this.opts = opts;
@@ -216,6 +223,7 @@ export class CloudRunFront {
 
   close(): void {
     this.agent.destroy();
+    this.releaseIdle();
   }
 }
 
@@ -232,6 +240,15 @@ function ingressAllows(ingress: ServiceSpec['ingress'], source: Source): boolean
 
 /** How long a socket to an app waits in the front's pool for its next request. */
 export const IDLE_UPSTREAM_MS = 4000;
+
+/**
+ * Idle sockets a front keeps to its app between requests (Node's default is 256 per app, which no
+ * budget counted: nine apps could hold 2,304 descriptors for 4 s after a burst). 16 is twice the
+ * bench's 8 concurrent connections and above what 1,000 req/s keeps in flight at a few ms a
+ * request, so steady load reuses every socket as before; only a burst's surplus closes as it
+ * comes free instead of 4 s later. Nine fronts set 144 descriptors aside (descriptor-budget.ts).
+ */
+export const MAX_IDLE_UPSTREAM = 16;
 
 /** Cloud Run's limit for an HTTP/1 request (https://cloud.google.com/run/quotas). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;

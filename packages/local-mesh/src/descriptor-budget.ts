@@ -8,10 +8,11 @@ import type { Server, Socket } from 'node:net';
  * limit. One listener that takes all of them takes every other listener down (issue 22, 3). So:
  *
  * - each listener holds at most MAX_PER_LISTENER connections (Envoy's default per cluster), and
- * - all listeners together at most ⌊(limit − RESERVED) / 2⌋: two descriptors per connection, the
- *   client's and the one its front opens to the app (upstream sockets are never more than the
- *   requests in flight, see cloud-run-front.ts). Once that is near, no listener may grow past
- *   what is left, so the process never reaches its limit.
+ * - all listeners together at most ⌊(limit − RESERVED − idle) / 2⌋: two descriptors per
+ *   connection, the client's and the one its front opens to the app (upstream sockets in use are
+ *   never more than the requests in flight, see cloud-run-front.ts). `idle` is what each front
+ *   `reserve`s for the sockets its pool keeps between requests (MAX_IDLE_UPSTREAM each). Once that
+ *   is near, no listener may grow past what is left, so the process never reaches its limit.
  *
  * A connection over a cap is closed at accept by Node (`server.maxConnections`), as Envoy's
  * connection limits do; the listener says so once a minute.
@@ -51,9 +52,12 @@ export function openFileLimit(): number {
   return Number(out) > 0 ? Number(out) : 1024;
 }
 
-/** How many connections all listeners of a process with this file limit may hold together. */
-export function sharedConnections(limit: number): number {
-  return Math.max(0, Math.floor((limit - DESCRIPTOR_BUDGET.reserved) / 2));
+/**
+ * How many connections all listeners of a process with this file limit may hold together, once
+ * `idle` descriptors are set aside for the fronts' idle sockets to the apps.
+ */
+export function sharedConnections(limit: number, idle = 0): number {
+  return Math.max(0, Math.floor((limit - DESCRIPTOR_BUDGET.reserved - idle) / 2));
 }
 
 /**
@@ -62,8 +66,8 @@ export function sharedConnections(limit: number): number {
  */
 export class DescriptorBudget {
   readonly limit: number;
-  /** Connections all listeners may hold together. */
-  readonly shared: number;
+  /** Descriptors set aside by `reserve` (the fronts' idle sockets to the apps). */
+  private idle = 0;
   private readonly listeners = new Map<Server, { name: string; open: number }>();
   /** Connections open now, all listeners together. */
   private total = 0;
@@ -75,8 +79,28 @@ export class DescriptorBudget {
 
   constructor(limit = openFileLimit(), now: () => number = Date.now) {
     this.limit = limit;
-    this.shared = sharedConnections(limit);
     this.now = now;
+  }
+
+  /** Connections all listeners may hold together. */
+  get shared(): number {
+    return sharedConnections(this.limit, this.idle);
+  }
+
+  /**
+   * Sets `count` descriptors aside for sockets no listener counts (a front's idle pool), so the
+   * listeners' caps leave room for them. The function returned gives them back (once).
+   */
+  reserve(count: number): () => void {
+    this.idle += count;
+    this.recap();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.idle -= count;
+      this.recap();
+    };
   }
 
   /** Where the budget's lines go from now on. */

@@ -1,15 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ServiceSpec } from '@meshapps/mesh-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudRunFront, MAX_IDLE_UPSTREAM } from '../src/cloud-run-front.ts';
 import {
   DESCRIPTOR_BUDGET,
   DescriptorBudget,
   openFileLimit,
   sharedConnections,
 } from '../src/descriptor-budget.ts';
+import type { TokenIssuer } from '../src/identity.ts';
 import { exchange, rawSocket, statusOf } from './helpers/raw.ts';
 
 // Issue 22, 3 and 14: one listener could take every descriptor of the mesh process, and running
@@ -58,6 +61,21 @@ describe('the caps, from the process limit', () => {
       a.close();
       b.close();
     }
+  });
+
+  it('descriptors reserved for idle upstream sockets come off the shared budget, and come back', async () => {
+    const budget = new DescriptorBudget(DESCRIPTOR_BUDGET.reserved + 2 * 30);
+    budget.reportTo(() => {});
+    const server = createServer();
+    budget.add(server, 'x');
+    expect(server.maxConnections).toBe(30);
+    const release = budget.reserve(20);
+    expect([budget.shared, server.maxConnections]).toEqual([20, 20]);
+    release();
+    release(); // once only
+    expect([budget.shared, server.maxConnections]).toEqual([30, 30]);
+    // This machine's 20,000 with the nine fronts of the topology.
+    expect(sharedConnections(20_000, 9 * MAX_IDLE_UPSTREAM)).toBe(9800);
   });
 
   it('a limit too low for the listeners is said, with what to do', () => {
@@ -143,6 +161,83 @@ describe('a listener at its cap', () => {
     expect(lines.at(-1)).toMatch(
       /^somewhere: out of file descriptors \(EMFILE\).*ulimit -n 65536.*\/proc\/\d+\/fd/,
     );
+  });
+});
+
+describe("a front's idle sockets to its app", () => {
+  // An app that holds every request until `release`, counting the sockets it sees.
+  let app: HttpServer;
+  let port = 0;
+  const fronts: CloudRunFront[] = [];
+  const waiting: ServerResponse[] = [];
+  let opened = 0;
+  let closed = 0;
+  beforeAll(async () => {
+    app = createHttpServer((_req, res) => void waiting.push(res));
+    app.on('connection', (s: Socket) => {
+      opened++;
+      s.once('close', () => closed++);
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    port = (app.address() as { port: number }).port;
+  });
+  afterAll(() => {
+    for (const f of fronts) f.close();
+    app.closeAllConnections();
+    app.close();
+  });
+  /** A fresh front (an empty pool) to the app; the counts start again. */
+  const newFront = () => {
+    const spec = { name: 'client', ingress: 'all', entry: 'load-balancer' } as ServiceSpec;
+    const issuer = {} as TokenIssuer; // a public entry: no token is verified
+    const front = new CloudRunFront({
+      spec,
+      invokers: new Set(),
+      audiences: [],
+      issuer,
+      appPort: () => port,
+    });
+    fronts.push(front);
+    [opened, closed] = [0, 0];
+    return front;
+  };
+  const get = async (front: CloudRunFront) => {
+    const { answer } = await front.send(
+      { method: 'GET', url: '/', headers: {}, body: Buffer.alloc(0) },
+      'load-balancer',
+    );
+    const a = await answer;
+    for await (const _ of a.body);
+    return a.status;
+  };
+
+  it('after a burst of 40 at once, the pool keeps MAX_IDLE_UPSTREAM and closes the rest as they come free', async () => {
+    const front = newFront();
+    const burst = Array.from({ length: 40 }, () => get(front));
+    await until(async () => waiting.length === 40);
+    for (const res of waiting.splice(0)) res.end('ok');
+    expect(await Promise.all(burst)).toEqual(Array(40).fill(200));
+    // Closed as they came free: long before the pool's 4 s idle timeout would have closed them all.
+    await until(async () => closed >= 40 - MAX_IDLE_UPSTREAM, 3000);
+    expect({ opened, closed, open: await connections(app) }).toEqual({
+      opened: 40,
+      closed: 40 - MAX_IDLE_UPSTREAM,
+      open: MAX_IDLE_UPSTREAM,
+    });
+  });
+
+  it('load of 8 in flight whose answers all come at once reuses its sockets: no new connection per wave', async () => {
+    // The case a small pool would hurt: eight sockets come free together, and the next eight
+    // requests arrive only after (as the bench's 8 connections can line up). All eight must wait.
+    const front = newFront();
+    for (let wave = 0; wave < 25; wave++) {
+      const sent = Array.from({ length: 8 }, () => get(front));
+      await until(async () => waiting.length === 8);
+      for (const res of waiting.splice(0)) res.end('ok');
+      expect(await Promise.all(sent)).toEqual(Array(8).fill(200));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect({ opened, closed }).toEqual({ opened: 8, closed: 0 });
   });
 });
 
