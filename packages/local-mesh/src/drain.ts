@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { sendJsonError } from './guard.ts';
+import { lingerThenClose } from './write-answer.ts';
 
 export interface DrainTiming {
   /** Cloud Run's: whatever is still open this long after the stop began is cut. */
@@ -86,9 +87,12 @@ export class EntryLife {
       this.phase === 'starting'
         ? `${this.name}: the local mesh is still starting; try again in a moment`
         : `${this.name}: the local mesh is stopping; requests accepted before the stop are finishing, new connections get this answer`;
-    // Read what was sent before answering: closing with unread bytes would reset the connection.
-    req.resume();
-    req.once('end', () => sendJsonError(res, 503, message));
+    // Answered at once, not after the whole body (an upload that never ends would hold it for
+    // good); closing with unread bytes would reset the connection, so the rest is read and
+    // discarded within the linger's bounds (time and bytes) before it closes.
+    const socket = req.socket;
+    res.once('finish', () => lingerThenClose(socket, req));
+    sendJsonError(res, 503, message);
     return true;
   }
 

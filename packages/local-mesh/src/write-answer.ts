@@ -71,8 +71,9 @@ const LINGER = { ms: 2000, bytes: 4 * 1024 * 1024 };
  * closing with the body's bytes unread makes the kernel send a reset, and a client still writing
  * then fails with EPIPE before it reads the 413. So, as nginx's lingering close does, the rest is
  * read and discarded for a bounded time and byte count (the client sees FIN and stops), then closed.
+ * Call it on the answer's 'finish' (the entries' 503 while starting or stopping does too).
  */
-function lingerThenClose(socket: Socket, req: IncomingMessage): void {
+export function lingerThenClose(socket: Socket, req: IncomingMessage): void {
   // Node's `destroySoon` (connection: close) destroys the socket once its FIN is out; this takes
   // over. Should Node name that listener differently, the socket just closes at once, as before.
   socket.removeListener('finish', socket.destroy);

@@ -4,6 +4,7 @@ import type { CloudRunFront } from '../src/cloud-run-front.ts';
 import { DRAIN } from '../src/drain.ts';
 import { listen } from '../src/entries.ts';
 import { spawnConnectionPerRequest } from './helpers/connection-per-request.ts';
+import { exchange, rawSocket, statusOf } from './helpers/raw.ts';
 
 // A front that answers after 20 ms, as a short chain would: requests are in flight when the stop comes.
 let served = 0;
@@ -74,6 +75,20 @@ describe('an entry listener stops without resetting what the kernel accepted (is
     const ready = await fetch(`${url}/`);
     expect(ready.status).toBe(200);
     expect(await ready.text()).toBe('ok');
+  });
+
+  it('while starting, an upload that never ends gets its 503 at once, and the connection closes', async () => {
+    const { url } = await entry();
+    const socket = await rawSocket(Number(new URL(url).port));
+    // 1 MB announced, 10 bytes sent: the answer must not wait for the rest.
+    const head = 'POST / HTTP/1.1\r\nhost: lb\r\ncontent-length: 1000000\r\n\r\n0123456789';
+    const { text, closedAfterMs } = await exchange(socket, head, 5000);
+    socket.destroy();
+    expect(statusOf(text)).toBe(503);
+    expect(text).toMatch(/\r\nconnection: close\r\n/i);
+    expect(text).toContain('the local mesh is still starting');
+    // Closed by the linger's bound (2 s: the client sends nothing more), not left open for good.
+    expect(closedAfterMs).toBeLessThan(4000);
   });
 
   it('an idle entry closes at once (no load to wait out), and then refuses', async () => {
