@@ -117,21 +117,16 @@ export class CloudRunFront {
    * URL): admits or refuses `req`, sends it to the app and writes the answer to `res`. Mesh
    * callers come through their sidecar's hop relay instead, which calls `send` itself.
    */
-  handle(req: IncomingMessage, res: ServerResponse, { source }: { source: Source }): Promise<Decision> {
-    const sent = this.send(
+  handle(req: IncomingMessage, res: ServerResponse, { source }: { source: Source }): void {
+    // A failure here ends this request only, never the process (an unhandled rejection would).
+    this.send(
       { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: req },
       source,
       clientGone(res),
-    );
-    // A failure here ends this request only, never the process (an unhandled rejection would).
-    sent
+    )
       .then(({ answer }) => answer)
       .then((a) => writeAnswer(a, res))
       .catch(() => res.destroy());
-    return sent.then(
-      ({ decision }) => decision,
-      (err: unknown) => ({ status: 500, reason: `the front failed: ${(err as Error).message}` }),
-    );
   }
 
   /**

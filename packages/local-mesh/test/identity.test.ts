@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdTokens } from '@meshapps/call';
@@ -102,6 +103,36 @@ describe('Cloud Run front: token, then IAM', () => {
     expect((await decide(undefined, 'mesh', f)).status).toBe(401);
     expect((await decide(undefined, 'internet', f)).status).toBe(404);
   });
+  it('a front that fails while deciding ends that request only: the client is cut, nothing escapes', async () => {
+    const broken = new CloudRunFront({
+      spec: {
+        name: 'target1',
+        app: 'target',
+        serviceAccount: 'meshapps-target1',
+        mesh: true,
+        ingress: 'all',
+        entry: 'none',
+        invokers: [],
+      },
+      invokers: new Set(),
+      audiences: [AUD],
+      issuer: { verify: () => Promise.reject(new Error('verifier broke')) } as unknown as TokenIssuer,
+      appPort: () => undefined,
+    });
+    const server = createServer((req, res) => broken.handle(req, res, { source: 'mesh' }));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as { port: number };
+      const sent = fetch(`http://127.0.0.1:${port}/`, { headers: { authorization: 'Bearer x.y.z' } });
+      await expect(sent).rejects.toThrow();
+      // An unhandled rejection would surface by now and fail this file.
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      server.close();
+      broken.close();
+    }
+  });
+
   it('the JWKS verifies the tokens with a standard library', async () => {
     const { createPublicKey, verify } = await import('node:crypto');
     const key = createPublicKey({ key: issuer.jwks().keys[0] as never, format: 'jwk' });

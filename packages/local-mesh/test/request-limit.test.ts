@@ -30,7 +30,7 @@ beforeAll(async () => {
   const spec: ServiceSpec = { ...meshService('target1', { ingress: 'all' }), entry: 'load-balancer' };
   const issuer = new TokenIssuer();
   front = target1Front(spec, app, issuer, 'https://target1-123456789012.asia-northeast1.run.app');
-  frontServer = createServer((req, res) => void front.handle(req, res, { source: 'load-balancer' }));
+  frontServer = createServer((req, res) => front.handle(req, res, { source: 'load-balancer' }));
   await new Promise<void>((r) => frontServer.listen(0, '127.0.0.1', r));
   // No run.app host is reached here: an idle server stands in for the emulated run.app listener.
   sidecar = await clientSidecar(meshService('client'), front, {
