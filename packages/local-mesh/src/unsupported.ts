@@ -1,6 +1,5 @@
-import { relative } from 'node:path';
 import type { RouteFile, RouteRule } from '@meshapps/mesh-config';
-import { REPO_ROOT } from '@meshapps/mesh-config';
+import { shownPath } from '@meshapps/mesh-config';
 import { resilienceProblems } from './resilience.ts';
 
 /**
@@ -27,8 +26,7 @@ const UNVERIFIED = "Envoy semantics; not confirmed on Cloud Run's managed data p
 export function localNotices(routes: readonly RouteFile[]): string[] {
   const lines: string[] = [];
   for (const { file, route } of routes) {
-    const inRepo = relative(REPO_ROOT, file);
-    const shown = inRepo && !inRepo.startsWith('..') ? inRepo : file;
+    const shown = shownPath(file);
     const say = (path: string, what: string) => lines.push(`local mesh: ${shown}: ${path}: ${what}`);
     route.rules.forEach((rule, r) => {
       const at = `rules[${r}].action`;
