@@ -79,7 +79,7 @@ export function expectCall(
     }
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     const index = route.route.rules.findIndex((r) =>
-      ruleMatches(r.matches, { path, headers: lower, query: new URLSearchParams() }),
+      ruleMatches(r.matches, { path, headers: lower, query: '' }),
     );
     const rule = route.route.rules[index];
     if (!rule) {
