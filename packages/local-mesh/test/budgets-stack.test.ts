@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@meshapps/mesh-config';
+import { until } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDLE_UPSTREAM_MS } from '../src/cloud-run-front.ts';
 import { DESCRIPTOR_BUDGET, sharedConnections } from '../src/descriptor-budget.ts';
@@ -138,10 +139,7 @@ async function tunnelOrRefusal(proxyPort: number, target: string): Promise<Socke
 }
 
 /** Long enough for the fronts' idle sockets to the apps to close (IDLE_UPSTREAM_MS) and more. */
-async function until(done: () => boolean, ms = IDLE_UPSTREAM_MS + 4000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
+const SETTLE_MS = IDLE_UPSTREAM_MS + 4000;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Until the main threads of `pids` have all been asleep (waiting on their event loops) for 5
@@ -199,7 +197,11 @@ describe('issue 22, 3: CONNECT tunnels to run.app that never start TLS', () => {
         );
       }
     });
-    await until(() => descriptors() <= idle + DESCRIPTOR_SLACK);
+    await until(
+      () => descriptors() <= idle + DESCRIPTOR_SLACK,
+      'the mesh did not give back the descriptors of 1,000 closed tunnels',
+      SETTLE_MS,
+    );
     say(`1,000 tunnels closed before TLS: mesh descriptors idle ${idle}, after ${descriptors()}`, probes);
     expect(descriptors()).toBeLessThanOrEqual(idle + DESCRIPTOR_SLACK);
   });
@@ -218,7 +220,11 @@ describe('issue 22, 3: CONNECT tunnels to run.app that never start TLS', () => {
       for (const o of opened) if (o) held.push(o);
       expect(held.length).toBe(cap());
       probes = await probeWhileHeld(1000);
-      await until(() => stack.lines.some((l) => l.includes('connection cap reached')));
+      await until(
+        () => stack.lines.some((l) => l.includes('connection cap reached')),
+        'the egress proxy did not say its connection cap was reached',
+        SETTLE_MS,
+      );
       expect(stack.lines.find((l) => l.includes('connection cap reached'))).toMatch(
         new RegExp(`egress proxy of without-mesh-client: connection cap reached \\(${cap()} open, `),
       );
@@ -228,7 +234,11 @@ describe('issue 22, 3: CONNECT tunnels to run.app that never start TLS', () => {
     } finally {
       for (const s of held) s.destroy();
     }
-    await until(() => descriptors() <= idle + DESCRIPTOR_SLACK);
+    await until(
+      () => descriptors() <= idle + DESCRIPTOR_SLACK,
+      'the mesh did not give back the descriptors of the tunnels held at the cap',
+      SETTLE_MS,
+    );
     say(
       `${cap() + 40} tunnels held open: ${held.length} accepted (the cap), mesh descriptors idle ${idle}, at the cap ${atCap}, after ${descriptors()}`,
       probes,
@@ -265,7 +275,11 @@ describe('issue 22, 5: 300 slow uploads to the load balancer', () => {
       // Once the client app has sent on all 300 (three sockets each in the mesh: the upload, the
       // front's to the app, the app's to its sidecar) and both processes are done with the burst,
       // they hold until their 6 s are up.
-      await until(() => descriptors() >= idle + 3 * 300 - 30, 3000);
+      await until(
+        () => descriptors() >= idle + 3 * 300 - 30,
+        'the client app did not take up 300 of the uploads (three mesh descriptors each)',
+        3000,
+      );
       await asleep([stack.pid, appPid('client')]);
       probes = await probeWhileHeld(1000, () => {
         for (const s of uploads) s.write('x');
@@ -274,7 +288,11 @@ describe('issue 22, 5: 300 slow uploads to the load balancer', () => {
     } finally {
       for (const s of uploads) s.destroy();
     }
-    await until(() => descriptors() <= idle + DESCRIPTOR_SLACK);
+    await until(
+      () => descriptors() <= idle + DESCRIPTOR_SLACK,
+      'the mesh did not give back the descriptors of the slow uploads',
+      SETTLE_MS,
+    );
     say(`300 slow uploads: mesh descriptors idle ${idle}, during ${during}, after ${descriptors()}`, probes);
     expect(descriptors()).toBeLessThanOrEqual(idle + DESCRIPTOR_SLACK);
   });
@@ -321,7 +339,11 @@ describe('issue 22, 9: held uploads to a route with a retry policy', () => {
     } finally {
       for (const s of held) s.destroy();
     }
-    await until(() => descriptors() <= idleDescriptors + DESCRIPTOR_SLACK);
+    await until(
+      () => descriptors() <= idleDescriptors + DESCRIPTOR_SLACK,
+      'the mesh did not give back the descriptors of the held retry uploads',
+      SETTLE_MS,
+    );
     const after = rss();
     say(
       `${HELD_UPLOADS} held 900 KiB uploads (${offered.toFixed(0)} MiB) to a retry route: mesh RSS idle ${idle.toFixed(0)} MiB, peak ${peak.toFixed(0)}, after ${after.toFixed(0)} (budget ${budget} MiB; growth must stay below ${limit.toFixed(0)})`,
