@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceSpec } from '@meshapps/mesh-config';
+import { until } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudRunFront, MAX_IDLE_UPSTREAM } from '../src/cloud-run-front.ts';
 import {
@@ -44,17 +45,17 @@ describe('the caps, from the process limit', () => {
       }
       const port = (s: Server) => (s.address() as { port: number }).port;
       for (let i = 0; i < 25; i++) held.push(await rawSocket(port(a)));
-      await until(async () => budget.open === 25);
+      await until(() => budget.open === 25, 'the budget did not count the 25 held connections');
       expect(b.maxConnections).toBe(5);
       let dropped = 0;
       b.on('drop', () => dropped++);
       for (let i = 0; i < 8; i++) held.push(await rawSocket(port(b)));
       // All eight reached the listener: five held, three closed at accept (the positive marker).
-      await until(async () => dropped === 3);
+      await until(() => dropped === 3, 'listener b did not drop the three over its cap');
       expect(await connections(b)).toBe(5);
       expect(budget.open).toBe(30);
       for (const s of held.splice(0, 10)) s.destroy();
-      await until(async () => budget.open <= 20);
+      await until(() => budget.open <= 20, 'the budget did not count the ten closed connections');
       expect(b.maxConnections).toBeGreaterThanOrEqual(15);
     } finally {
       for (const s of held) s.destroy();
@@ -130,7 +131,7 @@ describe('a listener at its cap', () => {
   it('takes exactly its cap, refuses the rest at accept, and says so once', async () => {
     expect(server.maxConnections).toBe(20);
     await open(25);
-    await until(async () => lines.length > 0);
+    await until(() => lines.length > 0, 'the listener did not say its cap was reached');
     expect(await accepted()).toBe(20);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
@@ -140,14 +141,14 @@ describe('a listener at its cap', () => {
 
   it('takes connections again once some close, and says it again only a minute later', async () => {
     for (const s of held.splice(0, 5)) s.destroy();
-    await until(async () => (await accepted()) <= 15);
+    await until(async () => (await accepted()) <= 15, 'the five closed connections were still counted');
     await open(5);
     expect(await accepted()).toBeLessThanOrEqual(20);
     await open(3); // over the cap again, within the minute: counted, not said
     expect(lines).toHaveLength(1);
     now += 61_000;
     await open(1);
-    await until(async () => lines.length > 1);
+    await until(() => lines.length > 1, 'the listener did not say its cap again after a minute');
     expect(lines[1]).toMatch(/refused so far/);
   });
 
@@ -214,11 +215,15 @@ describe("a front's idle sockets to its app", () => {
   it('after a burst of 40 at once, the pool keeps MAX_IDLE_UPSTREAM and closes the rest as they come free', async () => {
     const front = newFront();
     const burst = Array.from({ length: 40 }, () => get(front));
-    await until(async () => waiting.length === 40);
+    await until(() => waiting.length === 40, 'the app did not get all 40 requests of the burst');
     for (const res of waiting.splice(0)) res.end('ok');
     expect(await Promise.all(burst)).toEqual(Array(40).fill(200));
     // Closed as they came free: long before the pool's 4 s idle timeout would have closed them all.
-    await until(async () => closed >= 40 - MAX_IDLE_UPSTREAM, 3000);
+    await until(
+      () => closed >= 40 - MAX_IDLE_UPSTREAM,
+      'the front did not close its sockets beyond MAX_IDLE_UPSTREAM as they came free',
+      3000,
+    );
     expect({ opened, closed, open: await connections(app) }).toEqual({
       opened: 40,
       closed: 40 - MAX_IDLE_UPSTREAM,
@@ -232,7 +237,7 @@ describe("a front's idle sockets to its app", () => {
     const front = newFront();
     for (let wave = 0; wave < 25; wave++) {
       const sent = Array.from({ length: 8 }, () => get(front));
-      await until(async () => waiting.length === 8);
+      await until(() => waiting.length === 8, `the app did not get the 8 requests of wave ${wave}`);
       for (const res of waiting.splice(0)) res.end('ok');
       expect(await Promise.all(sent)).toEqual(Array(8).fill(200));
       await new Promise((r) => setTimeout(r, 1));
@@ -263,7 +268,11 @@ describe('a mesh process out of descriptors, for real', () => {
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => out.push(l));
-    await until(async () => out.some((l) => l.startsWith('port ')), 20_000);
+    await until(
+      () => out.some((l) => l.startsWith('port ')),
+      'the front process did not say its port',
+      20_000,
+    );
     port = Number(out.find((l) => l.startsWith('port '))?.slice(5));
   });
   afterAll(async () => {
@@ -278,7 +287,7 @@ describe('a mesh process out of descriptors, for real', () => {
     const get = 'GET / HTTP/1.1\r\nhost: lb\r\n\r\n';
     expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(200);
     say('fill');
-    await until(async () => out.includes('full'));
+    await until(() => out.includes('full'), 'the front process did not say its descriptors are full');
     expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(503);
     expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(503);
     const said = out.filter((l) => l.includes('out of file descriptors'));
@@ -287,18 +296,10 @@ describe('a mesh process out of descriptors, for real', () => {
       /^Cloud Run front of client: out of file descriptors \(EMFILE\) — .*ulimit -n 65536/,
     );
     say('free');
-    await until(async () => out.includes('free'));
+    await until(() => out.includes('free'), 'the front process did not say its descriptors are free');
     expect(statusOf((await exchange(socket, get, 1000)).text)).toBe(200);
     socket.destroy();
   });
 });
 
 const connections = (s: Server) => new Promise<number>((r) => s.getConnections((_e, n) => r(n ?? 0)));
-
-async function until(done: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { runLoad } from '@meshapps/measure';
-import { connectOutcome, listeningAddresses, nonLoopbackAddresses } from '@meshapps/test-fixtures';
+import { connectOutcome, listeningAddresses, nonLoopbackAddresses, until } from '@meshapps/test-fixtures';
 import fc from 'fast-check';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,8 +29,11 @@ afterAll(async () => {
   recorder.close();
   if (!isAlive(stack?.pid)) return;
   process.kill(stack.pid, 'SIGTERM');
-  await until(() => !isAlive(stack.pid), 20_000);
-  await stack.stop();
+  try {
+    await until(() => !isAlive(stack.pid), 'the mesh did not exit after SIGTERM', 20_000);
+  } finally {
+    await stack.stop();
+  }
 });
 
 const recorderPort = () => (recorder.address() as { port: number }).port;
@@ -50,11 +53,6 @@ function isAlive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-async function until(done: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 async function chainAnswers(): Promise<number> {
@@ -118,7 +116,10 @@ describe('the inputs that once took the mesh down, against the real stack', () =
     );
     expect(res.status).toBe(200);
     await res.text();
-    await until(() => stack.lines.some((l) => l.includes('ID token issued for audience https://x\\r\\n')));
+    await until(
+      () => stack.lines.some((l) => l.includes('ID token issued for audience https://x\\r\\n')),
+      'the metadata server logged no token for the audience with control characters',
+    );
     expect(stack.lines.filter((l) => l.includes('audience https://x'))).toEqual([
       expect.stringContaining('ID token issued for audience https://x\\r\\nlocal-mesh  ready.\\x1b[2J'),
     ]);
@@ -154,7 +155,7 @@ describe('the inputs that once took the mesh down, against the real stack', () =
 describe('fuzz (fast-check, fixed seed; MESHAPPS_FUZZ_RUNS / MESHAPPS_FUZZ_SEED to look further)', () => {
   it('the recording listener records (the positive control for "no connection outside the allow-list")', async () => {
     expect(await connectOutcome('127.0.0.1', recorderPort())).toBe('connected');
-    await until(() => recorded.length === 1);
+    await until(() => recorded.length === 1, 'the recording listener recorded no connection');
     expect(recorded).toHaveLength(1);
   });
 
@@ -281,14 +282,19 @@ describe('under load', () => {
       }
     };
     const workers = Array.from({ length: 8 }, worker);
-    await until(() => outcomes.ok >= 40 && Date.now() - loadStarted >= 1500, 20_000);
+    // A worker that failed ends the wait: the assertions below say what it got.
+    await until(
+      () => outcomes.failed.length > 0 || (outcomes.ok >= 40 && Date.now() - loadStarted >= 1500),
+      'the chain did not answer 40 requests and 1.5 s of load',
+      20_000,
+    );
     const meshPid = stack.pid;
     signalled = true;
     stack.child.kill('SIGTERM'); // to pnpm, which passes it on (its script execs node)
     await Promise.all(workers);
     await pool.close();
     const perConn = await perConnection.outcome;
-    await until(() => !isAlive(meshPid), 20_000);
+    await until(() => !isAlive(meshPid), 'the mesh did not exit after SIGTERM to pnpm start', 20_000);
 
     expect(outcomes.failed).toEqual([]);
     expect(outcomes.ok).toBeGreaterThan(40);

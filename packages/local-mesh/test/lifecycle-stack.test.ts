@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, TOPOLOGY_FILE } from '@meshapps/mesh-config';
-import { runSourceCli } from '@meshapps/test-fixtures';
+import { runSourceCli, until } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type LocalMesh, startLocalMesh } from '../src/mesh.ts';
@@ -56,15 +56,11 @@ const call = async (path: string) => {
   return { status: res.status, body: (await res.json()) as { message?: string; error?: any } };
 };
 
-async function until<T>(what: string, probe: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls `probe` for 20 s; a timeout says what the mesh printed meanwhile, which says why. */
+const untilSaid = <T>(what: string, probe: () => T) =>
+  until(probe, `timed out waiting for ${what}`, 20_000).catch((err: Error) => {
+    throw new Error(`${err.message}:\n${lines.join('\n')}`);
+  });
 
 describe('resilience example routes on the real stack', () => {
   it('says at start that these fields follow Envoy, unconfirmed on Cloud Run', () => {
@@ -112,7 +108,7 @@ describe('kill and recover, as Cloud Run starts a new instance', () => {
     const pid = target2?.pid as number;
     process.kill(pid, 'SIGKILL');
 
-    await until('the restart line', () =>
+    await untilSaid('the restart line', () =>
       lines.includes('target2 exited (SIGKILL); starting a new instance'),
     );
     // Down: every attempt of the retry route gets Cloud Run's 503, so the last one is passed on.
@@ -124,7 +120,7 @@ describe('kill and recover, as Cloud Run starts a new instance', () => {
     expect(hops.at(-1)).toMatchObject({ route: 'route-retry', status: 503, flags: 'URX', attempts: 3 });
 
     gate.opened?.();
-    await until('serving again', () => lines.find((l) => l.startsWith('target2 is serving again')));
+    await untilSaid('serving again', () => lines.find((l) => l.startsWith('target2 is serving again')));
     expect(target2?.pid).not.toBe(pid);
     expect(await call('/call/retry.meshapps.internal')).toEqual({
       status: 200,

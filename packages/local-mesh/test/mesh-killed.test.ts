@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSourceCli } from '@meshapps/test-fixtures';
+import { runSourceCli, until } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedMesh, startMesh } from '../src/mesh-process.ts';
 
@@ -40,14 +40,6 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
-async function until(what: string, done: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The ready file as it is now (startMesh passed its path as `--ready-file`). */
 function readyFile(): { traceCollectorPid: number } {
   const args = mesh.child.spawnargs;
@@ -71,8 +63,8 @@ describe('a mesh that dies without stopping leaves nothing behind', () => {
     expect(alive(before)).toBe(true);
     process.kill(before, 'SIGKILL');
     await until(
-      'a new collector pid in the ready file',
       () => readyFile().traceCollectorPid !== before,
+      'timed out waiting for a new collector pid in the ready file',
       15_000,
     );
     const after = readyFile().traceCollectorPid;
@@ -87,7 +79,11 @@ describe('a mesh that dies without stopping leaves nothing behind', () => {
     const state = stateFolderOf(children);
 
     process.kill(mesh.ready.pid, 'SIGKILL');
-    await until('every app and the collector gone', () => children.every((pid) => !alive(pid)), 5000);
+    await until(
+      () => children.every((pid) => !alive(pid)),
+      'timed out waiting for every app and the collector gone',
+      5000,
+    );
 
     // Nothing of the mesh ran to remove its temporary folder; the next start does, and says so.
     expect(state && existsSync(state)).toBe(true);

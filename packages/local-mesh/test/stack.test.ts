@@ -1,5 +1,5 @@
 import { loadRoutes, loadTopology, ROUTES_DIR, TOPOLOGY_FILE } from '@meshapps/mesh-config';
-import { runSourceCli } from '@meshapps/test-fixtures';
+import { runSourceCli, until } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, type Stack, startStack } from './helpers/stack.ts';
 
@@ -155,15 +155,6 @@ describe('without the mesh: run.app URL + ID token', () => {
     }
   });
 });
-
-/** Polls until `done()`; throws `why` after 5 s. */
-async function until(done: () => boolean, why: string): Promise<void> {
-  const end = performance.now() + 5000;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(why);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The apps' JSON log lines as `--raw-logs` prints them: the service name padded to 20, then JSON. */
 function appEntries(service: string): Record<string, any>[] {

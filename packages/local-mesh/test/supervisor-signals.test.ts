@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ports.ts';
 
@@ -47,13 +48,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(what: string, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** How long the mesh may take to start, or to stop what it started, on a loaded machine. */
+const WAIT_MS = 15_000;
 
 let dir: string;
 const started: number[] = [];
@@ -89,7 +85,11 @@ async function startMesh(): Promise<{ mesh: ChildProcess; out: () => string; eve
       return [];
     }
   };
-  await until('mesh ready', () => out.includes('mesh ready') || mesh.exitCode !== null);
+  await until(
+    () => out.includes('mesh ready') || mesh.exitCode !== null,
+    'timed out waiting for mesh ready',
+    WAIT_MS,
+  );
   expect(out).toContain('mesh ready');
   const [, app, , grandchild] = (events()[0] ?? '').split(' ');
   started.push(Number(app), Number(grandchild));
@@ -102,11 +102,19 @@ describe('the apps run in their own process group', () => {
     const [, app, , grandchild] = (events()[0] as string).split(' ').map(Number);
     // What the terminal does on Ctrl-C: the signal to the foreground process group.
     process.kill(-(mesh.pid as number), 'SIGINT');
-    await until('the mesh to stop the app', () => out().includes('mesh stopped the app'));
+    await until(
+      () => out().includes('mesh stopped the app'),
+      'timed out waiting for the mesh to stop the app',
+      WAIT_MS,
+    );
     expect(events()).toContain('app got SIGTERM');
     expect(events()).not.toContain('app got SIGINT');
     // The stop went to the app's group: what the app started is gone too.
-    await until('app and its child gone', () => !alive(app as number) && !alive(grandchild as number));
+    await until(
+      () => !alive(app as number) && !alive(grandchild as number),
+      'timed out waiting for app and its child gone',
+      WAIT_MS,
+    );
   });
 
   it('a mesh that exits without stop() takes the app and what it started with it (SIGKILL to the group)', async () => {
@@ -114,7 +122,11 @@ describe('the apps run in their own process group', () => {
     const [, app, , grandchild] = (events()[0] as string).split(' ').map(Number);
     expect(alive(app as number) && alive(grandchild as number)).toBe(true);
     mesh.kill('SIGUSR2');
-    await until('app and its child gone', () => !alive(app as number) && !alive(grandchild as number));
+    await until(
+      () => !alive(app as number) && !alive(grandchild as number),
+      'timed out waiting for app and its child gone',
+      WAIT_MS,
+    );
     expect(events()).not.toContain('app got SIGTERM');
   });
 
@@ -123,7 +135,11 @@ describe('the apps run in their own process group', () => {
     const [, app, , grandchild] = (events()[0] as string).split(' ').map(Number);
     expect(alive(app as number) && alive(grandchild as number)).toBe(true);
     mesh.kill('SIGKILL');
-    await until('app and its child gone', () => !alive(app as number) && !alive(grandchild as number));
+    await until(
+      () => !alive(app as number) && !alive(grandchild as number),
+      'timed out waiting for app and its child gone',
+      WAIT_MS,
+    );
     expect(events()).not.toContain('app got SIGTERM');
   });
 });

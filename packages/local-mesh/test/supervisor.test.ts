@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import { until } from '@meshapps/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ports.ts';
 import { DEFAULT_RESTARTS, type RestartPolicy, ServiceProcess } from '../src/supervisor.ts';
@@ -26,15 +27,8 @@ function gatedPolicy(stableMs = 60_000) {
   return { policy, waits };
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** How long a restart, a line or an exit may take on a loaded machine. */
+const WAIT_MS = 15_000;
 
 const running: ServiceProcess[] = [];
 afterEach(async () => {
@@ -92,14 +86,20 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
     const first = proc.pid as number;
     process.kill(first, 'SIGKILL');
 
-    await until('the restart line', () =>
-      events.includes('svc exited (SIGKILL); starting a new instance in 1.0 s (restart 1 in a row)'),
+    await until(
+      () => events.includes('svc exited (SIGKILL); starting a new instance in 1.0 s (restart 1 in a row)'),
+      'timed out waiting for the restart line',
+      WAIT_MS,
     );
     expect(state.port).toBeUndefined(); // the front answers 503 meanwhile
     expect(waits.map((w) => w.ms)).toEqual([1000]);
     waits[0]?.open();
 
-    await until('serving again', () => events.find((e) => e.startsWith('svc is serving again')));
+    await until(
+      () => events.find((e) => e.startsWith('svc is serving again')),
+      'timed out waiting for serving again',
+      WAIT_MS,
+    );
     expect(state.port).toBeDefined();
     expect(proc.pid).not.toBe(first);
     expect(await get(state.port as number)).toBe('200 svc');
@@ -126,7 +126,7 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
     const { policy, waits } = gatedPolicy();
     const { proc, events, state } = await supervised(policy);
     process.kill(proc.pid as number, 'SIGKILL');
-    await until('the restart line', () => events.length === 1);
+    await until(() => events.length === 1, 'timed out waiting for the restart line', WAIT_MS);
     expect(state.freePortCalls).toBe(0);
     waits[0]?.open();
     await new Promise((r) => setImmediate(r));
@@ -137,7 +137,7 @@ describe('a service that dies gets a new instance, as on Cloud Run', () => {
     const { policy, waits } = gatedPolicy();
     const { proc, events, state } = await supervised(policy);
     process.kill(proc.pid as number, 'SIGKILL');
-    await until('the restart line', () => events.length === 1);
+    await until(() => events.length === 1, 'timed out waiting for the restart line', WAIT_MS);
     await proc.stop(1000);
     waits[0]?.open();
     // The same turn of the event loop in which the control above saw its restart ask for a port.
@@ -164,11 +164,12 @@ async function crashTwice(
 ): Promise<void> {
   for (const round of [1, 2]) {
     await get(at.state.port as number, `/exit?code=${code}`);
-    await until(`restart ${round}`, () => at.waits.length === round);
+    await until(() => at.waits.length === round, `timed out waiting for restart ${round}`, WAIT_MS);
     at.waits[round - 1]?.open();
     await until(
-      `serving ${round}`,
       () => at.events.filter((e) => e.includes('serving again')).length === round,
+      `timed out waiting for serving ${round}`,
+      WAIT_MS,
     );
   }
 }
@@ -220,7 +221,7 @@ describe('readiness is proven by the process itself, not by whoever answers on i
     const proc = service(port, app);
     const said: string[] = [];
     proc.start((l) => said.push(l.line));
-    await until('its line', () => said.length > 0);
+    await until(() => said.length > 0, 'timed out waiting for its line', WAIT_MS);
     expect(await get(port, '/healthz')).toBe('200 ok');
     await expect(proc.waitReady(300)).rejects.toThrow(
       `svc did not say it listens on port ${port} within 300 ms`,
@@ -249,9 +250,13 @@ describe('readiness is proven by the process itself, not by whoever answers on i
       },
     });
     process.kill(proc.pid as number, 'SIGKILL');
-    await until('the restart line', () => waits.length === 1);
+    await until(() => waits.length === 1, 'timed out waiting for the restart line', WAIT_MS);
     waits[0]?.open();
-    await until('serving again', () => events.find((e) => e.startsWith('svc is serving again')));
+    await until(
+      () => events.find((e) => e.startsWith('svc is serving again')),
+      'timed out waiting for serving again',
+      WAIT_MS,
+    );
     expect(picks).toBe(2);
     expect(up).not.toBe(taken);
     expect(await get(up as number)).toBe('200 svc');
@@ -267,7 +272,7 @@ describe('readiness is proven by the process itself, not by whoever answers on i
     proc.start(() => {});
     await proc.waitReady();
     process.kill(proc.pid as number, 'SIGKILL');
-    await until('the exit', () => !proc.running);
+    await until(() => !proc.running, 'timed out waiting for the exit', WAIT_MS);
     const events: string[] = [];
     proc.superviseRestarts({
       policy,
@@ -279,6 +284,10 @@ describe('readiness is proven by the process itself, not by whoever answers on i
     });
     expect(events).toEqual(['svc exited (SIGKILL); starting a new instance in 1.0 s (restart 1 in a row)']);
     waits[0]?.open();
-    await until('serving again', () => events.find((e) => e.startsWith('svc is serving again')));
+    await until(
+      () => events.find((e) => e.startsWith('svc is serving again')),
+      'timed out waiting for serving again',
+      WAIT_MS,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, runSourceCli } from '@meshapps/test-fixtures';
+import { runCommand, runSourceCli, until } from '@meshapps/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyInfra, type InfraCopy, startStack } from './helpers/stack.ts';
 
@@ -51,7 +51,12 @@ describe('pnpm verify against pnpm start', () => {
     const from = stack.lines.length;
     writeFileSync(file, original.replace('weight: 50', 'weight: 90').replace('weight: 50', 'weight: 10'));
     try {
-      await until(() => stack.lines.slice(from).some((l) => /routes applied: route-target23 /.test(l)));
+      await until(
+        () => stack.lines.slice(from).some((l) => /routes applied: route-target23 /.test(l)),
+        'the stack did not apply the edited route-target23',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}:\n${stack.lines.slice(-20).join('\n')}`);
+      });
       const { code, out } = await runSourceCli('packages/traffic/src/verify/cli.ts', ['--url', stack.lb]);
       expect(code, out).toBe(1);
       expect(out).toMatch(/^verify: 2 misses \(1092 requests in \d+\.\d s\):$/m);
@@ -66,11 +71,3 @@ describe('pnpm verify against pnpm start', () => {
     }
   }, 120_000);
 });
-
-async function until(done: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms:\n${stack.lines.slice(-20).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
